@@ -1,0 +1,79 @@
+/// What the transcode pipeline hands to packaging: per track (one per video rung plus one
+/// audio track), a description and encoded samples in the track's own timescale.
+
+public enum TrackCodec: String, Sendable, Hashable, Codable {
+    case h264
+    case hevc
+    case aac
+}
+
+public struct TrackDescription: Sendable, Hashable {
+    public enum Media: Sendable, Hashable {
+        /// `sampleAspect` is the pixel aspect ratio (1:1 for square pixels).
+        case video(width: Int, height: Int, frameRate: Double?, sampleAspectNum: Int, sampleAspectDen: Int)
+        case audio(sampleRate: Int, channels: Int)
+    }
+
+    /// Rendition name from the profile ("720p", "audio"); used in URLs.
+    public var name: String
+    public var media: Media
+    public var codec: TrackCodec
+    /// RFC 6381 codec string taken from the real bitstream, e.g. "avc1.64001f", "mp4a.40.2".
+    public var codecString: String
+    /// Units per second of every time in `EncodedSample` for this track
+    /// (90000 or a frame-rate multiple for video; the sample rate for audio).
+    public var timescale: Int
+    /// avcC / hvcC record (ISO/IEC 14496-15) or AudioSpecificConfig (ISO/IEC 14496-3).
+    public var decoderConfig: [UInt8]
+    /// Configured target bitrate, bits per second (nil for passthrough).
+    public var targetBitrate: Int?
+
+    public init(
+        name: String, media: Media, codec: TrackCodec, codecString: String, timescale: Int,
+        decoderConfig: [UInt8], targetBitrate: Int?
+    ) {
+        self.name = name
+        self.media = media
+        self.codec = codec
+        self.codecString = codecString
+        self.timescale = timescale
+        self.decoderConfig = decoderConfig
+        self.targetBitrate = targetBitrate
+    }
+
+    public var isVideo: Bool {
+        if case .video = media { return true }
+        return false
+    }
+}
+
+public struct EncodedSample: Sendable {
+    /// Decode time in the track's timescale, on the publisher's timeline (packaging rebases it).
+    public var decodeTime: Int64
+    public var presentationTime: Int64
+    /// Duration in the track's timescale; 0 when unknown (packaging derives it from the next sample).
+    public var duration: Int64
+    /// Sync sample: an IDR for video (every rung has one at each segment boundary); always true for AAC.
+    public var isSync: Bool
+    /// Video: NAL units each prefixed by a 4-byte big-endian length (AVCC). Audio: one raw AAC frame.
+    public var data: [UInt8]
+
+    public init(decodeTime: Int64, presentationTime: Int64, duration: Int64, isSync: Bool, data: [UInt8]) {
+        self.decodeTime = decodeTime
+        self.presentationTime = presentationTime
+        self.duration = duration
+        self.isSync = isSync
+        self.data = data
+    }
+}
+
+/// The packager side of the pipeline. Calls for one track come from one thread, in decode
+/// order; calls for different tracks may come from different threads concurrently.
+public protocol EncodedMediaSink: AnyObject, Sendable {
+    /// Declares the tracks of a (new) publish. Track indexes are positions in `tracks`.
+    /// Called again after a publisher reconnect; a changed description means a new init segment.
+    func begin(tracks: [TrackDescription])
+    func append(_ sample: EncodedSample, track: Int)
+    /// The publish ended (publisher left, or the stream is shut down): close open segments.
+    func end()
+}
