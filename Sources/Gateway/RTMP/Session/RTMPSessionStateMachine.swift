@@ -1,0 +1,154 @@
+/// The command flow of one RTMP connection (RTMP spec 7.2), as a pure state machine: it takes
+/// decoded commands and returns the actions the session handler performs. No I/O, no clocks.
+struct RTMPSessionStateMachine: Sendable {
+    enum Role: Sendable, Equatable {
+        case idle
+        /// Publish requested, admission (keys, hook, profile) running.
+        case admitting(name: String, streamID: UInt32)
+        case publishing(name: String, streamID: UInt32)
+        case playing(name: String, streamID: UInt32)
+    }
+
+    enum Action: Sendable, Equatable {
+        case send([RTMPMessage])
+        /// Check key/profile and claim the name; answer with `publishAdmitted`/`publishRefused`.
+        case admitPublish(name: String, key: String?, streamID: UInt32)
+        case startPlay(name: String, streamID: UInt32)
+        /// Stop publishing or playing (unpublish, deleteStream, closeStream).
+        case stopRole(reason: String)
+        case close(reason: String)
+    }
+
+    let application: String
+    let maxStreams: Int
+    private(set) var connectedApp: String?
+    private(set) var role = Role.idle
+    private var createdStreams: Set<UInt32> = []
+    private var nextStreamID: UInt32 = 1
+
+    init(application: String, maxStreams: Int = 8) {
+        self.application = application
+        self.maxStreams = maxStreams
+    }
+
+    mutating func receive(_ command: RTMPCommand) -> [Action] {
+        if connectedApp == nil {
+            guard case .connect(let transactionID, let parameters) = command else {
+                return [.close(reason: "command \(command.name) before connect")]
+            }
+            return connect(transactionID: transactionID, parameters: parameters)
+        }
+        switch command {
+        case .connect:
+            return [.close(reason: "second connect on one connection")]
+        case .releaseStream(let transactionID, _), .checkBandwidth(let transactionID):
+            return [.send([RTMPCommandReplies.result(transactionID: transactionID)])]
+        case .fcPublish(let transactionID, let name):
+            return [.send([RTMPCommandReplies.result(transactionID: transactionID), RTMPCommandReplies.onFCPublish(name: name)])]
+        case .fcUnpublish(let transactionID, let name):
+            var actions: [Action] = [
+                .send([RTMPCommandReplies.result(transactionID: transactionID), RTMPCommandReplies.onFCUnpublish(name: name)])
+            ]
+            if case .publishing = role { actions.append(.stopRole(reason: "FCUnpublish")) }
+            return actions
+        case .createStream(let transactionID):
+            guard createdStreams.count < maxStreams else {
+                return [.close(reason: "more than \(maxStreams) streams on one connection")]
+            }
+            let streamID = nextStreamID
+            nextStreamID += 1
+            createdStreams.insert(streamID)
+            return [.send([RTMPCommandReplies.createStreamResult(transactionID: transactionID, streamID: streamID)])]
+        case .publish(_, let streamID, let rawName, _):
+            guard role == .idle else { return [.close(reason: "publish while already \(role)")] }
+            let parsed = RTMPStreamName(parsing: rawName)
+            role = .admitting(name: parsed.name, streamID: streamID)
+            return [.admitPublish(name: parsed.name, key: parsed.queryValue("key"), streamID: streamID)]
+        case .play(_, let streamID, let rawName, _):
+            guard role == .idle else { return [.close(reason: "play while already \(role)")] }
+            let name = RTMPStreamName(parsing: rawName).name
+            role = .playing(name: name, streamID: streamID)
+            return [.startPlay(name: name, streamID: streamID)]
+        case .deleteStream(_, let streamID), .closeStream(_, let streamID):
+            createdStreams.remove(streamID)
+            switch role {
+            case .publishing(_, let id) where id == streamID, .playing(_, let id) where id == streamID,
+                .admitting(_, let id) where id == streamID:
+                role = .idle
+                return [.stopRole(reason: command.name)]
+            default:
+                return []
+            }
+        case .getStreamLength(let transactionID, _):
+            return [.send([RTMPCommandReplies.streamLengthResult(transactionID: transactionID)])]
+        case .unknown(_, let transactionID, _):
+            // Unknown calls get an empty _result when they expect one (transaction != 0), as FMS does.
+            return transactionID == 0 ? [] : [.send([RTMPCommandReplies.result(transactionID: transactionID)])]
+        }
+    }
+
+    /// The admission the handler ran for `admitPublish` succeeded.
+    mutating func publishAdmitted() {
+        if case .admitting(let name, let streamID) = role { role = .publishing(name: name, streamID: streamID) }
+    }
+
+    mutating func publishRefused() {
+        if case .admitting = role { role = .idle }
+    }
+
+    mutating func roleEnded() {
+        role = .idle
+    }
+
+    private mutating func connect(transactionID: Double, parameters: RTMPConnectParameters) -> [Action] {
+        // The app may carry a query or a trailing slash (e.g. "live?token", "live/").
+        let app = (parameters.app ?? "").split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+        let trimmed = app.hasSuffix("/") ? String(app.dropLast()) : app
+        guard trimmed == application else {
+            return [
+                .send([
+                    RTMPCommandReplies.connectRejected(
+                        transactionID: transactionID, description: "unknown application \"\(trimmed)\"")
+                ]),
+                .close(reason: "connect to unknown application \"\(trimmed)\""),
+            ]
+        }
+        connectedApp = trimmed
+        return [
+            .send([
+                ProtocolControlMessage.windowAcknowledgementSize(RTMPSessionStateMachine.windowAcknowledgementSize)
+                    .message(),
+                ProtocolControlMessage.setPeerBandwidth(
+                    windowSize: RTMPSessionStateMachine.windowAcknowledgementSize, limitType: .dynamic
+                ).message(),
+                ProtocolControlMessage.setChunkSize(RTMPSessionStateMachine.outgoingChunkSize).message(),
+                RTMPCommandReplies.connectResult(
+                    transactionID: transactionID, objectEncoding: parameters.objectEncoding,
+                    clientSentFourCcList: parameters.fourCcList != nil),
+            ])
+        ]
+    }
+
+    static let windowAcknowledgementSize: UInt32 = 2_500_000
+    static let outgoingChunkSize: UInt32 = 4096
+}
+
+extension RTMPCommand {
+    /// The command's name as sent on the wire, for logs.
+    var name: String {
+        switch self {
+        case .connect: return "connect"
+        case .releaseStream: return "releaseStream"
+        case .fcPublish: return "FCPublish"
+        case .fcUnpublish: return "FCUnpublish"
+        case .createStream: return "createStream"
+        case .publish: return "publish"
+        case .deleteStream: return "deleteStream"
+        case .closeStream: return "closeStream"
+        case .checkBandwidth: return "_checkbw"
+        case .play: return "play"
+        case .getStreamLength: return "getStreamLength"
+        case .unknown(let name, _, _): return name
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Testing
+
+@testable import Gateway
+
+@Suite struct ListenAddressTests {
+    @Test func parsesHostAndPort() throws {
+        let address = try #require(ListenAddress(argument: "0.0.0.0:1935"))
+        #expect(address.host == "0.0.0.0")
+        #expect(address.port == 1935)
+        #expect(address.description == "0.0.0.0:1935")
+    }
+
+    @Test func parsesBracketedIPv6() throws {
+        let address = try #require(ListenAddress(argument: "[::1]:8080"))
+        #expect(address.host == "::1")
+        #expect(address.port == 8080)
+        #expect(address.description == "[::1]:8080")
+    }
+
+    @Test func portZeroIsAllowed() {
+        #expect(ListenAddress(argument: "127.0.0.1:0")?.port == 0)
+    }
+
+    @Test func rejectsMalformed() {
+        for bad in ["1935", ":1935", "host:", "host:99999", "host:-1", "[::1]8080", "host:abc"] {
+            #expect(ListenAddress(argument: bad) == nil, "\(bad)")
+        }
+    }
+}
