@@ -5,15 +5,39 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// What `gateway serve` was asked to do (flags, optionally merged with a config file).
+/// What `gateway serve` runs with: the config file's values, overridden by flags.
 struct GatewayOptions: Sendable {
+    struct PlayerScripts: Sendable {
+        var hlsJS: String?
+        var videoJS: String?
+        var dashJS: String?
+    }
+
+    var config: GatewayConfig
     var profilePath: String
     var rtmp: ListenAddress
     var http: ListenAddress
-    var application = "live"
-    var streamKeys: [String: String] = [:]
-    var rtmpLimits = RTMPServerLimits()
-    var idleTimeout = TimeAmount.seconds(30)
+    var dataDirectory: String?
+    var playerScripts: PlayerScripts
+
+    init(config: GatewayConfig) {
+        self.config = config
+        profilePath = config.profilePath ?? "profiles/default.yaml"
+        rtmp = config.rtmp.listen
+        http = config.http.listen
+        dataDirectory = config.dataDirectory
+        playerScripts = PlayerScripts(hlsJS: config.http.hlsJSURL, videoJS: nil, dashJS: config.http.dashJSURL)
+    }
+
+    var rtmpLimits: RTMPServerLimits {
+        RTMPServerLimits(
+            maxConnections: config.rtmp.maxConnections,
+            maxConnectionsPerIP: config.rtmp.maxConnectionsPerIP,
+            handshakeTimeout: .milliseconds(Int64(config.rtmp.handshakeTimeoutSeconds * 1000)),
+            chunkLimits: ChunkLimits(maxMessageLength: config.rtmp.maxMessageBytes))
+    }
+
+    var idleTimeout: TimeAmount { .milliseconds(Int64(config.rtmp.idleTimeoutSeconds * 1000)) }
 }
 
 /// Wires RTMP ingest, the media pipelines and the HTTP origin, and runs them until SIGINT/SIGTERM.
@@ -22,7 +46,7 @@ final class GatewayApplication: Sendable {
     let logger: Logger
     let registry = StreamRegistry()
 
-    init(options: GatewayOptions, logger: Logger) throws {
+    init(options: GatewayOptions, logger: Logger) {
         self.options = options
         self.logger = logger
     }
@@ -30,13 +54,25 @@ final class GatewayApplication: Sendable {
     func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let pool = NIOThreadPool.singleton
-        let keys = StreamKeys(options.streamKeys)
+        let keys = StreamKeys(options.config.streamKeys)
         if keys.isEmpty {
             logger.warning("no stream keys configured: any stream name may publish (set keys with --config)")
         }
+        let config = options.config
+        let store = SegmentStore(mirror: options.dataDirectory.map { DiskMirror(root: $0) })
+        let pipelines = LadderPipelineFactory(
+            defaultProfilePath: options.profilePath, profileOverrides: { config.profilePath(forStream: $0) },
+            store: store, logger: logger)
+        let profile = try pipelines.checkDefaultProfile()
+        logger.info(
+            "default profile loaded",
+            metadata: [
+                "profile": "\(options.profilePath)", "name": "\(profile.name)",
+                "renditions": "\(profile.video.renditions.map(\.name).joined(separator: ","))",
+            ])
         let services = RTMPSessionServices(
-            application: options.application, keys: keys, registry: registry,
-            pipelineFactory: DiscardingPipelineFactory(), logger: logger, blockingPool: pool,
+            application: options.config.rtmp.app, keys: keys, registry: registry,
+            pipelineFactory: pipelines, logger: logger, blockingPool: pool,
             idleTimeout: options.idleTimeout)
         let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: group)
         let rtmpAddress = try await rtmpServer.bind(host: options.rtmp.host, port: options.rtmp.port)
@@ -72,15 +108,4 @@ struct RTMPService: Service {
             await publish.pipeline?.waitUntilFinished()
         }
     }
-}
-
-/// Temporary: accepts samples and discards them (replaced by the Ladder pipeline).
-struct DiscardingPipelineFactory: IngestPipelineFactory {
-    final class Pipeline: IngestPipeline {
-        func submit(_ sample: Ladder.IngestSample) {}
-        func finish() {}
-        func waitUntilFinished() async {}
-    }
-
-    func makePipeline(stream: String) throws -> any IngestPipeline { Pipeline() }
 }

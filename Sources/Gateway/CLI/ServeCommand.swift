@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
-import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,18 +13,34 @@ struct ServeCommand: AsyncParsableCommand {
                       http://HOST:8080/live/NAME/manifest.mpd (DASH)
                       http://HOST:8080/live/NAME/             (player page)
             Operate:  /api/streams, /metrics, /healthz
-            SIGINT/SIGTERM stop ingest, finish the open segments and end the playlists.
+            Flags override the --config file. SIGINT/SIGTERM stop ingest, finish the open
+            segments and end the playlists before exiting.
             """
     )
 
-    @Option(help: "Default transcoding profile (YAML); re-read at each publish when edited.")
-    var profile: String = "profiles/default.yaml"
+    @Option(help: "Gateway config (YAML): listeners, limits, stream keys, per-stream profiles.")
+    var config: String?
 
-    @Option(help: "RTMP listen address, HOST:PORT (port 0 = any free port).")
-    var rtmp: ListenAddress = ListenAddress(host: "0.0.0.0", port: 1935)
+    @Option(help: "Default transcoding profile (YAML), re-read at each publish when edited. (default: profiles/default.yaml)")
+    var profile: String?
 
-    @Option(help: "HTTP listen address, HOST:PORT (port 0 = any free port).")
-    var http: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080)
+    @Option(help: "RTMP listen address, HOST:PORT; port 0 picks a free port. (default: 0.0.0.0:1935)")
+    var rtmp: ListenAddress?
+
+    @Option(help: "HTTP listen address, HOST:PORT; port 0 picks a free port. (default: 0.0.0.0:8080)")
+    var http: ListenAddress?
+
+    @Option(help: "Mirror every segment and playlist to this folder (atomic writes), for nginx or a CDN.")
+    var dataDir: String?
+
+    @Option(help: "hls.js URL for the player page (default: a public CDN).")
+    var hlsJsUrl: String?
+
+    @Option(help: "Video.js URL for the player page (default: a public CDN).")
+    var videojsUrl: String?
+
+    @Option(help: "dash.js URL for the player page (default: a public CDN).")
+    var dashJsUrl: String?
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: Logger.Level = .info
@@ -39,8 +53,23 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "gateway")
-        let gateway = try GatewayApplication(
-            options: GatewayOptions(profilePath: profile, rtmp: rtmp, http: http), logger: logger)
+        var fileConfig = GatewayConfig()
+        if let config {
+            do {
+                fileConfig = try GatewayConfigLoader.load(path: config)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+        var options = GatewayOptions(config: fileConfig)
+        if let profile { options.profilePath = profile }
+        if let rtmp { options.rtmp = rtmp }
+        if let http { options.http = http }
+        if let dataDir { options.dataDirectory = dataDir }
+        if let hlsJsUrl { options.playerScripts.hlsJS = hlsJsUrl }
+        if let videojsUrl { options.playerScripts.videoJS = videojsUrl }
+        if let dashJsUrl { options.playerScripts.dashJS = dashJsUrl }
+        let gateway = GatewayApplication(options: options, logger: logger)
         try await gateway.run()
     }
 }

@@ -1,0 +1,101 @@
+import Foundation
+import Ladder
+import Logging
+import NIOConcurrencyHelpers
+
+/// Builds each publish's media pipeline: the stream's profile (re-read when edited on disk),
+/// a `StreamTranscoder`, and the stream's `StreamPackager`, which outlives single publishes so
+/// that a reconnect continues the same playlists with a discontinuity.
+final class LadderPipelineFactory: IngestPipelineFactory {
+    struct ProfileLoadError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private let defaultProfilePath: String
+    private let profileOverrides: @Sendable (String) -> String?
+    private let profiles = ProfileCache()
+    private let store: SegmentStore
+    private let logger: Logger
+    private let packagers = NIOLockedValueBox<[String: StreamPackager]>([:])
+
+    init(
+        defaultProfilePath: String, profileOverrides: @escaping @Sendable (String) -> String?, store: SegmentStore,
+        logger: Logger
+    ) {
+        self.defaultProfilePath = defaultProfilePath
+        self.profileOverrides = profileOverrides
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Loads the profile now, so that a broken default profile stops start-up with its errors.
+    func checkDefaultProfile() throws -> Profile {
+        let lookup = profiles.profile(path: defaultProfilePath)
+        guard let profile = lookup.profile, lookup.error == nil else {
+            throw ProfileLoadError(description: lookup.error.map { "\($0)" } ?? "cannot read \(defaultProfilePath)")
+        }
+        return profile
+    }
+
+    func packager(for stream: String) -> StreamPackager? {
+        packagers.withLockedValue { $0[stream] }
+    }
+
+    func makePipeline(stream: String) throws -> any IngestPipeline {
+        let path = profileOverrides(stream) ?? defaultProfilePath
+        let lookup = profiles.profile(path: path)
+        guard let profile = lookup.profile else {
+            throw ProfileLoadError(description: lookup.error.map { "\($0)" } ?? "cannot read \(path)")
+        }
+        if let error = lookup.error, lookup.changed {
+            logger.error(
+                "profile edit rejected, keeping its last good version",
+                metadata: ["profile": "\(path)", "errors": "\(error)"])
+        } else if lookup.changed {
+            logger.info("profile loaded", metadata: ["profile": "\(path)", "name": "\(profile.name)"])
+        }
+        let config = PackagerConfig.live(segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments)
+        let packager = packagers.withLockedValue { packagers -> StreamPackager in
+            if let existing = packagers[stream], existing.config.segmentSeconds == config.segmentSeconds,
+                existing.config.windowSegments == config.windowSegments
+            {
+                return existing
+            }
+            // A new segment length starts the stream's playlists afresh.
+            if packagers[stream] != nil { store.removeStream(stream) }
+            var packagerLogger = logger
+            packagerLogger[metadataKey: "stream"] = "\(stream)"
+            let packager = StreamPackager(streamName: stream, config: config, store: store, logger: packagerLogger)
+            packagers[stream] = packager
+            return packager
+        }
+        var transcoderLogger = logger
+        transcoderLogger[metadataKey: "stream"] = "\(stream)"
+        let transcoder = StreamTranscoder(profile: profile, sink: packager, logger: transcoderLogger)
+        return LadderPipeline(transcoder: transcoder, profile: profile)
+    }
+}
+
+/// One publish's transcoder, as the RTMP session sees it.
+final class LadderPipeline: IngestPipeline {
+    let transcoder: StreamTranscoder
+    let profile: Profile
+
+    init(transcoder: StreamTranscoder, profile: Profile) {
+        self.transcoder = transcoder
+        self.profile = profile
+    }
+
+    func submit(_ sample: IngestSample) {
+        // Drops (queue full: skip to the next keyframe) are counted in the transcoder's stats.
+        _ = transcoder.submit(sample)
+    }
+
+    func finish() {
+        transcoder.finish()
+    }
+
+    func waitUntilFinished() async {
+        await transcoder.finish()
+    }
+}
