@@ -24,6 +24,10 @@ static inline int cff_averror_einval(void) { return AVERROR(EINVAL); }
 static inline int64_t cff_nopts_value(void) { return AV_NOPTS_VALUE; }
 // AVFrame.data is a fixed array (imported as a tuple); sws_scale wants uint8_t *const *.
 static inline uint8_t **cff_frame_data(AVFrame *frame) { return frame->data; }
+// Same as cff_frame_data with the const element type sws_scale wants for its source.
+static inline const uint8_t *const *cff_frame_source_data(const AVFrame *frame) {
+    return (const uint8_t *const *)frame->data;
+}
 // AVFrame.linesize is a fixed array (imported as a tuple); sws_scale wants const int *.
 static inline int *cff_frame_linesize(AVFrame *frame) { return frame->linesize; }
 // AVFrame.extended_data for av_audio_fifo_write/read (void **), avoids pointer casts in Swift.

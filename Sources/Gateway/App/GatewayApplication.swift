@@ -77,15 +77,41 @@ final class GatewayApplication: Sendable {
         let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: group)
         let rtmpAddress = try await rtmpServer.bind(host: options.rtmp.host, port: options.rtmp.port)
         logger.info("RTMP listening on \(RTMPSessionHandler.describe(rtmpAddress))")
-        logger.info("HTTP listening on \(options.http)")
+        if let tls = config.rtmp.tls {
+            let context = try TLSSupport.serverContext(certificate: tls.certificatePath, key: tls.privateKeyPath)
+            let address = try await rtmpServer.bind(host: tls.listen.host, port: tls.listen.port, tls: context)
+            logger.info("RTMPS listening on \(RTMPSessionHandler.describe(address))")
+        }
 
+        let status = GatewayStatus(registry: registry, pipelines: pipelines, store: store)
+        let content = StoreOriginContent(store: store) { [pipelines] in
+            pipelines.packager(for: $0)?.config.segmentSeconds
+        }
+        var player = PlayerConfiguration()
+        if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
+        if let url = options.playerScripts.videoJS { player.videoJsURL = url }
+        if let url = options.playerScripts.dashJS { player.dashJsURL = url }
+        let origin = OriginServer(
+            configuration: OriginServerConfiguration(
+                host: options.http.host, port: options.http.port, settings: OriginSettings(player: player)),
+            content: content, statusSource: status, logger: logger)
         let rtmpService = RTMPService(server: rtmpServer, registry: registry, logger: logger)
+        let reporter = StatusReporter(status: status, interval: .seconds(10), logger: logger)
+        // ServiceGroup stops services in reverse order: the reporter, then ingest (which finishes
+        // the open segments and ends the playlists), and the HTTP origin last.
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: rtmpService)],
+                services: [.init(service: origin), .init(service: rtmpService), .init(service: reporter)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
-        try await serviceGroup.run()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await serviceGroup.run() }
+            group.addTask { [logger] in
+                let address = try await origin.listeningAddress()
+                logger.info("HTTP listening on \(address)")
+            }
+            try await group.waitForAll()
+        }
         logger.info("gateway stopped")
     }
 }

@@ -77,11 +77,15 @@ public struct AudioSpec: Sendable, Hashable {
     public var bitrate: Int
     public var channels: Int
     public var sampleRate: Int
+    /// true: the HLS master playlist also lists an audio-only variant (RFC 8216 4.3.4.2), e.g. for
+    /// very poor connections.
+    public var audioOnlyVariant: Bool
 
-    public init(codec: AudioCodec, bitrate: Int, channels: Int, sampleRate: Int) {
+    public init(codec: AudioCodec, bitrate: Int, channels: Int, sampleRate: Int, audioOnlyVariant: Bool = false) {
         self.codec = codec
         self.bitrate = bitrate
         self.channels = channels
         self.sampleRate = sampleRate
+        self.audioOnlyVariant = audioOnlyVariant
     }
 }

@@ -175,7 +175,8 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         name: String, streamID: UInt32, refusal: PublishRefusal, detail: String?, context: ChannelHandlerContext
     ) {
         machine.publishRefused()
-        let status: NetStreamStatus = refusal.statusCode == NetStreamStatus.publishUnauthorized.rawValue
+        let status: NetStreamStatus =
+            refusal.statusCode == NetStreamStatus.publishUnauthorized.rawValue
             ? .publishUnauthorized : .publishBadName
         let logName = StreamName.isValid(name) ? name : "(invalid)"
         logger.warning(
@@ -184,7 +185,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
                 "stream": "\(logName)", "reason": "\(refusal.rawValue)",
                 "detail": "\(detail ?? refusal.description)",
             ])
-        GatewayEvents.publishRefused(reason: refusal)
+        GatewayMetrics.publishRefused(reason: refusal)
         context.write(
             wrapOutboundOut(RTMPCommandReplies.onStatus(status, streamID: streamID, description: refusal.description)),
             promise: nil)
@@ -209,7 +210,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             stream: stream, handle: handle, pipeline: pipeline, streamID: streamID, startedAt: .now())
         stream.relay.publisherStarted()
         logger.info("publish start", metadata: ["stream": "\(name)", "app": "\(services.application)"])
-        GatewayEvents.publishStarted()
+        GatewayMetrics.publishStarted()
         context.write(
             wrapOutboundOut(ProtocolControlMessage.userControl(.streamBegin(streamID: streamID)).message()),
             promise: nil)
@@ -223,7 +224,9 @@ final class RTMPSessionHandler: ChannelInboundHandler {
 
     private func startPlay(name: String, streamID: UInt32, context: ChannelHandlerContext) {
         guard StreamName.isValid(name), let stream = services.registry.stream(named: name), stream.isLive else {
-            logger.info("play refused: stream not found", metadata: ["stream": "\(StreamName.isValid(name) ? name : "(invalid)")"])
+            logger.info(
+                "play refused: stream not found",
+                metadata: ["stream": "\(StreamName.isValid(name) ? name : "(invalid)")"])
             context.write(
                 wrapOutboundOut(
                     RTMPCommandReplies.onStatus(
@@ -286,7 +289,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             return  // media before publish was admitted, or for another stream: not ours to take
         }
         state.bytes += message.payload.readableBytes
-        GatewayEvents.ingestBytes(stream: state.stream.name, count: message.payload.readableBytes)
+        GatewayMetrics.ingestBytes(stream: state.stream.name, count: message.payload.readableBytes)
         do {
             if let sample = try ingestSample(from: message, state: &state) {
                 state.pipeline?.submit(sample)
@@ -329,7 +332,8 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             let time = state.audioClock.unwrap(message.timestamp)
             switch try FLVTagParser.parseAudio(message.payload) {
             case .aacSequenceHeader(let config):
-                return .audioConfig(AudioDecoderConfig(codec: .aac, audioSpecificConfig: Array(config.readableBytesView)))
+                return .audioConfig(
+                    AudioDecoderConfig(codec: .aac, audioSpecificConfig: Array(config.readableBytesView)))
             case .aacFrame(let frame):
                 return .audio(AudioAccessUnit(pts: time, data: Array(frame.readableBytesView)))
             case .aacSequenceEnd:

@@ -44,10 +44,17 @@ struct RTMPSessionStateMachine: Sendable {
         case .releaseStream(let transactionID, _), .checkBandwidth(let transactionID):
             return [.send([RTMPCommandReplies.result(transactionID: transactionID)])]
         case .fcPublish(let transactionID, let name):
-            return [.send([RTMPCommandReplies.result(transactionID: transactionID), RTMPCommandReplies.onFCPublish(name: name)])]
+            return [
+                .send([
+                    RTMPCommandReplies.result(transactionID: transactionID), RTMPCommandReplies.onFCPublish(name: name),
+                ])
+            ]
         case .fcUnpublish(let transactionID, let name):
             var actions: [Action] = [
-                .send([RTMPCommandReplies.result(transactionID: transactionID), RTMPCommandReplies.onFCUnpublish(name: name)])
+                .send([
+                    RTMPCommandReplies.result(transactionID: transactionID),
+                    RTMPCommandReplies.onFCUnpublish(name: name),
+                ])
             ]
             if case .publishing = role { actions.append(.stopRole(reason: "FCUnpublish")) }
             return actions

@@ -7,7 +7,8 @@ import Testing
     private func connect(app: String = "live", fourCC: Bool = false) -> RTMPCommand {
         var properties = [AMF0Property("app", .string(app)), AMF0Property("tcUrl", .string("rtmp://h/\(app)"))]
         if fourCC { properties.append(AMF0Property("fourCcList", .strictArray([.string("hvc1")]))) }
-        return .connect(transactionID: 1, parameters: RTMPConnectParameters(commandObject: .object(properties), arguments: []))
+        return .connect(
+            transactionID: 1, parameters: RTMPConnectParameters(commandObject: .object(properties), arguments: []))
     }
 
     /// Decodes the AMF0 values of every command message among the sent messages.
@@ -25,7 +26,9 @@ import Testing
         #expect(connectReply.first?.stringValue == "_result")
         #expect(connectReply[3]["code"]?.stringValue == "NetConnection.Connect.Success")
 
-        #expect(sentCommands(machine.receive(.releaseStream(transactionID: 2, name: "cam"))).first?.first?.stringValue == "_result")
+        #expect(
+            sentCommands(machine.receive(.releaseStream(transactionID: 2, name: "cam"))).first?.first?.stringValue
+                == "_result")
         let fcPublish = sentCommands(machine.receive(.fcPublish(transactionID: 3, name: "cam")))
         #expect(fcPublish.map { $0.first?.stringValue } == ["_result", "onFCPublish"])
         let created = sentCommands(machine.receive(.createStream(transactionID: 4)))
@@ -103,7 +106,10 @@ import Testing
         var machine = RTMPSessionStateMachine(application: "live")
         _ = machine.receive(connect())
         _ = machine.receive(.createStream(transactionID: 2))
-        #expect(machine.receive(.play(transactionID: 3, streamID: 1, name: "cam", start: -2)) == [.startPlay(name: "cam", streamID: 1)])
+        #expect(
+            machine.receive(.play(transactionID: 3, streamID: 1, name: "cam", start: -2)) == [
+                .startPlay(name: "cam", streamID: 1)
+            ])
         #expect(machine.receive(.deleteStream(transactionID: 4, streamID: 1)) == [.stopRole(reason: "deleteStream")])
         #expect(machine.role == .idle)
     }

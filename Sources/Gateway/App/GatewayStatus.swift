@@ -1,0 +1,60 @@
+import Foundation
+import Ladder
+
+/// Builds `/api/streams` from the registry (publishers), the transcoders' and the packagers' stats.
+struct GatewayStatus: StatusSource {
+    let registry: StreamRegistry
+    let pipelines: LadderPipelineFactory
+    let store: SegmentStore
+
+    func streams() -> [StreamStatus] {
+        var names = Set(registry.allStreams.map(\.name))
+        for summary in store.streams() { names.insert(summary.name) }
+        return names.sorted().compactMap(status(of:))
+    }
+
+    func status(of name: String) -> StreamStatus? {
+        let publish = registry.stream(named: name)?.publish
+        let packager = pipelines.packager(for: name)
+        guard publish != nil || packager != nil || store.streamState(name) != nil else { return nil }
+        let ladder = publish?.pipeline as? LadderPipeline
+        let stats = ladder?.transcoder.stats
+        let packaging = packager?.statistics()
+        let measured = Dictionary(
+            (packaging?.renditions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+        var status = StreamStatus(
+            name: name, state: publish == nil ? .ended : .live,
+            uptimeSeconds: publish.map { Date().timeIntervalSince($0.startedAt) } ?? 0,
+            publisherAddress: publish?.publisher.remoteAddress, profile: ladder?.profile.name)
+        if let stats {
+            status.input = StreamStatus.Input(
+                videoCodec: stats.input.videoCodec?.rawValue, width: stats.input.width, height: stats.input.height,
+                fps: stats.input.frameRate, bitrate: stats.input.bitrate, audioCodec: stats.input.audioCodec?.rawValue)
+            status.renditions = stats.renditions.map { rung in
+                StreamStatus.Rendition(
+                    name: rung.name, codec: rung.isCopy ? stats.input.videoCodec?.rawValue : VideoCodec.h264.rawValue, width: rung.width,
+                    height: rung.height, targetBitrate: target(of: rung.name, in: ladder?.profile),
+                    measuredBitrate: measured[rung.name]?.averageBitrate ?? rung.bitrate, fps: rung.frameRate,
+                    encoderSpeed: rung.encodeSpeed, droppedFrames: rung.droppedFrames, lateFrames: rung.lateFrames)
+            }
+            if let audio = ladder?.profile.audio {
+                status.audio = StreamStatus.Audio(
+                    codec: audio.codec.rawValue, sampleRate: audio.sampleRate, channels: audio.channels,
+                    bitrate: measured[StreamTranscoder.audioTrackName]?.averageBitrate ?? stats.audio?.bitrate,
+                    passthrough: stats.audio?.isCopy ?? false)
+            }
+            status.ingestDrops = stats.ingestDroppedVideo + stats.ingestDroppedAudio
+            status.decodeErrors = stats.decodeErrors
+        }
+        if let packaging {
+            status.segmentsProduced = packaging.segmentsPublished
+            status.discontinuities = packaging.discontinuities
+        }
+        return status
+    }
+
+    private func target(of rendition: String, in profile: Profile?) -> Int? {
+        profile?.video.renditions.first { $0.name == rendition }?.bitrate
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Logs one progress line per live stream at a fixed interval (like ffmpeg's), and feeds the
+/// pipeline counters into the metrics.
+struct StatusReporter: Service {
+    let status: GatewayStatus
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        var reportedDrops: [String: Int] = [:]
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            for stream in status.streams() where stream.state == .live {
+                logger.info("\(Self.progressLine(stream))", metadata: ["stream": "\(stream.name)"])
+                let drops = stream.ingestDrops + stream.renditions.reduce(0) { $0 + $1.droppedFrames }
+                let newDrops = drops - reportedDrops[stream.name, default: 0]
+                if newDrops > 0 {
+                    GatewayMetrics.droppedFrames(stream: stream.name, stage: .ingest, count: newDrops)
+                }
+                reportedDrops[stream.name] = drops
+                for rendition in stream.renditions {
+                    if let speed = rendition.encoderSpeed, speed > 0 {
+                        // Seconds of lag accumulated per interval when slower than real time.
+                        let lag = max(0, 1 / speed - 1) * Double(interval.components.seconds)
+                        GatewayMetrics.encoderLag(stream: stream.name, rendition: rendition.name, seconds: lag)
+                    }
+                }
+            }
+        }
+    }
+
+    /// e.g. `live 62s in=h264 1280x720@30.0 3.1Mb/s | 720p 2.8Mb/s 30.0fps 1.9x | 480p ... | segs=30 drops=0 errors=0 viewers=2`
+    static func progressLine(_ stream: StreamStatus) -> String {
+        func rate(_ bps: Int?) -> String {
+            guard let bps else { return "-" }
+            return bps >= 1_000_000 ? String(format: "%.1fMb/s", Double(bps) / 1e6) : "\(bps / 1000)kb/s"
+        }
+        var parts = [String(format: "live %.0fs", stream.uptimeSeconds)]
+        let input = stream.input
+        parts.append(
+            "in=\(input.videoCodec ?? "?") \(input.width.map(String.init) ?? "?")x\(input.height.map(String.init) ?? "?")"
+                + String(format: "@%.1f", input.fps ?? 0) + " \(rate(input.bitrate))")
+        var line = parts.joined(separator: " ")
+        for rendition in stream.renditions {
+            line += " | \(rendition.name) \(rate(rendition.measuredBitrate))"
+            line += String(format: " %.1ffps %.2fx", rendition.fps ?? 0, rendition.encoderSpeed ?? 0)
+            if rendition.droppedFrames > 0 { line += " dropped=\(rendition.droppedFrames)" }
+        }
+        line += " | segs=\(stream.segmentsProduced) drops=\(stream.ingestDrops) errors=\(stream.decodeErrors)"
+        line += " viewers=\(stream.viewers)"
+        return line
+    }
+}

@@ -1,0 +1,29 @@
+import Ladder
+
+/// Serves the packager's in-memory store to the HTTP origin.
+struct StoreOriginContent: OriginContent {
+    let store: SegmentStore
+    /// Segment length per stream, for the live manifests' max-age (about half a segment).
+    let segmentSeconds: @Sendable (String) -> Double?
+
+    func file(stream: String, path: String) -> OriginFile? {
+        guard let stored = store.get(stream: stream, path: path) else { return nil }
+        let cache: CachePolicy
+        if stored.isImmutable {
+            cache = .immutable
+        } else if stored.streamState == .live {
+            cache = .liveManifest(maxAgeSeconds: Int((segmentSeconds(stream) ?? 2) / 2))
+        } else {
+            cache = .endedManifest
+        }
+        return OriginFile(bytes: stored.bytes, contentType: stored.contentType, cache: cache)
+    }
+
+    func streamExists(_ stream: String) -> Bool {
+        store.streamState(stream) != nil
+    }
+
+    func liveStreams() -> [String] {
+        store.streams().filter { $0.state == .live }.map(\.name)
+    }
+}

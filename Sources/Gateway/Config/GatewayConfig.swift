@@ -1,0 +1,110 @@
+import Ladder
+
+/// The gateway's YAML config (`gateway serve --config PATH`), as loaded by `GatewayConfigLoader`:
+///
+/// ```yaml
+/// rtmp:
+///   listen: 0.0.0.0:1935
+///   app: live                       # rtmp://HOST:1935/live
+///   max_connections: 1000
+///   max_connections_per_ip: 32
+///   handshake_timeout_seconds: 10
+///   idle_timeout_seconds: 30
+///   max_message_bytes: 8388608
+///   tls: { listen: 0.0.0.0:1936, cert: tls/cert.pem, key: tls/key.pem }
+/// http:
+///   listen: 0.0.0.0:8080
+///   hls_js_url: /assets/hls.min.js  # optional; the player page's script sources
+///   dash_js_url: /assets/dash.all.min.js
+///   tls: { listen: 0.0.0.0:8443, cert: tls/cert.pem, key: tls/key.pem }
+/// profile: profiles/default.yaml    # default transcoding profile
+/// streams:                          # per-stream key and/or profile
+///   studio: { key: s3cret-value, profile: profiles/1080p.yaml }
+///   lobby: {}
+/// keys_file: keys.txt               # more keys, one `NAME SECRET` per line
+/// data_dir: /var/lib/gateway        # optional disk mirror of segments
+/// ```
+/// Relative paths are relative to the config file's folder.
+struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
+    struct TLS: Sendable, Hashable {
+        var listen: ListenAddress
+        /// PEM certificate chain.
+        var certificatePath: String
+        /// PEM private key.
+        var privateKeyPath: String
+    }
+
+    struct RTMP: Sendable, Hashable {
+        var listen = ListenAddress(host: "0.0.0.0", port: 1935)
+        /// The application name publishers use: rtmp://HOST/APP/NAME.
+        var app = "live"
+        var maxConnections = 1000
+        var maxConnectionsPerIP = 32
+        var handshakeTimeoutSeconds = 10.0
+        /// A connection that sends nothing for this long is closed.
+        var idleTimeoutSeconds = 30.0
+        /// Largest RTMP message accepted (the length field holds 24 bits, RTMP spec 5.3.1.2.1).
+        var maxMessageBytes = 8 * 1024 * 1024
+        /// RTMPS listener, in addition to `listen`.
+        var tls: TLS?
+    }
+
+    struct HTTP: Sendable, Hashable {
+        var listen = ListenAddress(host: "0.0.0.0", port: 8080)
+        /// Script sources for the player page; nil = the page's built-in defaults.
+        var hlsJSURL: String?
+        var dashJSURL: String?
+        /// HTTPS listener, in addition to `listen`.
+        var tls: TLS?
+    }
+
+    struct Stream: Sendable, Hashable, CustomStringConvertible {
+        /// Publish secret (`NAME?key=SECRET`); never logged.
+        var key: String?
+        /// Overrides the default profile for this stream.
+        var profilePath: String?
+
+        var description: String {
+            "Stream(key: \(key == nil ? "none" : "<redacted>"), profile: \(profilePath ?? "default"))"
+        }
+    }
+
+    var rtmp = RTMP()
+    var http = HTTP()
+    /// Default profile for every stream without its own.
+    var profilePath: String?
+    var streams: [String: Stream] = [:]
+    var keysFile: String?
+    var dataDirectory: String?
+    /// Publish secrets by stream name: `streams.*.key` plus the keys file's lines (merged by the loader).
+    var streamKeys: [String: String] = [:]
+
+    /// The profile file a publish of `stream` uses; nil means the command line's default.
+    func profilePath(forStream stream: String) -> String? {
+        streams[stream]?.profilePath ?? profilePath
+    }
+
+    /// Every profile file the config names (default first), without duplicates.
+    var referencedProfiles: [String] {
+        var paths: [String] = []
+        for path in [profilePath].compactMap({ $0 }) + streams.keys.sorted().compactMap({ streams[$0]?.profilePath })
+        where !paths.contains(path) {
+            paths.append(path)
+        }
+        return paths
+    }
+
+    /// Never includes a secret.
+    var description: String {
+        let names = streams.keys.sorted().joined(separator: ", ")
+        return
+            "GatewayConfig(rtmp: \(rtmp.listen)/\(rtmp.app), http: \(http.listen), profile: \(profilePath ?? "default"), streams: [\(names)], keys: \(streamKeys.count))"
+    }
+}
+
+/// Every problem found in the gateway config (and the files it names), one line each.
+struct GatewayConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    var issues: [ConfigIssue]
+
+    var description: String { issues.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,86 @@
+import NIOCore
+
+/// What the HTTP origin serves under `/live/NAME/`. Content lives in memory (the packager's
+/// segment store); the origin never reads stream content from the filesystem.
+protocol OriginContent: Sendable {
+    /// `path` is relative to /live/NAME/, already normalised (no "..", no leading "/"),
+    /// e.g. "master.m3u8", "manifest.mpd", "720p/init.mp4", "720p/seg-42.m4s".
+    func file(stream: String, path: String) -> OriginFile?
+    func streamExists(_ stream: String) -> Bool
+    /// Names of the streams currently being published, for the index page.
+    func liveStreams() -> [String]
+}
+
+/// One in-memory file of a stream.
+struct OriginFile: Sendable {
+    var body: ByteBuffer
+    /// Used when the path's extension is not one the origin knows (see `OriginContentType`).
+    var contentType: String
+    var cache: CachePolicy
+
+    init(body: ByteBuffer, contentType: String, cache: CachePolicy) {
+        self.body = body
+        self.contentType = contentType
+        self.cache = cache
+    }
+
+    init(bytes: some Sequence<UInt8>, contentType: String, cache: CachePolicy) {
+        self.init(body: ByteBuffer(bytes: bytes), contentType: contentType, cache: cache)
+    }
+}
+
+/// How long shared caches and players may reuse a response.
+enum CachePolicy: Sendable, Equatable {
+    /// Init and media segments: written once, never change.
+    case immutable
+    /// A playlist or MPD that is still updated; `maxAgeSeconds` is about half a segment
+    /// (RFC 8216 6.2.2 lets clients reload no sooner than that). Values below 1 mean `no-cache`.
+    case liveManifest(maxAgeSeconds: Int)
+    /// The stream ended: the playlist has EXT-X-ENDLIST / the MPD is static and stays as it is.
+    case endedManifest
+
+    /// The `Cache-Control` value (RFC 9111 5.2.2).
+    var cacheControl: String {
+        switch self {
+        case .immutable:
+            return "public, max-age=31536000, immutable"
+        case .liveManifest(let maxAgeSeconds):
+            return maxAgeSeconds < 1 ? "no-cache" : "public, max-age=\(maxAgeSeconds)"
+        case .endedManifest:
+            return "public, max-age=300"
+        }
+    }
+}
+
+/// Status of every known stream, for `/api/streams`. The origin fills in `viewers` and
+/// `bytesServed` itself from its own `ViewerTracker`.
+protocol StatusSource: Sendable {
+    func streams() -> [StreamStatus]
+}
+
+/// Media types by file extension (RFC 8216 4, ISO/IEC 23009-1 Annex C, RFC 6381 / ISO BMFF).
+enum OriginContentType {
+    static let hlsPlaylist = "application/vnd.apple.mpegurl"
+    static let dashManifest = "application/dash+xml"
+    static let html = "text/html; charset=utf-8"
+    static let json = "application/json; charset=utf-8"
+    static let plainText = "text/plain; charset=utf-8"
+    static let prometheus = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// The media type for `path`'s extension, or nil when it is not a known one.
+    static func forPath(_ path: String) -> String? {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return nil }
+        switch path[path.index(after: dot)...].lowercased() {
+        case "m3u8": return hlsPlaylist
+        case "mpd": return dashManifest
+        case "mp4", "m4v", "cmfv": return "video/mp4"
+        case "m4a", "cmfa": return "audio/mp4"
+        case "m4s": return "video/iso.segment"
+        case "ts": return "video/mp2t"
+        case "aac": return "audio/aac"
+        case "vtt": return "text/vtt"
+        case "json": return json
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Request context carrying the peer address, used to tell viewers apart.
+struct OriginRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let peerAddress: String?
+
+    init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
+    }
+}
+
+/// Settings of the responder that do not depend on the listening socket.
+struct OriginSettings: Sendable {
+    var player: PlayerConfiguration = PlayerConfiguration()
+    /// Longer request targets get 414 (RFC 9110 15.5.15).
+    var maxURLLength: Int = 2048
+    /// Identify viewers by the first `X-Forwarded-For` address (only behind a trusted proxy/CDN).
+    var trustForwardedFor: Bool = false
+
+    init(player: PlayerConfiguration = PlayerConfiguration(), maxURLLength: Int = 2048, trustForwardedFor: Bool = false)
+    {
+        self.player = player
+        self.maxURLLength = maxURLLength
+        self.trustForwardedFor = trustForwardedFor
+    }
+}
+
+/// The whole HTTP origin as one Hummingbird responder: routing (`OriginRoute`), CORS on every
+/// response, range requests, cache policy, viewer accounting and request metrics.
+struct OriginResponder: HTTPResponder {
+    typealias Context = OriginRequestContext
+
+    let content: any OriginContent
+    let statusSource: any StatusSource
+    let viewers: ViewerTracker
+    let settings: OriginSettings
+
+    static let allowedMethods = "GET, HEAD, OPTIONS"
+    static let defaultAllowedHeaders =
+        "Range, Origin, Accept, Accept-Encoding, Accept-Language, Content-Type, Cache-Control, If-None-Match, If-Modified-Since"
+    static let exposedHeaders = "Content-Length, Content-Range, Date"
+    static let noStore = "no-store"
+    static let noCache = "no-cache"
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        var response = route(request, context: context)
+        // Fetch standard "CORS protocol": a public origin, readable by any page (players run elsewhere).
+        response.headers[.accessControlAllowOrigin] = "*"
+        response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
+        GatewayMetrics.httpRequest(status: response.status.code)
+        return request.method == .head ? response.createHeadResponse() : response
+    }
+
+    private func route(_ request: Request, context: Context) -> Response {
+        guard request.uri.string.utf8.count <= settings.maxURLLength else {
+            return Self.text(.uriTooLong, "request target too long\n", cacheControl: Self.noStore)
+        }
+        switch request.method {
+        case .get, .head:
+            break
+        case .options:
+            return preflight(request)
+        default:
+            var response = Self.text(.methodNotAllowed, "method not allowed\n", cacheControl: Self.noStore)
+            response.headers[.allow] = Self.allowedMethods
+            return response
+        }
+
+        let rawPath = request.uri.path
+        let isAPI = rawPath.hasPrefix("/api/")
+        switch OriginRoute.parse(rawPath: rawPath) {
+        case .failure(.invalidStreamName):
+            return isAPI
+                ? Self.json(.badRequest, APIError(error: "invalid stream name"))
+                : Self.text(.badRequest, "invalid stream name\n", cacheControl: Self.noStore)
+        case .failure:
+            return Self.text(.badRequest, "bad request path\n", cacheControl: Self.noStore)
+        case .success(let route):
+            return respond(to: route, request: request, context: context)
+        }
+    }
+
+    private func respond(to route: OriginRoute, request: Request, context: Context) -> Response {
+        switch route {
+        case .index:
+            return Self.html(PlayerPage.renderIndex(streams: content.liveStreams()))
+        case .healthz:
+            return Self.text(.ok, "ok\n", cacheControl: Self.noStore)
+        case .time:
+            let milliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+            return Self.text(
+                .ok, UTCTimestamp.iso8601(millisecondsSinceEpoch: milliseconds), cacheControl: Self.noStore)
+        case .metrics:
+            for (stream, audience) in viewers.snapshot(at: .now) {
+                GatewayMetrics.viewers(stream: stream, count: audience.viewers)
+            }
+            var response = Self.text(.ok, GatewayMetrics.render(), cacheControl: Self.noStore)
+            response.headers[.contentType] = OriginContentType.prometheus
+            return response
+        case .streamList:
+            return Self.json(.ok, StreamStatusList(streams: mergedStatuses()))
+        case .streamStatus(let name):
+            guard let status = mergedStatuses().first(where: { $0.name == name }) else {
+                return Self.json(.notFound, APIError(error: "stream not found", stream: name))
+            }
+            return Self.json(.ok, status)
+        case .playerRedirect(let stream):
+            guard content.streamExists(stream) else { return Self.notFound() }
+            var response = Response(status: .movedPermanently)
+            response.headers[.location] = "\(stream)/" + Self.redirectQuery(request.uri.query)
+            response.headers[.cacheControl] = Self.noCache
+            return response
+        case .playerPage(let stream):
+            guard content.streamExists(stream) else { return Self.notFound() }
+            return Self.html(PlayerPage.render(stream: stream, configuration: settings.player))
+        case .streamFile(let stream, let path):
+            return serveFile(stream: stream, path: path, request: request, context: context)
+        case .notFound:
+            return Self.notFound()
+        }
+    }
+
+    // MARK: Stream content
+
+    private func serveFile(stream: String, path: String, request: Request, context: Context) -> Response {
+        guard let file = content.file(stream: stream, path: path) else { return Self.notFound() }
+        var headers = HTTPFields()
+        headers[.contentType] =
+            OriginContentType.forPath(path)
+            ?? (file.contentType.isEmpty ? "application/octet-stream" : file.contentType)
+        headers[.cacheControl] = file.cache.cacheControl
+        headers[.acceptRanges] = "bytes"
+        let length = file.body.readableBytes
+
+        // RFC 9110 14.2: range handling is defined for GET only; If-Range without a validator
+        // we can match means "send everything" (13.1.5).
+        let rangeHeader = request.method == .get && request.headers[.ifRange] == nil ? request.headers[.range] : nil
+        let response: Response
+        switch ByteRangeRequest.evaluate(header: rangeHeader, length: length) {
+        case .whole:
+            response = Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: file.body))
+        case .partial(let range):
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(length)"
+            let slice =
+                file.body.getSlice(at: file.body.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
+            response = Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: slice))
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(length)"
+            headers[.cacheControl] = Self.noCache
+            response = Response(status: .rangeNotSatisfiable, headers: headers)
+        }
+
+        if request.method == .get, (200..<300).contains(response.status.code) {
+            let bytes = response.body.contentLength ?? 0
+            viewers.record(stream: stream, client: clientKey(request, context: context), bytes: bytes, at: .now)
+            GatewayMetrics.httpBytes(stream: stream, count: bytes)
+        }
+        return response
+    }
+
+    private func clientKey(_ request: Request, context: Context) -> String {
+        var address = context.peerAddress
+        if settings.trustForwardedFor,
+            let forwarded = request.headers.first(where: { $0.name.canonicalName == "x-forwarded-for" })?.value
+        {
+            let first = forwarded.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+            if let first, !first.isEmpty { address = String(first.prefix(64)) }
+        }
+        return ViewerTracker.clientKey(address: address, userAgent: request.headers[.userAgent])
+    }
+
+    private func mergedStatuses() -> [StreamStatus] {
+        let audiences = viewers.snapshot(at: .now)
+        return statusSource.streams().map { status in
+            var merged = status
+            if let audience = audiences[status.name] {
+                merged.viewers = audience.viewers
+                merged.bytesServed = audience.bytesServed
+            }
+            return merged
+        }
+    }
+
+    // MARK: CORS preflight (Fetch standard, CORS-preflight fetch)
+
+    private func preflight(_ request: Request) -> Response {
+        var response = Response(status: .noContent)
+        response.headers[.contentLength] = nil
+        response.headers[.accessControlAllowMethods] = Self.allowedMethods
+        if let requested = request.headers[.accessControlRequestHeaders], Self.isHeaderNameList(requested) {
+            response.headers[.accessControlAllowHeaders] = requested
+            response.headers[.vary] = "Access-Control-Request-Headers"
+        } else {
+            response.headers[.accessControlAllowHeaders] = Self.defaultAllowedHeaders
+        }
+        response.headers[.accessControlMaxAge] = "86400"
+        response.headers[.allow] = Self.allowedMethods
+        return response
+    }
+
+    /// A comma-separated list of field names (RFC 9110 5.1 token characters) of sane length.
+    static func isHeaderNameList(_ value: String) -> Bool {
+        guard !value.isEmpty, value.utf8.count <= 1024 else { return false }
+        return value.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ","),
+                UInt8(ascii: " "):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    // MARK: Response builders
+
+    private static func redirectQuery(_ query: String?) -> String {
+        guard let query, !query.isEmpty, query.utf8.count <= 256,
+            query.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
+        else { return "" }
+        return "?" + query
+    }
+
+    static func notFound() -> Response {
+        text(.notFound, "not found\n", cacheControl: noCache)
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String, cacheControl: String) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: OriginContentType.plainText, .cacheControl: cacheControl],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+
+    static func html(_ body: String) -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: OriginContentType.html, .cacheControl: noCache],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body))
+        )
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let body = (try? encoder.encode(value)).map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: "{}")
+        return Response(
+            status: status,
+            headers: [.contentType: OriginContentType.json, .cacheControl: noStore],
+            body: ResponseBody(byteBuffer: body)
+        )
+    }
+}

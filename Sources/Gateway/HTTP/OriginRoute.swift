@@ -1,0 +1,147 @@
+/// What a request path asks for. Produced by `OriginRoute.parse`, a pure function over the
+/// raw (still percent-encoded) path of the request target (RFC 9112 3.2.1 origin-form).
+enum OriginRoute: Equatable, Sendable {
+    case index
+    case healthz
+    case time
+    case metrics
+    case streamList
+    case streamStatus(String)
+    /// `/live/NAME` without the trailing slash: redirected so relative URLs in the page resolve.
+    case playerRedirect(stream: String)
+    case playerPage(stream: String)
+    /// `path` is relative to /live/NAME/, decoded, with no empty, "." or ".." segment.
+    case streamFile(stream: String, path: String)
+    case notFound
+
+    enum RejectReason: Error, Equatable, Sendable {
+        /// "%" not followed by two hex digits, or bytes that are not UTF-8 once decoded.
+        case malformedEncoding
+        /// ".", "..", an encoded "/" or "\", a NUL or control character, or an empty segment.
+        case forbiddenSegment
+        /// Stream names are [A-Za-z0-9_.-]{1,128}.
+        case invalidStreamName
+    }
+
+    static let maxStreamNameLength = 128
+    static let maxFileSegments = 8
+
+    /// Routes a raw path such as "/live/cam1/720p/seg-7.m4s" (no query). Every segment is
+    /// checked before anything else, so traversal is refused on every route.
+    static func parse(rawPath: String) -> Result<OriginRoute, RejectReason> {
+        guard rawPath.hasPrefix("/") else { return .failure(.forbiddenSegment) }
+        let rawSegments = rawPath.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        var segments: [String] = []
+        segments.reserveCapacity(rawSegments.count)
+        for (index, raw) in rawSegments.enumerated() {
+            switch decodeSegment(raw) {
+            case .failure(let reason):
+                return .failure(reason)
+            case .success(let segment):
+                // Only the last segment may be empty (a trailing slash, or "/" itself).
+                if segment.isEmpty && index != rawSegments.count - 1 { return .failure(.forbiddenSegment) }
+                segments.append(segment)
+            }
+        }
+        return route(segments)
+    }
+
+    private static func route(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        switch segments.first {
+        case "":
+            return .success(.index)
+        case "healthz" where segments.count == 1:
+            return .success(.healthz)
+        case "time" where segments.count == 1:
+            return .success(.time)
+        case "metrics" where segments.count == 1:
+            return .success(.metrics)
+        case "api":
+            return routeAPI(Array(segments.dropFirst()))
+        case "live":
+            return routeLive(Array(segments.dropFirst()))
+        default:
+            return .success(.notFound)
+        }
+    }
+
+    private static func routeAPI(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        guard segments.first == "streams" else { return .success(.notFound) }
+        switch segments.count {
+        case 1:
+            return .success(.streamList)
+        case 2 where segments[1].isEmpty:
+            return .success(.streamList)
+        case 2:
+            guard isValidStreamName(segments[1]) else { return .failure(.invalidStreamName) }
+            return .success(.streamStatus(segments[1]))
+        default:
+            return .success(.notFound)
+        }
+    }
+
+    private static func routeLive(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        guard let stream = segments.first, !stream.isEmpty else { return .success(.notFound) }
+        guard isValidStreamName(stream) else { return .failure(.invalidStreamName) }
+        let rest = segments.dropFirst()
+        if rest.isEmpty { return .success(.playerRedirect(stream: stream)) }
+        if rest.count == 1 && rest[rest.startIndex].isEmpty { return .success(.playerPage(stream: stream)) }
+        // A trailing slash below the stream names a directory: there are no listings.
+        guard let last = rest.last, !last.isEmpty, rest.count <= maxFileSegments else { return .success(.notFound) }
+        return .success(.streamFile(stream: stream, path: rest.joined(separator: "/")))
+    }
+
+    /// [A-Za-z0-9_.-]{1,128}, and not "." or ".." (those are refused earlier as segments).
+    static func isValidStreamName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        guard (1...maxStreamNameLength).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Percent-decodes one segment (RFC 3986 2.1) and refuses what could escape the stream's
+    /// namespace: "." and ".." (RFC 3986 5.2.4 dot-segments), an encoded "/" or "\", NUL and
+    /// other control characters.
+    static func decodeSegment(_ raw: Substring.UTF8View) -> Result<String, RejectReason> {
+        var decoded: [UInt8] = []
+        decoded.reserveCapacity(raw.count)
+        var index = raw.startIndex
+        while index != raw.endIndex {
+            var byte = raw[index]
+            if byte == UInt8(ascii: "%") {
+                let high = raw.index(after: index)
+                guard high != raw.endIndex else { return .failure(.malformedEncoding) }
+                let low = raw.index(after: high)
+                guard low != raw.endIndex, let highValue = hexValue(raw[high]), let lowValue = hexValue(raw[low])
+                else { return .failure(.malformedEncoding) }
+                byte = highValue << 4 | lowValue
+                index = raw.index(after: low)
+            } else {
+                index = raw.index(after: index)
+            }
+            if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") {
+                return .failure(.forbiddenSegment)
+            }
+            decoded.append(byte)
+        }
+        guard let segment = String(validating: decoded, as: UTF8.self) else { return .failure(.malformedEncoding) }
+        if segment == "." || segment == ".." { return .failure(.forbiddenSegment) }
+        return .success(segment)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,137 @@
+/// One stream as shown by `GET /api/streams` (encoded with snake_case keys).
+/// Bitrates are bits per second; nil means "not known yet".
+struct StreamStatus: Codable, Sendable, Equatable {
+    enum State: String, Codable, Sendable {
+        case live
+        case ended
+    }
+
+    /// What the publisher sends.
+    struct Input: Codable, Sendable, Equatable {
+        var videoCodec: String?
+        var width: Int?
+        var height: Int?
+        var fps: Double?
+        /// Measured over the recent ingest, audio and video together.
+        var bitrate: Int?
+        var audioCodec: String?
+        var audioSampleRate: Int?
+        var audioChannels: Int?
+
+        init(
+            videoCodec: String? = nil, width: Int? = nil, height: Int? = nil, fps: Double? = nil,
+            bitrate: Int? = nil, audioCodec: String? = nil, audioSampleRate: Int? = nil, audioChannels: Int? = nil
+        ) {
+            self.videoCodec = videoCodec
+            self.width = width
+            self.height = height
+            self.fps = fps
+            self.bitrate = bitrate
+            self.audioCodec = audioCodec
+            self.audioSampleRate = audioSampleRate
+            self.audioChannels = audioChannels
+        }
+    }
+
+    /// One video rung of the ladder.
+    struct Rendition: Codable, Sendable, Equatable {
+        var name: String
+        var codec: String?
+        var width: Int
+        var height: Int
+        var targetBitrate: Int?
+        var measuredBitrate: Int?
+        var fps: Double?
+        /// Encoded media seconds per wall-clock second (1.0 = real time; below 1 falls behind).
+        var encoderSpeed: Double?
+        var droppedFrames: Int
+        /// Frames that reached the encoder after their segment's deadline.
+        var lateFrames: Int
+
+        init(
+            name: String, codec: String? = nil, width: Int, height: Int, targetBitrate: Int? = nil,
+            measuredBitrate: Int? = nil, fps: Double? = nil, encoderSpeed: Double? = nil,
+            droppedFrames: Int = 0, lateFrames: Int = 0
+        ) {
+            self.name = name
+            self.codec = codec
+            self.width = width
+            self.height = height
+            self.targetBitrate = targetBitrate
+            self.measuredBitrate = measuredBitrate
+            self.fps = fps
+            self.encoderSpeed = encoderSpeed
+            self.droppedFrames = droppedFrames
+            self.lateFrames = lateFrames
+        }
+    }
+
+    /// The single audio rendition shared by every rung.
+    struct Audio: Codable, Sendable, Equatable {
+        var codec: String
+        var sampleRate: Int
+        var channels: Int
+        var bitrate: Int?
+        /// True when the publisher's AAC is packaged as is, without re-encoding.
+        var passthrough: Bool
+
+        init(codec: String, sampleRate: Int, channels: Int, bitrate: Int? = nil, passthrough: Bool) {
+            self.codec = codec
+            self.sampleRate = sampleRate
+            self.channels = channels
+            self.bitrate = bitrate
+            self.passthrough = passthrough
+        }
+    }
+
+    var name: String
+    var state: State
+    var uptimeSeconds: Double
+    /// "IP:port" of the RTMP publisher (never the stream key).
+    var publisherAddress: String?
+    var profile: String?
+    var input: Input
+    var renditions: [Rendition]
+    var audio: Audio?
+    var segmentsProduced: Int
+    /// Distinct HTTP clients (IP + User-Agent) seen in the last ~30 s; filled by the origin.
+    var viewers: Int
+    /// Response body bytes of this stream's content; filled by the origin.
+    var bytesServed: Int64
+    var ingestDrops: Int
+    var decodeErrors: Int
+    var discontinuities: Int
+
+    init(
+        name: String, state: State, uptimeSeconds: Double, publisherAddress: String? = nil, profile: String? = nil,
+        input: Input = Input(), renditions: [Rendition] = [], audio: Audio? = nil, segmentsProduced: Int = 0,
+        viewers: Int = 0, bytesServed: Int64 = 0, ingestDrops: Int = 0, decodeErrors: Int = 0,
+        discontinuities: Int = 0
+    ) {
+        self.name = name
+        self.state = state
+        self.uptimeSeconds = uptimeSeconds
+        self.publisherAddress = publisherAddress
+        self.profile = profile
+        self.input = input
+        self.renditions = renditions
+        self.audio = audio
+        self.segmentsProduced = segmentsProduced
+        self.viewers = viewers
+        self.bytesServed = bytesServed
+        self.ingestDrops = ingestDrops
+        self.decodeErrors = decodeErrors
+        self.discontinuities = discontinuities
+    }
+}
+
+/// The body of `GET /api/streams`.
+struct StreamStatusList: Codable, Sendable, Equatable {
+    var streams: [StreamStatus]
+}
+
+/// The body of an API error (404 unknown stream, 400 bad name).
+struct APIError: Codable, Sendable, Equatable {
+    var error: String
+    var stream: String?
+}

@@ -1,0 +1,117 @@
+import Metrics
+import Prometheus
+
+/// The gateway's metrics, recorded through swift-metrics into one Prometheus registry that
+/// `GET /metrics` renders (Prometheus text exposition format 0.0.4).
+///
+/// Every metric here is created with an explicit factory over `registry`, so recording works
+/// whether or not the global `MetricsSystem` was bootstrapped; `bootstrapMetricsSystem()`
+/// additionally routes third-party swift-metrics users into the same registry.
+enum GatewayMetrics {
+    /// Where frames were dropped (`gateway_dropped_frames_total{stream,stage}`).
+    enum DropStage: String, Sendable, CaseIterable {
+        /// The bounded ingest queue overflowed (dropped to the next IDR).
+        case ingest
+        case decode
+        case scale
+        case encode
+        case package
+    }
+
+    enum Name {
+        static let ingestBytes = "gateway_ingest_bytes_total"
+        static let publishRefusals = "gateway_publish_refusals_total"
+        static let publishes = "gateway_publishes_total"
+        static let encoderLag = "gateway_encoder_lag_seconds"
+        static let droppedFrames = "gateway_dropped_frames_total"
+        static let httpRequests = "gateway_http_requests_total"
+        static let segmentLatency = "gateway_segment_latency_seconds"
+        static let httpBytes = "gateway_http_bytes_total"
+        static let viewers = "gateway_viewers"
+    }
+
+    static let registry = PrometheusCollectorRegistry()
+
+    static let factory: PrometheusMetricsFactory = {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // From a frame's arrival to its segment being published: about one segment (2-6 s).
+        factory.durationHistogramBuckets[Name.segmentLatency] = [
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(1500), .seconds(2),
+            .seconds(3), .seconds(4), .seconds(6), .seconds(8), .seconds(12), .seconds(20),
+        ]
+        return factory
+    }()
+
+    /// Runs `MetricsSystem.bootstrap` with `factory` exactly once per process (it may only run once).
+    static func bootstrapMetricsSystem() {
+        _ = bootstrapOnce
+    }
+
+    private static let bootstrapOnce: Void = {
+        MetricsSystem.bootstrap(factory)
+    }()
+
+    // MARK: Ingest (RTMP)
+
+    static func ingestBytes(stream: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: Name.ingestBytes, dimensions: [("stream", stream)], factory: factory).increment(by: count)
+    }
+
+    static func publishStarted() {
+        Counter(label: Name.publishes, factory: factory).increment()
+    }
+
+    /// `gateway_publish_refusals_total{reason}`; the reasons are `PublishRefusal`'s raw values.
+    static func publishRefused(reason: PublishRefusal) {
+        Counter(label: Name.publishRefusals, dimensions: [("reason", reason.rawValue)], factory: factory).increment()
+    }
+
+    // MARK: Pipeline
+
+    /// How far a rendition's encoder is behind the newest ingested frame.
+    static func encoderLag(stream: String, rendition: String, seconds: Double) {
+        Gauge(label: Name.encoderLag, dimensions: [("stream", stream), ("rendition", rendition)], factory: factory)
+            .record(seconds)
+    }
+
+    static func droppedFrames(stream: String, stage: DropStage, count: Int = 1) {
+        guard count > 0 else { return }
+        Counter(
+            label: Name.droppedFrames, dimensions: [("stream", stream), ("stage", stage.rawValue)], factory: factory
+        )
+        .increment(by: count)
+    }
+
+    /// Time from a segment's first frame arriving to the segment being available.
+    static func segmentLatency(_ latency: Duration) {
+        Timer(label: Name.segmentLatency, factory: factory).recordNanoseconds(nanoseconds(latency))
+    }
+
+    // MARK: HTTP origin
+
+    static func httpRequest(status: Int) {
+        Counter(label: Name.httpRequests, dimensions: [("status", String(status))], factory: factory).increment()
+    }
+
+    static func httpBytes(stream: String, count: Int) {
+        guard count > 0 else { return }
+        Counter(label: Name.httpBytes, dimensions: [("stream", stream)], factory: factory).increment(by: count)
+    }
+
+    static func viewers(stream: String, count: Int) {
+        Gauge(label: Name.viewers, dimensions: [("stream", stream)], factory: factory).record(count)
+    }
+
+    /// The registry in Prometheus text format.
+    static func render() -> String {
+        registry.emitToString()
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        let (wholeNanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return seconds < 0 ? 0 : Int64.max }
+        return max(0, wholeNanos &+ attoseconds / 1_000_000_000)
+    }
+}

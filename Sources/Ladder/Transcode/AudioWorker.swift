@@ -1,0 +1,212 @@
+import Logging
+
+/// The audio thread: one AAC rendition shared by all rungs, passed through when the input
+/// already matches the profile, otherwise decoded, resampled and re-encoded.
+final class AudioWorker: Sendable {
+    let queue: BlockingQueue<StageInput<AudioAccessUnit>>
+    let setup = OneShot<Result<TrackDescription, TranscodeError>>()
+    private let thread: WorkerThread
+
+    init(
+        config: AudioDecoderConfig, spec: AudioSpec, sink: any EncodedMediaSink, stats: StatsCollector,
+        logger: Logger, queueCapacity: Int
+    ) {
+        let queue = BlockingQueue<StageInput<AudioAccessUnit>>(capacity: queueCapacity)
+        self.queue = queue
+        let setup = self.setup
+        thread = WorkerThread(name: "ladder-audio") {
+            defer { queue.cancel() }
+            let path: AudioPath
+            do {
+                path = try AudioPath(config: config, spec: spec, sink: sink, stats: stats, logger: logger)
+                setup.fulfil(.success(path.trackDescription))
+            } catch {
+                setup.fulfil(.failure(TranscodeError(error)))
+                return
+            }
+            path.run(queue)
+        }
+    }
+
+    func join() { thread.join() }
+
+    /// Passthrough needs AAC-LC at the profile's rate and channel count (ISO/IEC 14496-3 1.6.2.1).
+    static func canPassThrough(_ config: AudioDecoderConfig, spec: AudioSpec) -> Bool {
+        guard let asc = try? AudioSpecificConfig(bytes: config.audioSpecificConfig) else { return false }
+        return asc.objectType == 2 && asc.sampleRate == spec.sampleRate && asc.channelCount == spec.channels
+    }
+}
+
+/// Audio state owned by the audio thread.
+private final class AudioPath {
+    private enum Mode {
+        case passthrough(AudioSampleClock)
+        case transcode(AudioTranscoder)
+    }
+
+    let trackDescription: TrackDescription
+    private var mode: Mode
+    private let sink: any EncodedMediaSink
+    private let stats: StatsCollector
+    private let logger: Logger
+    private var track: Int?
+
+    init(
+        config: AudioDecoderConfig, spec: AudioSpec, sink: any EncodedMediaSink, stats: StatsCollector, logger: Logger
+    ) throws {
+        self.sink = sink
+        self.stats = stats
+        self.logger = logger
+        if AudioWorker.canPassThrough(config, spec: spec) {
+            let asc = try AudioSpecificConfig(bytes: config.audioSpecificConfig)
+            mode = .passthrough(AudioSampleClock(sampleRate: asc.sampleRate))
+            trackDescription = TrackDescription(
+                name: StreamTranscoder.audioTrackName,
+                media: .audio(sampleRate: asc.sampleRate, channels: spec.channels),
+                codec: .aac, codecString: asc.codecString, timescale: asc.sampleRate,
+                decoderConfig: config.audioSpecificConfig, targetBitrate: nil)
+        } else {
+            let transcoder = try AudioTranscoder(config: config, spec: spec)
+            let ascBytes = transcoder.audioSpecificConfig
+            let asc = try AudioSpecificConfig(bytes: ascBytes)
+            mode = .transcode(transcoder)
+            trackDescription = TrackDescription(
+                name: StreamTranscoder.audioTrackName,
+                media: .audio(sampleRate: spec.sampleRate, channels: spec.channels), codec: .aac,
+                codecString: asc.codecString, timescale: spec.sampleRate, decoderConfig: ascBytes,
+                targetBitrate: spec.bitrate)
+        }
+        stats.registerRung(
+            name: StreamTranscoder.audioTrackName, isCopy: { if case .passthrough = mode { true } else { false } }(),
+            width: 0, height: 0, timescale: trackDescription.timescale)
+    }
+
+    func run(_ queue: BlockingQueue<StageInput<AudioAccessUnit>>) {
+        while let input = queue.pop() {
+            switch input {
+            case .start(let track):
+                self.track = track
+            case .payload(let unit):
+                guard track != nil else { continue }
+                switch mode {
+                case .passthrough(var clock):
+                    let pts = clock.timestamp(milliseconds: unit.pts)
+                    mode = .passthrough(clock)
+                    deliver(
+                        EncodedSample(
+                            decodeTime: pts, presentationTime: pts, duration: 1024, isSync: true, data: unit.data))
+                case .transcode(let transcoder):
+                    do {
+                        try transcoder.process(unit) { deliver($0) }
+                    } catch {
+                        // One bad AAC frame must not end the stream's audio.
+                        logger.warning("audio frame at \(unit.pts) ms skipped: \(TranscodeError(error))")
+                        stats.update { $0.decodeErrors += 1 }
+                    }
+                }
+            }
+        }
+        guard !queue.isCancelled, track != nil, case .transcode(let transcoder) = mode else { return }
+        do {
+            try transcoder.finish { deliver($0) }
+        } catch {
+            logger.error("audio flush failed: \(TranscodeError(error))")
+        }
+    }
+
+    private func deliver(_ sample: EncodedSample) {
+        guard let track else { return }
+        sink.append(sample, track: track)
+        stats.rungOutput(name: StreamTranscoder.audioTrackName, bytes: sample.data.count, pts: sample.presentationTime)
+    }
+}
+
+/// AAC -> PCM -> (resample) -> 1024-sample frames -> AAC, on the millisecond timeline.
+private final class AudioTranscoder {
+    private let decoder: AudioDecoder
+    private let encoder: AudioEncoder
+    private let fifo: AudioFifo
+    private var resampler: Resampler?
+    private var resamplerInput: (rate: Int, channels: Int)?
+    /// Timestamp (1/sampleRate) of the first sample in the FIFO.
+    private var fifoStart: Int64?
+    private let sampleRate: Int
+    private let frameSize: Int
+
+    init(config: AudioDecoderConfig, spec: AudioSpec) throws {
+        decoder = try AudioDecoder(audioSpecificConfig: config.audioSpecificConfig)
+        encoder = try AudioEncoder(sampleRate: spec.sampleRate, channels: spec.channels, bitrate: spec.bitrate)
+        fifo = try AudioFifo(for: encoder)
+        sampleRate = spec.sampleRate
+        frameSize = max(1, encoder.frameSize)
+    }
+
+    var audioSpecificConfig: [UInt8] { encoder.audioSpecificConfig }
+
+    func process(_ unit: AudioAccessUnit, _ deliver: (EncodedSample) -> Void) throws {
+        let packet = try Packet(bytes: unit.data, pts: unit.pts, dts: unit.pts, isKeyframe: true)
+        try decoder.decode(packet) { frame in try self.append(frame, deliver) }
+    }
+
+    private func append(_ frame: Frame, _ deliver: (EncodedSample) -> Void) throws {
+        let input = (rate: frame.sampleRate, channels: frame.channelCount)
+        if resampler == nil || resamplerInput.map({ $0 != input }) ?? true {
+            if let old = resampler, let tail = try old.convert(nil) { try fifo.write(tail) }
+            resampler = try Resampler(from: frame, to: fifo)
+            resamplerInput = input
+        }
+        if let milliseconds = frame.pts {
+            let position = MediaTiming.ticks(fromMilliseconds: milliseconds, rate: sampleRate)
+            if let start = fifoStart {
+                let gap = position - (start + Int64(fifo.count))
+                let tolerance = Int64(sampleRate / 10)
+                if gap < -tolerance { return }  // overlaps audio already queued: drop it
+                if gap > tolerance {
+                    if gap <= Int64(sampleRate) * 10 {
+                        try fifo.writeSilence(Int(gap))  // fill the hole: the sample count stays continuous
+                    } else {
+                        try padAndEncode(deliver)
+                        fifoStart = position
+                    }
+                }
+            } else {
+                fifoStart = position
+            }
+        }
+        if let converted = try resampler?.convert(frame) { try fifo.write(converted) }
+        try encodeWholeFrames(deliver)
+    }
+
+    private func encodeWholeFrames(_ deliver: (EncodedSample) -> Void) throws {
+        while fifo.count >= frameSize, let frame = try fifo.read(frameSize) {
+            try encode(frame, deliver)
+        }
+    }
+
+    private func padAndEncode(_ deliver: (EncodedSample) -> Void) throws {
+        if fifo.count % frameSize != 0 { try fifo.writeSilence(frameSize - fifo.count % frameSize) }
+        try encodeWholeFrames(deliver)
+    }
+
+    private func encode(_ frame: Frame, _ deliver: (EncodedSample) -> Void) throws {
+        let start = fifoStart ?? 0
+        frame.pts = start
+        fifoStart = start + Int64(frame.sampleCount)
+        try encoder.encode(frame) { packet in deliver(Self.sample(packet)) }
+    }
+
+    private static func sample(_ packet: Packet) -> EncodedSample {
+        let pts = packet.pts ?? 0
+        return EncodedSample(
+            decodeTime: pts, presentationTime: pts, duration: packet.duration, isSync: true, data: packet.bytes)
+    }
+
+    /// Drains decoder, resampler and FIFO (the last frame may be short) and the encoder.
+    func finish(_ deliver: (EncodedSample) -> Void) throws {
+        try decoder.decode(nil) { frame in try self.append(frame, deliver) }
+        if let tail = try resampler?.convert(nil) { try fifo.write(tail) }
+        try encodeWholeFrames(deliver)
+        if fifo.count > 0, let last = try fifo.read(fifo.count) { try encode(last, deliver) }
+        try encoder.encode(nil) { packet in deliver(Self.sample(packet)) }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// What `StreamTranscoder.submit` did with a sample.
+public enum SubmitOutcome: Sendable, Hashable {
+    case accepted
+    /// The ingest queue was full (or video is being dropped up to the next keyframe).
+    case dropped
+    /// The transcoder is finishing or cancelled.
+    case closed
+}
+
+/// How the ingest queue behaves when it is full.
+public enum IngestOverflow: Sendable, Hashable {
+    /// Live: drop video up to the next keyframe, drop audio while full; `submit` never blocks.
+    case dropToNextKeyframe
+    /// Offline: `submit` waits for room.
+    case block
+}
+
+/// The bounded queue in front of the decoder: the pipeline's one drop point.
+final class IngestQueue: @unchecked Sendable {
+    struct Counters: Sendable, Hashable {
+        var droppedVideo = 0
+        var droppedAudio = 0
+        var droppedBytes = 0
+        var bytes = 0
+        var peakBytes = 0
+        var items = 0
+    }
+
+    // All mutable state is guarded by `condition`.
+    private let condition = NSCondition()
+    private var items: [IngestSample] = []
+    private var head = 0
+    private var closed = false
+    private var droppingVideo = false
+    private var counters = Counters()
+    let maxItems: Int
+    let maxBytes: Int
+    let overflow: IngestOverflow
+
+    /// Configuration samples may exceed the limits by this much (they are tiny and never dropped).
+    private static let configAllowance = 16
+
+    init(maxItems: Int, maxBytes: Int, overflow: IngestOverflow) {
+        self.maxItems = max(2, maxItems)
+        self.maxBytes = max(1024, maxBytes)
+        self.overflow = overflow
+    }
+
+    /// Bytes a sample holds while queued (payload plus a fixed bookkeeping cost).
+    static func cost(_ sample: IngestSample) -> Int {
+        switch sample {
+        case .videoConfig(let config): return config.record.count + 64
+        case .audioConfig(let config): return config.audioSpecificConfig.count + 64
+        case .video(let unit): return unit.data.count + 64
+        case .audio(let unit): return unit.data.count + 64
+        }
+    }
+
+    private var queuedCount: Int { items.count - head }
+
+    private func hasRoom(for cost: Int) -> Bool {
+        queuedCount < maxItems && counters.bytes + cost <= maxBytes
+    }
+
+    func offer(_ sample: IngestSample) -> SubmitOutcome {
+        let cost = Self.cost(sample)
+        condition.lock()
+        defer { condition.unlock() }
+        guard !closed else { return .closed }
+        switch sample {
+        case .videoConfig, .audioConfig:
+            // Never dropped: the decoder needs them; bounded by a small allowance.
+            while overflow == .block && !hasRoom(for: cost) && !closed { condition.wait() }
+            guard !closed else { return .closed }
+            guard queuedCount < maxItems + Self.configAllowance else { return drop(cost, isVideo: false) }
+        case .video(let unit):
+            if overflow == .block {
+                while !hasRoom(for: cost) && !closed { condition.wait() }
+                guard !closed else { return .closed }
+            } else {
+                if droppingVideo && !unit.isKeyframe { return drop(cost, isVideo: true) }
+                guard hasRoom(for: cost) else {
+                    droppingVideo = true
+                    return drop(cost, isVideo: true)
+                }
+            }
+            droppingVideo = false
+        case .audio:
+            if overflow == .block {
+                while !hasRoom(for: cost) && !closed { condition.wait() }
+                guard !closed else { return .closed }
+            } else if !hasRoom(for: cost) {
+                return drop(cost, isVideo: false)
+            }
+        }
+        items.append(sample)
+        counters.bytes += cost
+        counters.peakBytes = max(counters.peakBytes, counters.bytes)
+        counters.items = queuedCount
+        condition.broadcast()
+        return .accepted
+    }
+
+    private func drop(_ cost: Int, isVideo: Bool) -> SubmitOutcome {
+        if isVideo { counters.droppedVideo += 1 } else { counters.droppedAudio += 1 }
+        counters.droppedBytes += cost
+        return .dropped
+    }
+
+    /// The next sample; nil once closed and drained (or cancelled). Blocks while empty.
+    func take() -> IngestSample? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queuedCount == 0 && !closed { condition.wait() }
+        guard queuedCount > 0 else { return nil }
+        let sample = items[head]
+        head += 1
+        // Compact once the consumed prefix dominates: amortised O(1), storage stays bounded.
+        if head > 64 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        counters.bytes -= Self.cost(sample)
+        counters.items = queuedCount
+        condition.broadcast()
+        return sample
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func cancel() {
+        condition.lock()
+        closed = true
+        items = []
+        head = 0
+        counters.bytes = 0
+        counters.items = 0
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var snapshot: Counters {
+        condition.lock()
+        defer { condition.unlock() }
+        return counters
+    }
+}

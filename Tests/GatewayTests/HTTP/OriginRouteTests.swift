@@ -1,0 +1,78 @@
+import Testing
+
+@testable import Gateway
+
+@Suite struct OriginRouteTests {
+    @Test(arguments: [
+        ("/", OriginRoute.index),
+        ("/healthz", .healthz),
+        ("/time", .time),
+        ("/metrics", .metrics),
+        ("/api/streams", .streamList),
+        ("/api/streams/", .streamList),
+        ("/api/streams/cam_1.hd-2", .streamStatus("cam_1.hd-2")),
+        ("/live/cam1", .playerRedirect(stream: "cam1")),
+        ("/live/cam1/", .playerPage(stream: "cam1")),
+        ("/live/cam1/master.m3u8", .streamFile(stream: "cam1", path: "master.m3u8")),
+        ("/live/cam1/720p/seg-1.m4s", .streamFile(stream: "cam1", path: "720p/seg-1.m4s")),
+        ("/live/cam1/720p/", .notFound),
+        ("/live/", .notFound),
+        ("/favicon.ico", .notFound),
+        ("/api/other", .notFound),
+        ("/healthz/x", .notFound),
+    ])
+    func routes(path: String, expected: OriginRoute) {
+        #expect(OriginRoute.parse(rawPath: path) == .success(expected))
+    }
+
+    @Test func percentEncodedFileNamesAreDecoded() {
+        #expect(
+            OriginRoute.parse(rawPath: "/live/cam1/a%20b/seg%2D1.m4s")
+                == .success(.streamFile(stream: "cam1", path: "a b/seg-1.m4s")))
+    }
+
+    @Test(arguments: [
+        "/live/a/../../etc/passwd",
+        "/live/a/%2e%2e/x",
+        "/live/a/%2E%2E/x",
+        "/live/a/.%2e/x",
+        "/live/a/..%2fx",
+        "/live/a/..%2Fx",
+        "/live/a/..%5cx",
+        "/live/%2e%2e/x",
+        "/live/a/./master.m3u8",
+        "/live/a/x%00.m4s",
+        "/live/a//x",
+        "/../etc/passwd",
+        "/api/streams/..",
+        "//live/a/x",
+        "relative",
+        "/live/a/x\\y",
+    ])
+    func traversalIsRefused(path: String) {
+        #expect(OriginRoute.parse(rawPath: path) == .failure(.forbiddenSegment))
+    }
+
+    @Test(arguments: ["/live/a/%zz", "/live/a/%4", "/live/a/%", "/live/a/%ff%fe"])
+    func malformedEncodingIsRefused(path: String) {
+        #expect(OriginRoute.parse(rawPath: path) == .failure(.malformedEncoding))
+    }
+
+    @Test(arguments: [
+        "/live/a%20b/master.m3u8", "/live/caf%C3%A9/", "/live/a$b", "/api/streams/a:b",
+        "/live/" + String(repeating: "n", count: 129) + "/",
+    ])
+    func invalidStreamNamesAreRefused(path: String) {
+        #expect(OriginRoute.parse(rawPath: path) == .failure(.invalidStreamName))
+    }
+
+    @Test func streamNameLengthLimitIsInclusive() {
+        let name = String(repeating: "n", count: 128)
+        #expect(OriginRoute.parse(rawPath: "/live/\(name)/") == .success(.playerPage(stream: name)))
+    }
+
+    @Test func deepPathsAreNotFound() {
+        let deep = (0..<9).map { "d\($0)" }.joined(separator: "/")
+        #expect(OriginRoute.parse(rawPath: "/live/a/\(deep)") == .success(.notFound))
+    }
+}
