@@ -13,7 +13,7 @@ struct StatusReporter: Service {
         var reportedDrops: [String: Int] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }

@@ -92,7 +92,8 @@ final class LadderPipeline: IngestPipeline {
     }
 
     func finish() {
-        transcoder.finish()
+        // The callback form: the blocking `finish()` must never run on an event loop.
+        transcoder.finish(completion: {})
     }
 
     func waitUntilFinished() async {

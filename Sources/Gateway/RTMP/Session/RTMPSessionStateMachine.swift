@@ -7,6 +7,13 @@ struct RTMPSessionStateMachine: Sendable {
         case admitting(name: String, streamID: UInt32)
         case publishing(name: String, streamID: UInt32)
         case playing(name: String, streamID: UInt32)
+
+        var streamID: UInt32? {
+            switch self {
+            case .idle: return nil
+            case .admitting(_, let id), .publishing(_, let id), .playing(_, let id): return id
+            }
+        }
     }
 
     enum Action: Sendable, Equatable {
@@ -76,7 +83,10 @@ struct RTMPSessionStateMachine: Sendable {
             let name = RTMPStreamName(parsing: rawName).name
             role = .playing(name: name, streamID: streamID)
             return [.startPlay(name: name, streamID: streamID)]
-        case .deleteStream(_, let streamID), .closeStream(_, let streamID):
+        case .deleteStream(_, let requestedID), .closeStream(_, let requestedID):
+            // GStreamer's rtmp2sink names the stream instead of its id, which decodes as 0:
+            // that means the stream this connection is using.
+            let streamID = requestedID == 0 ? role.streamID ?? 0 : requestedID
             createdStreams.remove(streamID)
             switch role {
             case .publishing(_, let id) where id == streamID, .playing(_, let id) where id == streamID,

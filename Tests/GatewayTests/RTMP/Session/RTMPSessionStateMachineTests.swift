@@ -121,4 +121,14 @@ import Testing
         machine.publishRefused()
         #expect(machine.role == .idle)
     }
+
+    @Test func deleteStreamWithIDZeroMeansTheCurrentStream() {
+        var machine = RTMPSessionStateMachine(application: "live")
+        _ = machine.receive(connect())
+        _ = machine.receive(.createStream(transactionID: 2))
+        _ = machine.receive(.publish(transactionID: 3, streamID: 1, name: "cam", type: "live"))
+        machine.publishAdmitted()
+        #expect(machine.receive(.deleteStream(transactionID: 4, streamID: 0)) == [.stopRole(reason: "deleteStream")])
+        #expect(machine.role == .idle)
+    }
 }
