@@ -134,3 +134,57 @@ def publish_ffmpeg(url, clip, loop=False, realtime=True, log=None):
         args += ["-stream_loop", "-1"]
     args += ["-i", str(clip), "-c", "copy", "-f", "flv", url]
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log or subprocess.PIPE)
+
+
+# --- Helpers shared by the packaging and profile tests (HTTP fetch, ISO BMFF box walk). ---
+
+import struct  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+
+
+def http_fetch(url, timeout=10):
+    """GET `url`; returns (status, body bytes), also for 4xx/5xx answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+# Boxes whose payload is only child boxes (ISO/IEC 14496-12 8.x).
+MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"dinf", b"edts", b"moof", b"traf"}
+# Bytes of a sample entry before its child boxes: VisualSampleEntry 8 + 70, AudioSampleEntry 8 + 20
+# (ISO/IEC 14496-12 8.5.2, 12.1.3, 12.2.3).
+MP4_SAMPLE_ENTRY_FIELDS = {b"avc1": 78, b"avc3": 78, b"hvc1": 78, b"hev1": 78, b"mp4a": 28}
+
+
+def mp4_boxes(data: bytes, path=""):
+    """Every box of an ISO BMFF byte string as (path, payload) in file order, descending into
+    containers, stsd and sample entries: ("moov/trak/mdia/minf/stbl/stsd/avc1/avcC", b"...").
+    Raises ValueError when a box size does not fit its parent."""
+    boxes = []
+    pos = 0
+    while pos < len(data):
+        if pos + 8 > len(data):
+            raise ValueError(f"{len(data) - pos} trailing bytes after the last box in {path or 'file'}")
+        size, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", data[pos + 8:pos + 16])[0]
+            header = 16
+        elif size == 0:
+            size = len(data) - pos
+        if size < header or pos + size > len(data):
+            raise ValueError(f"box {kind!r} at {pos} in {path or 'file'} has size {size} past its parent")
+        payload = data[pos + header:pos + size]
+        name = f"{path}/{kind.decode('latin-1')}" if path else kind.decode("latin-1")
+        boxes.append((name, payload))
+        if kind in MP4_CONTAINERS:
+            boxes += mp4_boxes(payload, name)
+        elif kind == b"stsd":
+            boxes += mp4_boxes(payload[8:], name)  # version/flags + entry_count
+        elif kind in MP4_SAMPLE_ENTRY_FIELDS:
+            boxes += mp4_boxes(payload[MP4_SAMPLE_ENTRY_FIELDS[kind]:], name)
+        pos += size
+    return boxes

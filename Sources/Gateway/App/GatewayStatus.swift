@@ -33,7 +33,8 @@ struct GatewayStatus: StatusSource {
                 fps: stats.input.frameRate, bitrate: stats.input.bitrate, audioCodec: stats.input.audioCodec?.rawValue)
             status.renditions = stats.renditions.map { rung in
                 StreamStatus.Rendition(
-                    name: rung.name, codec: rung.isCopy ? stats.input.videoCodec?.rawValue : VideoCodec.h264.rawValue, width: rung.width,
+                    name: rung.name, codec: rung.isCopy ? stats.input.videoCodec?.rawValue : VideoCodec.h264.rawValue,
+                    width: rung.width,
                     height: rung.height, targetBitrate: target(of: rung.name, in: ladder?.profile),
                     measuredBitrate: measured[rung.name]?.averageBitrate ?? rung.bitrate, fps: rung.frameRate,
                     encoderSpeed: rung.encodeSpeed, droppedFrames: rung.droppedFrames, lateFrames: rung.lateFrames)

@@ -21,7 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Gateway config (YAML): listeners, limits, stream keys, per-stream profiles.")
     var config: String?
 
-    @Option(help: "Default transcoding profile (YAML), re-read at each publish when edited. (default: profiles/default.yaml)")
+    @Option(
+        help:
+            "Default transcoding profile (YAML), re-read at each publish when edited. (default: profiles/default.yaml)")
     var profile: String?
 
     @Option(help: "RTMP listen address, HOST:PORT; port 0 picks a free port. (default: 0.0.0.0:1935)")

@@ -14,11 +14,13 @@ import Testing
     }
 
     private func video(_ bytes: [UInt8], timestamp: UInt32) -> RTMPMessage {
-        RTMPMessage(type: .video, streamID: 1, timestamp: timestamp, chunkStreamID: 6, payload: ByteBuffer(bytes: bytes))
+        RTMPMessage(
+            type: .video, streamID: 1, timestamp: timestamp, chunkStreamID: 6, payload: ByteBuffer(bytes: bytes))
     }
 
     private func audio(_ bytes: [UInt8], timestamp: UInt32) -> RTMPMessage {
-        RTMPMessage(type: .audio, streamID: 1, timestamp: timestamp, chunkStreamID: 4, payload: ByteBuffer(bytes: bytes))
+        RTMPMessage(
+            type: .audio, streamID: 1, timestamp: timestamp, chunkStreamID: 4, payload: ByteBuffer(bytes: bytes))
     }
 
     @Test func classifiesLegacyAndEnhancedTags() {
