@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "gateway", targets: ["Gateway"]),
+        .executable(name: "gateway-fuzz", targets: ["GatewayFuzz"]),
         .library(name: "Ladder", targets: ["Ladder"]),
     ],
     dependencies: [
@@ -54,6 +55,19 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+            ]
+        ),
+        // libFuzzer harness for the RTMP parsers (scripts/fuzz.sh); without -sanitize=fuzzer it replays
+        // inputs. Its RTMP/ folders are symlinks to Gateway's parser sources.
+        .target(name: "GatewayFuzzDriver"),
+        .executableTarget(
+            name: "GatewayFuzz",
+            dependencies: [
+                "Ladder",
+                "GatewayFuzzDriver",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(name: "LadderTests", dependencies: ["Ladder"]),

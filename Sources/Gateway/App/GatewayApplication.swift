@@ -91,17 +91,25 @@ final class GatewayApplication: Sendable {
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
         if let url = options.playerScripts.dashJS { player.dashJsURL = url }
-        let origin = OriginServer(
+        let origin = try OriginServer(
             configuration: OriginServerConfiguration(
                 host: options.http.host, port: options.http.port, settings: OriginSettings(player: player)),
             content: content, statusSource: status, logger: logger)
+        let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
+            try OriginServer(
+                configuration: OriginServerConfiguration(
+                    host: tls.listen.host, port: tls.listen.port, settings: OriginSettings(player: player),
+                    tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
+                content: content, statusSource: status, logger: logger)
+        }
         let rtmpService = RTMPService(server: rtmpServer, registry: registry, logger: logger)
         let reporter = StatusReporter(status: status, interval: .seconds(10), logger: logger)
         // ServiceGroup stops services in reverse order: the reporter, then ingest (which finishes
         // the open segments and ends the playlists), and the HTTP origin last.
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: origin), .init(service: rtmpService), .init(service: reporter)],
+                services: [origin, httpsOrigin].compactMap { $0 }.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                    + [.init(service: rtmpService), .init(service: reporter)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -109,6 +117,10 @@ final class GatewayApplication: Sendable {
             group.addTask { [logger] in
                 let address = try await origin.listeningAddress()
                 logger.info("HTTP listening on \(address)")
+                if let httpsOrigin {
+                    let secure = try await httpsOrigin.listeningAddress()
+                    logger.info("HTTPS listening on \(secure)")
+                }
             }
             try await group.waitForAll()
         }

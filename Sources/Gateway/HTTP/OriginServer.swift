@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -15,11 +16,13 @@ struct OriginServerConfiguration: Sendable {
     /// Idle keep-alive connections are closed after this long.
     var idleTimeout: Duration
     var serverName: String?
+    /// HTTPS when set (certificate and key from the gateway config).
+    var tls: TLSConfiguration?
 
     init(
         host: String = "0.0.0.0", port: Int = 8080, settings: OriginSettings = OriginSettings(),
         viewerWindow: Duration = .seconds(30), idleTimeout: Duration = .seconds(60),
-        serverName: String? = "swift-live-ladder"
+        serverName: String? = "swift-live-ladder", tls: TLSConfiguration? = nil
     ) {
         self.host = host
         self.port = port
@@ -27,6 +30,7 @@ struct OriginServerConfiguration: Sendable {
         self.viewerWindow = viewerWindow
         self.idleTimeout = idleTimeout
         self.serverName = serverName
+        self.tls = tls
     }
 }
 
@@ -54,7 +58,7 @@ final class OriginServer: Service, Sendable {
     init(
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
         logger: Logger = Logger(label: "gateway.http")
-    ) {
+    ) throws {
         let viewers = ViewerTracker(window: configuration.viewerWindow)
         let listening = ListeningState()
         let responder = OriginResponder(
@@ -64,7 +68,9 @@ final class OriginServer: Service, Sendable {
         self.listening = listening
         self.application = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            server: try configuration.tls.map {
+                try .tls(.http1(configuration: .init(idleTimeout: idleTimeout)), tlsConfiguration: $0)
+            } ?? .http1(configuration: .init(idleTimeout: idleTimeout)),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName
