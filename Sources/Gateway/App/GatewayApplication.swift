@@ -73,7 +73,12 @@ final class GatewayApplication: Sendable {
         let services = RTMPSessionServices(
             application: options.config.rtmp.app, keys: keys, registry: registry,
             pipelineFactory: pipelines, logger: logger, blockingPool: pool,
-            idleTimeout: options.idleTimeout)
+            idleTimeout: options.idleTimeout,
+            publishHook: config.rtmp.onPublish.flatMap { hook in
+                URL(string: hook.url).map {
+                    PublishHookClient(url: $0, timeout: .milliseconds(Int64(hook.timeoutSeconds * 1000)))
+                }
+            })
         let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: group)
         let rtmpAddress = try await rtmpServer.bind(host: options.rtmp.host, port: options.rtmp.port)
         logger.info("RTMP listening on \(RTMPSessionHandler.describe(rtmpAddress))")
@@ -108,7 +113,9 @@ final class GatewayApplication: Sendable {
         // the open segments and ends the playlists), and the HTTP origin last.
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [origin, httpsOrigin].compactMap { $0 }.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+                services: [origin, httpsOrigin].compactMap { $0 }.map {
+                    ServiceGroupConfiguration.ServiceConfiguration(service: $0)
+                }
                     + [.init(service: rtmpService), .init(service: reporter)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

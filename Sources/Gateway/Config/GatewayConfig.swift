@@ -34,6 +34,13 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         var privateKeyPath: String
     }
 
+    /// `on_publish` admission hook: POST {name, app, client_ip, key} as JSON; a 2xx answer allows.
+    struct PublishHook: Sendable, Hashable {
+        var url: String
+        /// A hook slower than this refuses the publish (fail closed) without delaying other sessions.
+        var timeoutSeconds = 3.0
+    }
+
     struct RTMP: Sendable, Hashable {
         var listen = ListenAddress(host: "0.0.0.0", port: 1935)
         /// The application name publishers use: rtmp://HOST/APP/NAME.
@@ -47,6 +54,7 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         var maxMessageBytes = 8 * 1024 * 1024
         /// RTMPS listener, in addition to `listen`.
         var tls: TLS?
+        var onPublish: PublishHook?
     }
 
     struct HTTP: Sendable, Hashable {

@@ -13,10 +13,11 @@ enum GatewayConfigLoader {
     static let topKeys = ["rtmp", "http", "profile", "streams", "keys_file", "data_dir"]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
-        "idle_timeout_seconds", "max_message_bytes", "tls",
+        "idle_timeout_seconds", "max_message_bytes", "tls", "on_publish",
     ]
     static let httpKeys = ["listen", "hls_js_url", "dash_js_url", "tls"]
     static let tlsKeys = ["listen", "cert", "key"]
+    static let publishHookKeys = ["url", "timeout_seconds"]
     static let streamKeys = ["key", "profile"]
 
     /// Reads the config at `path`, then its keys file; with `checkProfiles`, also loads every profile
@@ -220,6 +221,23 @@ enum GatewayConfigLoader {
             }
             if let tls = reader.mapping(map, "tls", knownKeys: tlsKeys) {
                 rtmp.tls = parseTLS(tls, plainListen: rtmp.listen)
+            }
+            if let hook = reader.mapping(map, "on_publish", knownKeys: publishHookKeys) {
+                if let url = reader.string(hook, "url") {
+                    if url.value.hasPrefix("http://") || url.value.hasPrefix("https://") {
+                        var publishHook = GatewayConfig.PublishHook(url: url.value)
+                        if let timeout = seconds(hook, "timeout_seconds", maximum: 60) {
+                            publishHook.timeoutSeconds = timeout
+                        }
+                        rtmp.onPublish = publishHook
+                    } else {
+                        reader.report("on_publish.url must be an http:// or https:// URL", at: url)
+                    }
+                } else {
+                    reader.report(
+                        "on_publish needs a url", line: hook.node.line, column: hook.node.column,
+                        path: hook.path.key("url"))
+                }
             }
             return rtmp
         }

@@ -5,6 +5,7 @@ enum PublishRefusal: String, Sendable, Hashable {
     case missingKey = "missing_key"
     case wrongKey = "wrong_key"
     case webhookDenied = "webhook_denied"
+    case webhookUnavailable = "webhook_unavailable"
     case tooManyStreams = "too_many_streams"
     case profileError = "profile_error"
 
@@ -12,7 +13,7 @@ enum PublishRefusal: String, Sendable, Hashable {
     var statusCode: String {
         switch self {
         case .badName, .wrongApp, .tooManyStreams, .profileError: return "NetStream.Publish.BadName"
-        case .missingKey, .wrongKey, .webhookDenied: return "NetStream.Publish.Unauthorized"
+        case .missingKey, .wrongKey, .webhookDenied, .webhookUnavailable: return "NetStream.Publish.Unauthorized"
         }
     }
 
@@ -23,6 +24,7 @@ enum PublishRefusal: String, Sendable, Hashable {
         case .missingKey: return "stream key required"
         case .wrongKey: return "wrong stream key"
         case .webhookDenied: return "refused by the on_publish hook"
+        case .webhookUnavailable: return "the on_publish hook did not answer"
         case .tooManyStreams: return "too many live streams"
         case .profileError: return "the stream's profile does not load"
         }

@@ -291,4 +291,25 @@ private func issues(
         }
         #expect(error.description == "/nonexistent/gateway.yaml: no such file")
     }
+
+    @Test func publishHook() throws {
+        let config = try GatewayConfigLoader.parse(
+            yaml: """
+                rtmp:
+                  on_publish: { url: "http://127.0.0.1:9000/hook", timeout_seconds: 2 }
+                """, file: "gateway.yaml")
+        #expect(
+            config.rtmp.onPublish == GatewayConfig.PublishHook(url: "http://127.0.0.1:9000/hook", timeoutSeconds: 2))
+        #expect(try GatewayConfigLoader.parse(yaml: "rtmp: {}", file: "g.yaml").rtmp.onPublish == nil)
+    }
+
+    @Test func publishHookErrors() {
+        let reported = issues(
+            """
+            rtmp:
+              on_publish: { url: "ftp://x/hook", timeout: 2 }
+            """)
+        #expect(reported.contains { $0.line == 2 && $0.message.contains("http:// or https://") })
+        #expect(reported.contains { $0.line == 2 && $0.message.contains("timeout") })
+    }
 }

@@ -16,6 +16,8 @@ struct RTMPSessionServices: Sendable {
     var maxStreamsPerConnection = 8
     /// A publisher that sends nothing for this long is considered dead and closed.
     var idleTimeout = TimeAmount.seconds(30)
+    /// Optional `on_publish` admission hook.
+    var publishHook: PublishHookClient?
 }
 
 /// Asks a session (from any thread) to close, with the reason to log.
@@ -153,6 +155,33 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             refusePublish(name: name, streamID: streamID, refusal: refusal, detail: nil, context: context)
             return
         }
+        guard let hook = services.publishHook else {
+            createPipeline(name: name, streamID: streamID, context: context)
+            return
+        }
+        let request = PublishHookClient.Request(
+            name: name, app: services.application,
+            clientIP: context.channel.remoteAddress?.ipAddress ?? "unknown", key: key)
+        context.eventLoop.makeFutureWithTask {
+            await hook.authorize(request)
+        }.assumeIsolated().whenSuccess { decision in
+            guard !self.closing, case .admitting = self.machine.role else { return }
+            switch decision {
+            case .allow:
+                self.createPipeline(name: name, streamID: streamID, context: context)
+            case .deny(let status):
+                self.refusePublish(
+                    name: name, streamID: streamID, refusal: .webhookDenied, detail: "on_publish answered \(status)",
+                    context: context)
+            case .unavailable(let why):
+                self.refusePublish(
+                    name: name, streamID: streamID, refusal: .webhookUnavailable, detail: why, context: context)
+            }
+        }
+    }
+
+    /// Loads the profile and builds the pipeline on the blocking pool, then starts the publish.
+    private func createPipeline(name: String, streamID: UInt32, context: ChannelHandlerContext) {
         let factory = services.pipelineFactory
         services.blockingPool.runIfActive(eventLoop: context.eventLoop) {
             try factory.makePipeline(stream: name)
