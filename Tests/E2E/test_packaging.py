@@ -136,20 +136,28 @@ def parse_segment(data: bytes, init, where: str):
 
 # --- players -----------------------------------------------------------------------------------
 
+def brief(stderr, lines=6):
+    """The first lines of a tool's error output and how many there were."""
+    all_lines = stderr.strip().splitlines()
+    return "\n".join(all_lines[:lines]) + (f"\n... ({len(all_lines)} lines)" if len(all_lines) > lines else "")
+
+
 def ffprobe_streams(url, extra=()):
     """Stream entries (deduplicated across HLS programs) with decoded frame counts."""
     out = subprocess.run(
         ["ffprobe", "-v", "error", *extra, "-count_frames", "-show_entries",
          "stream=index,codec_type,width,height,nb_read_frames", "-of", "json", str(url)],
         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and not out.stderr.strip(), f"ffprobe {url}: {out.stderr}"
+    if out.returncode != 0 or out.stderr.strip():
+        pytest.fail(f"ffprobe {url} (exit {out.returncode}):\n{brief(out.stderr)}")
     return list({s["index"]: s for s in json.loads(out.stdout)["streams"]}.values())
 
 
 def ffmpeg_decode_all(url):
     out = subprocess.run([*FFMPEG, "-i", str(url), "-map", "0", "-f", "null", "-"],
                          capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and not out.stderr.strip(), f"ffmpeg decode of {url}: {out.stderr}"
+    if out.returncode != 0 or out.stderr.strip():
+        pytest.fail(f"ffmpeg decode of {url} (exit {out.returncode}):\n{brief(out.stderr)}")
 
 
 def source_packets(clip):
@@ -239,7 +247,6 @@ def check_durations_and_alignment(timings, inits):
     count = len(timings[rungs[0]])
     for name, track in timings.items():
         assert len(track) == count, f"{name} has {len(track)} segments, {rungs[0]} has {count}"
-        scale = inits[name]["timescale"]
         for before, after in zip(track, track[1:]):
             assert after["tfdt"] == before["tfdt"] + before["duration"], f"{name}: gap/overlap {before} -> {after}"
     for name in rungs:

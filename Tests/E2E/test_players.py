@@ -18,7 +18,7 @@ import pytest
 from clients import browser, gst, probe, streamlink_client, vlc
 from clients.live import LiveStream
 from clients.static_server import StaticServer
-from conftest import JS_PLAYERS_DIR, make_clip
+from conftest import JS_PLAYERS_DIR
 
 STREAM = "players"
 # (width, height) of the test-small ladder, highest first; checked against master.m3u8 below.
@@ -28,20 +28,31 @@ VIDEO_JS = "videojs/video.js"
 WATCH_SECONDS = 10.0
 MIN_ADVANCE = 8.0
 
+# A page of another origin with nothing but <video src=...> (Chromium's built-in HLS).
+BARE_VIDEO_PAGE = """<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script>
+const v = document.getElementById('v');
+window.playerState = {engine: 'native', currentTime: 0, paused: true, width: 0, height: 0, error: null};
+setInterval(() => Object.assign(window.playerState, {currentTime: v.currentTime, paused: v.paused,
+  width: v.videoWidth, height: v.videoHeight, error: v.error && ('MediaError ' + v.error.code)}), 250);
+v.src = new URLSearchParams(location.search).get('src');
+v.play().catch((e) => console.log('play() rejected: ' + e));
+</script></body></html>"""
+
 
 @pytest.fixture(scope="module")
 def js_server():
-    with StaticServer(JS_PLAYERS_DIR) as server:
+    with StaticServer(JS_PLAYERS_DIR, pages={"bare-video.html": BARE_VIDEO_PAGE}) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, js_server):
+def live(tmp_path_factory, js_server, clip10):
     workdir = tmp_path_factory.mktemp("players")
-    clip = make_clip(workdir / "clip.flv", seconds=10)
+    # No dash.js is available offline (the ?player=dash engine is not exercised here); its URL
+    # only keeps the page from pointing at a public CDN.
     args = ["--hls-js-url", js_server.url(HLS_JS), "--videojs-url", js_server.url(VIDEO_JS),
             "--dash-js-url", js_server.url("dashjs/dash.all.min.js")]
-    with LiveStream(workdir, STREAM, clip, args) as stream:
+    with LiveStream(workdir, STREAM, clip10, args) as stream:
         yield stream
 
 
@@ -103,6 +114,7 @@ def test_ffprobe_reads_every_playlist_and_the_mpd(live):
 # 2. GStreamer
 
 def assert_gst_played(result, seconds, fps):
+    assert result.returncode == 124, f"gst-launch ended before it was stopped: {result.summary()}"
     assert not result.errors, result.summary()
     assert result.rendered >= 0.7 * fps * seconds, result.summary()
     assert result.sizes and set(result.sizes) <= {f"{w}x{h}" for w, h in LADDER_SIZES}, result.summary()
@@ -125,15 +137,10 @@ def test_chromium_plays_hls(live, driver, engine):
     assert_plays(report, engine)
 
 
-def test_chromium_plays_master_in_bare_video_element(live, driver):
-    # No player page: Chromium's own HLS support on a <video src=master.m3u8>, cross-origin.
-    page = "data:text/html," + urllib.parse.quote(
-        "<video id=v muted autoplay playsinline></video><script>"
-        "const v = document.getElementById('v');"
-        "window.playerState = {engine: 'native'};"
-        "setInterval(() => Object.assign(window.playerState, {currentTime: v.currentTime, paused: v.paused,"
-        " width: v.videoWidth, height: v.videoHeight, error: v.error && ('MediaError ' + v.error.code)}), 250);"
-        f"v.src = {live.master_url!r}; v.play();</script>")
+def test_chromium_plays_master_in_bare_video_element(live, js_server, driver):
+    # No player page and no script: Chromium's own HLS support on <video src=master.m3u8>, from a
+    # page of another origin.
+    page = js_server.url("bare-video.html?" + urllib.parse.urlencode({"src": live.master_url}))
     report = browser.watch(driver, page, seconds=WATCH_SECONDS)
     assert_plays(report, "native")
 
@@ -176,11 +183,12 @@ def test_streamlink_records_best(live, tmp_path):
 
 def test_vlc_plays_hls(live, tmp_path):
     seconds = 8
+    fps = frame_rate(live)
     result = vlc.play(live.master_url, seconds, str(tmp_path / "vlc-home"))
     assert result.advance >= 0.75 * seconds, result.summary()
-    assert result.advance_over_last(3) >= 2, result.summary()
-    assert len(result.frames_displayed) == 2 and result.frames_displayed[1] > result.frames_displayed[0], \
-        result.summary()
+    assert result.frames >= 0.7 * fps * seconds, result.summary()
+    # get_time moves in steps of up to 3 s, so the end-of-watch stall check counts frames.
+    assert result.frames_over_last(3) >= 0.5 * fps * 3, result.summary()
     assert result.resolution in {f"{w}x{h}" for w, h in LADDER_SIZES}, result.summary()
 
 
@@ -217,14 +225,18 @@ def test_hlsjs_abr_follows_throttled_bandwidth(live, driver):
         return lambda s: s.get("height") == variant.height and s.get("rendition") == variant.uri.split("/")[0]
 
     driver.get(live.url("?player=hlsjs"))
-    wait_sustained(driver, on(top), hold=3, timeout=25, what=f"{top.height}p before throttling")
+    phases = [wait_sustained(driver, on(top), hold=3, timeout=25, what=f"{top.height}p before throttling")]
+    started, position = time.monotonic(), browser.player_state(driver)["currentTime"]
     browser.throttle(driver, throttled)
-    wait_sustained(driver, on(bottom), hold=6, timeout=30,
-                   what=f"{bottom.height}p at {throttled / 1000:.0f} kb/s")
+    phases.append(wait_sustained(driver, on(bottom), hold=6, timeout=35,
+                                 what=f"{bottom.height}p at {throttled / 1000:.0f} kb/s"))
     browser.throttle(driver, None)
-    wait_sustained(driver, on(top), hold=3, timeout=25, what=f"{top.height}p after lifting the throttle")
+    phases.append(wait_sustained(driver, on(top), hold=3, timeout=35, what=f"{top.height}p after lifting the throttle"))
+    print("ABR phases (t, height, rendition):", *phases, sep="\n")
+    # Switching must not stop playback for long (a rebuffer right after throttling is allowed).
     state = browser.player_state(driver)
-    assert state["currentTime"] > 0 and not state["paused"], state
+    elapsed = time.monotonic() - started
+    assert not state["paused"] and state["currentTime"] - position >= 0.6 * elapsed, (elapsed, phases)
 
 
 # 2. GStreamer DASH again, once the stream is older than its time-shift window (GStreamer's

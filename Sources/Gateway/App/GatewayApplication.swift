@@ -108,7 +108,8 @@ final class GatewayApplication: Sendable {
                 content: content, statusSource: status, logger: logger)
         }
         let rtmpService = RTMPService(server: rtmpServer, registry: registry, logger: logger)
-        let reporter = StatusReporter(status: status, interval: .seconds(10), logger: logger)
+        let reporter = StatusReporter(
+            status: status, viewers: origin.viewers, interval: .seconds(10), logger: logger)
         // ServiceGroup stops services in reverse order: the reporter, then ingest (which finishes
         // the open segments and ends the playlists), and the HTTP origin last.
         let serviceGroup = ServiceGroup(

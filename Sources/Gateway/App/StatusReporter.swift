@@ -6,6 +6,8 @@ import ServiceLifecycle
 /// pipeline counters into the metrics.
 struct StatusReporter: Service {
     let status: GatewayStatus
+    /// The HTTP side's audience counts (viewers, bytes served), merged into each line.
+    let viewers: ViewerTracker
     let interval: Duration
     let logger: Logger
 
@@ -17,7 +19,12 @@ struct StatusReporter: Service {
             } catch {
                 return
             }
-            for stream in status.streams() where stream.state == .live {
+            let audiences = viewers.snapshot(at: .now)
+            for var stream in status.streams() where stream.state == .live {
+                if let audience = audiences[stream.name] {
+                    stream.viewers = audience.viewers
+                    stream.bytesServed = audience.bytesServed
+                }
                 logger.info("\(Self.progressLine(stream))", metadata: ["stream": "\(stream.name)"])
                 let drops = stream.ingestDrops + stream.renditions.reduce(0) { $0 + $1.droppedFrames }
                 let newDrops = drops - reportedDrops[stream.name, default: 0]

@@ -66,6 +66,8 @@ private final class VideoRungEncoder {
     /// Held back one packet so its duration can come from the next decode time.
     private var held: EncodedSample?
     private var lastDuration: Int64
+    /// SPS and PPS, repeated in front of every IDR (see `emit`).
+    private let parameterSets: [[UInt8]]
 
     init(
         rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
@@ -78,6 +80,7 @@ private final class VideoRungEncoder {
         self.logger = logger
         encoder = try VideoEncoder(settings: settings)
         let record = try AVCDecoderConfigurationRecord(annexB: encoder.extradata)
+        parameterSets = record.sequenceParameterSets + record.pictureParameterSets
         trackDescription = TrackDescription(
             name: rendition.name,
             media: .video(
@@ -159,12 +162,16 @@ private final class VideoRungEncoder {
         return destination
     }
 
-    /// Annex B packet from libx264 -> AVCC sample; parameter sets and delimiters live in avcC.
+    /// Annex B packet from libx264 -> AVCC sample. The parameter sets live in avcC and are also
+    /// repeated in-band before each IDR (identical copies, allowed by ISO/IEC 14496-15 5.3.2), so
+    /// players that keep the first init segment across an EXT-X-DISCONTINUITY (ffmpeg's HLS
+    /// reader) still decode a rung whose size changed after a publisher reconnect.
     private func emit(_ packet: Packet) throws {
-        let units = NALUnits.splitAnnexB(packet.bytes).filter { unit in
+        var units = NALUnits.splitAnnexB(packet.bytes).filter { unit in
             let type = NALUnits.h264Type(unit)
             return type != H264NALType.sps && type != H264NALType.pps && type != H264NALType.accessUnitDelimiter
         }
+        if packet.isKeyframe { units = parameterSets.map { $0[...] } + units }
         guard let pts = packet.pts else { return }
         let sample = EncodedSample(
             decodeTime: packet.dts ?? pts, presentationTime: pts, duration: 0, isSync: packet.isKeyframe,

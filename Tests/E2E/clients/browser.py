@@ -104,7 +104,8 @@ def watch(driver, url, seconds=10.0, startup_timeout=25.0):
         if state and state.get("error"):
             report.error = state["error"]
             break
-        if state and previous and state["currentTime"] > previous["currentTime"] and not state["paused"]:
+        if state and previous and state.get("currentTime", 0) > previous.get("currentTime", 0) \
+                and not state.get("paused", True):
             report.started = True
             break
         previous = state

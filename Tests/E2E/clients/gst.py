@@ -49,7 +49,8 @@ def run(pipeline, seconds, log_path):
     counts = re.findall(r"rendered: (\d+), dropped: (\d+)", text)
     if counts:
         result.rendered, result.dropped = int(counts[-1][0]), int(counts[-1][1])
-    result.sizes = [f"{w}x{h}" for w, h in re.findall(r"video/x-raw[^\"\n]*?width=\(int\)(\d+), height=\(int\)(\d+)", text)]
+    caps = re.findall(r"video/x-raw[^\"\n]*?width=\(int\)(\d+), height=\(int\)(\d+)", text)
+    result.sizes = [f"{w}x{h}" for w, h in caps]
     result.errors = [line.strip()[:300] for line in text.splitlines() if line.startswith("ERROR")][:5]
     return result
 

@@ -1,5 +1,6 @@
 """A tiny static HTTP server on 127.0.0.1 (OS-picked port) with CORS `*`, used to hand the
-player page its JavaScript players: browsers refuse file:// scripts on http:// pages."""
+player page its JavaScript players (browsers refuse file:// scripts on http:// pages), and to
+serve test pages from an origin other than the gateway's."""
 
 import functools
 import http.server
@@ -19,6 +20,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
+    def do_GET(self):
+        page = self.server.pages.get(self.path.split("?", 1)[0].lstrip("/"))
+        if page is None:
+            return super().do_GET()
+        body = page.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
 
@@ -28,16 +40,19 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 class StaticServer:
-    """`with StaticServer(directory) as server: server.url("hlsjs/hls.mjs")`."""
+    """`with StaticServer(directory, pages={"x.html": html}) as server: server.url("hlsjs/hls.mjs")`.
+    `pages` are HTML documents served from memory at their path."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, pages=None):
         self.directory = str(directory)
+        self.pages = dict(pages or {})
         self._server = None
         self._thread = None
 
     def __enter__(self):
         handler = functools.partial(_Handler, directory=self.directory)
         self._server = _Server(("127.0.0.1", 0), handler)
+        self._server.pages = self.pages
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self

@@ -16,24 +16,30 @@ from dataclasses import dataclass, field
 
 @dataclass
 class VlcRun:
-    samples: list = field(default_factory=list)  # (wall seconds, get_time seconds)
-    frames_displayed: list = field(default_factory=list)
+    # (wall seconds, get_time seconds, "frames displayed"); get_time moves in steps of 1-3 s.
+    samples: list = field(default_factory=list)
     resolution: str = None
     output_tail: str = ""
 
     @property
     def advance(self):
+        """Seconds the playback position (get_time) moved."""
         return self.samples[-1][1] - self.samples[0][1] if len(self.samples) > 1 else 0
 
-    def advance_over_last(self, seconds):
+    @property
+    def frames(self):
+        """Frames displayed during the observation."""
+        return self.samples[-1][2] - self.samples[0][2] if len(self.samples) > 1 else 0
+
+    def frames_over_last(self, seconds):
         if len(self.samples) < 2:
             return 0
-        end_wall, end_time = self.samples[-1]
-        start = next(t for wall, t in self.samples if wall >= end_wall - seconds)
-        return end_time - start
+        end_wall, _, end_frames = self.samples[-1]
+        start = next(frames for wall, _, frames in self.samples if wall >= end_wall - seconds - 0.1)
+        return end_frames - start
 
     def summary(self):
-        return (f"get_time samples={self.samples} frames_displayed={self.frames_displayed} "
+        return (f"(wall, get_time, frames displayed)={[(round(w, 1), t, f) for w, t, f in self.samples]} "
                 f"resolution={self.resolution} output tail:\n{self.output_tail}")
 
 
@@ -94,7 +100,7 @@ class _RemoteControl:
 
 
 def play(url, seconds, home, startup_timeout=20.0):
-    """Play `url`; once get_time first moves, sample it every second for `seconds`."""
+    """Play `url`; once get_time first moves, sample it and the frame count every second for `seconds`."""
     os.makedirs(home, exist_ok=True)
     os.chmod(home, 0o777)
     rc = _RemoteControl(url, home)
@@ -111,13 +117,11 @@ def play(url, seconds, home, startup_timeout=20.0):
                 break
             time.sleep(0.25)
         start = time.monotonic()
-        result.frames_displayed.append(rc.frames_displayed())
         while True:
-            result.samples.append((time.monotonic() - start, rc.get_time()))
+            result.samples.append((time.monotonic() - start, rc.get_time(), rc.frames_displayed()))
             if time.monotonic() - start >= seconds:
                 break
             time.sleep(1.0)
-        result.frames_displayed.append(rc.frames_displayed())
         info = rc.command("info", r"end of stream info", timeout=5)
         found = [m.group(1) for m in (re.search(r"Video resolution: (\d+x\d+)", l) for l in info) if m]
         result.resolution = found[-1] if found else None

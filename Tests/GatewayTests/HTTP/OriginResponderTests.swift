@@ -212,7 +212,10 @@ import Testing
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             let served = try #require(formatter.date(from: text))
-            #expect(abs(served.timeIntervalSince(before)) < 5)
+            let after = Date()
+            // Served between the request and the answer (a loaded machine may take seconds).
+            #expect(served.timeIntervalSince(before) > -0.01)
+            #expect(after.timeIntervalSince(served) > -0.01)
         }
     }
 

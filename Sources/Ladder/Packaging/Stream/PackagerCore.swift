@@ -12,6 +12,9 @@ struct RenditionState: Sendable {
     var initVersion = 0
     var initBytes: [UInt8] = []
     var storedInitVersions: Set<Int> = []
+    /// The description each stored init segment was built from: a DASH Period that still lists
+    /// an older init must describe that init's codec and size, not the newest one.
+    var descriptionsByInitVersion: [Int: TrackDescription] = [:]
     var fragmenter: CMAFFragmenter
     /// End of the last published sample on the output timeline (track timescale).
     var floorTicks: Int64 = 0
@@ -165,6 +168,7 @@ struct PackagerCore: Sendable {
                 rendition.initVersion += 1
                 rendition.initBytes = initBytes
                 rendition.storedInitVersions.insert(rendition.initVersion)
+                rendition.descriptionsByInitVersion[rendition.initVersion] = description
                 actions.append(
                     .put(
                         path: initPath(name, version: rendition.initVersion), bytes: initBytes,
@@ -466,6 +470,7 @@ struct PackagerCore: Sendable {
                 actions.append(.delete(path: initPath(name, version: version)))
             }
             rendition.storedInitVersions.formIntersection(used)
+            rendition.descriptionsByInitVersion = rendition.descriptionsByInitVersion.filter { used.contains($0.key) }
             renditions[name] = rendition
         }
         if let firstPeriod = published.first?.periodID {

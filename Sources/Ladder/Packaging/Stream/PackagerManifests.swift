@@ -157,7 +157,8 @@ extension PackagerCore {
             duration: numberedFrom == nil ? nil : Int64((config.segmentSeconds * Double(timescale)).rounded()),
             timeline: numberedFrom == nil
                 ? DASHManifest.timeline(entries.map { ($0.1.startTicks, $0.1.durationTicks) }) : [])
-        let description = rendition.description
+        let initVersion = entries.first?.1.initVersion ?? rendition.initVersion
+        let description = rendition.descriptionsByInitVersion[initVersion] ?? rendition.description
         let bandwidth = rendition.meter.peak(target: description.targetBitrate)
         switch description.media {
         case .video(let width, let height, _, let aspectNum, let aspectDen):
