@@ -47,10 +47,12 @@ struct GatewayStatus: StatusSource {
             }
             status.ingestDrops = stats.ingestDroppedVideo + stats.ingestDroppedAudio
             status.decodeErrors = stats.decodeErrors
+            status.timestampJumps += stats.timestampJumps
         }
         if let packaging {
             status.segmentsProduced = packaging.segmentsPublished
             status.discontinuities = packaging.discontinuities
+            status.timestampJumps += packaging.timestampJumps
         }
         return status
     }

@@ -101,12 +101,14 @@ struct StreamStatus: Codable, Sendable, Equatable {
     var ingestDrops: Int
     var decodeErrors: Int
     var discontinuities: Int
+    /// Publisher timestamp jumps (clock restarts re-based at ingest, gaps closed by the packager).
+    var timestampJumps: Int
 
     init(
         name: String, state: State, uptimeSeconds: Double, publisherAddress: String? = nil, profile: String? = nil,
         input: Input = Input(), renditions: [Rendition] = [], audio: Audio? = nil, segmentsProduced: Int = 0,
         viewers: Int = 0, bytesServed: Int64 = 0, ingestDrops: Int = 0, decodeErrors: Int = 0,
-        discontinuities: Int = 0
+        discontinuities: Int = 0, timestampJumps: Int = 0
     ) {
         self.name = name
         self.state = state
@@ -122,6 +124,7 @@ struct StreamStatus: Codable, Sendable, Equatable {
         self.ingestDrops = ingestDrops
         self.decodeErrors = decodeErrors
         self.discontinuities = discontinuities
+        self.timestampJumps = timestampJumps
     }
 }
 

@@ -71,7 +71,7 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         }
         var transcoderLogger = logger
         transcoderLogger[metadataKey: "stream"] = "\(stream)"
-        let transcoder = StreamTranscoder(profile: profile, sink: packager, logger: transcoderLogger)
+        let transcoder = StreamTranscoder(profile: profile, sink: packager.attachPublish(), logger: transcoderLogger)
         return LadderPipeline(transcoder: transcoder, profile: profile)
     }
 }

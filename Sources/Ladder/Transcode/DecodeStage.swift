@@ -23,6 +23,9 @@ final class DecodeStage {
     private var epochStale = false
     private var boundaries: SegmentBoundaryTracker?
     private var lastPictureMilliseconds: Int64?
+    /// Publisher clock restarts (times going backward) re-based per track before anything else.
+    private var videoTimes = BackwardJumpCorrector(nominalStep: 33)
+    private var audioTimes = BackwardJumpCorrector(nominalStep: 21)
     /// Pictures held while the frame rate is estimated (bounded by `maxHeldPictures`).
     private var heldPictures: [(frame: Frame, pts: Int64)] = []
     /// Media that arrived before the tracks were declared (bounded).
@@ -112,7 +115,14 @@ final class DecodeStage {
         stats.update { $0.input.videoCodec = config.codec }
     }
 
-    private func handleVideo(_ unit: VideoAccessUnit) {
+    private func handleVideo(_ input: VideoAccessUnit) {
+        var unit = input
+        let jumpsBefore = videoTimes.jumps
+        unit.dts = videoTimes.correct(input.dts)
+        if videoTimes.jumps > jumpsBefore {
+            stats.update { $0.timestampJumps += 1 }
+            logger.warning("video timestamps went back to \(input.dts) ms: continuing at \(unit.dts) ms")
+        }
         stats.countInput(bytes: unit.data.count, milliseconds: unit.dts)
         guard videoConfig != nil else {
             stats.update { $0.skippedAccessUnits += 1 }
@@ -263,7 +273,14 @@ final class DecodeStage {
         }
     }
 
-    private func handleAudio(_ unit: AudioAccessUnit) {
+    private func handleAudio(_ input: AudioAccessUnit) {
+        var unit = input
+        let jumpsBefore = audioTimes.jumps
+        unit.pts = audioTimes.correct(input.pts)
+        if audioTimes.jumps > jumpsBefore {
+            stats.update { $0.timestampJumps += 1 }
+            logger.warning("audio timestamps went back to \(input.pts) ms: continuing at \(unit.pts) ms")
+        }
         stats.countInput(bytes: unit.data.count, milliseconds: unit.pts)
         guard audioConfig != nil, profile.audio != nil else { return }
         if var epoch, let audio = epoch.audio {

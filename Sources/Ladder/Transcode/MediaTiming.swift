@@ -128,3 +128,42 @@ public struct AudioSampleClock: Sendable, Hashable {
         return value
     }
 }
+
+/// Keeps one track's publisher timestamps from going backward. An encoder that restarts its
+/// clock without reconnecting sends times that jump back; pictures at or before the last one
+/// cannot go to x264, so without this the whole stretch until the old time is passed would be
+/// lost. A step back of more than `tolerance` re-bases the track to continue one step after its
+/// last sample; each track is re-based at its own jump, so audio and video stay within a frame
+/// of each other. Forward jumps are left alone: the packager closes the gap (TrackSegmenter).
+public struct BackwardJumpCorrector: Sendable, Hashable {
+    /// Milliseconds added to every input time since the last jump.
+    public private(set) var offset: Int64 = 0
+    public private(set) var jumps = 0
+    private var last: Int64?
+    private var step: Int64
+    private let tolerance: Int64
+
+    /// - Parameters:
+    ///   - nominalStep: the track's sample spacing in ms, used until two samples have been seen.
+    ///   - tolerance: backward steps up to this many ms are jitter, not a jump.
+    public init(nominalStep: Int64, tolerance: Int64 = 100) {
+        step = max(1, nominalStep)
+        self.tolerance = max(0, tolerance)
+    }
+
+    /// The corrected time of the next sample, whose input (decode) time is `time` ms.
+    public mutating func correct(_ time: Int64) -> Int64 {
+        var corrected = time &+ offset
+        if let last {
+            if corrected < last &- tolerance {
+                offset = offset &+ (last &+ step &- corrected)
+                corrected = last &+ step
+                jumps += 1
+            } else if corrected > last {
+                step = min(max(1, corrected - last), 1000)
+            }
+        }
+        last = max(last ?? corrected, corrected)
+        return corrected
+    }
+}

@@ -41,6 +41,8 @@ public struct TranscoderStats: Sendable, Hashable {
     public var decodeErrors = 0
     /// Access units skipped while waiting for a keyframe after an error or new configuration.
     public var skippedAccessUnits = 0
+    /// Publisher timestamps that went backward (an encoder clock restart), re-based at ingest.
+    public var timestampJumps = 0
     public var ingestDroppedVideo = 0
     public var ingestDroppedAudio = 0
     public var ingestQueueBytes = 0

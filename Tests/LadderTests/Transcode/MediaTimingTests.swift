@@ -32,6 +32,32 @@ struct MediaTimingTests {
         #expect(clock.timestamp(milliseconds: 521) == 25024)
     }
 
+    @Test func backwardJumpContinuesOneStepAfterTheLastSample() {
+        var video = BackwardJumpCorrector(nominalStep: 33)
+        // An encoder restarting its clock at 0 after 2 s: times go on from 2033 ms.
+        let input: [Int64] = [1900, 1933, 1967, 2000, 0, 33, 67, 100]
+        let output = input.map { video.correct($0) }
+        #expect(output == [1900, 1933, 1967, 2000, 2033, 2066, 2100, 2133])
+        #expect(video.jumps == 1)
+        #expect(video.offset == 2033)
+    }
+
+    @Test func smallBackwardStepsAndForwardJumpsAreLeftAlone() {
+        var audio = BackwardJumpCorrector(nominalStep: 21, tolerance: 100)
+        // Interleaving jitter of a few ms back, then a 20 s forward gap.
+        let input: [Int64] = [1000, 1021, 1015, 1043, 21_043, 21_064]
+        #expect(input.map { audio.correct($0) } == input)
+        #expect(audio.jumps == 0)
+        #expect(audio.offset == 0)
+    }
+
+    @Test func repeatedRestartsAccumulate() {
+        var video = BackwardJumpCorrector(nominalStep: 40)
+        let output = [1000, 1040, 1080, 0, 40, 80, 120, 160, 0].map { video.correct(Int64($0)) }
+        #expect(output == [1000, 1040, 1080, 1120, 1160, 1200, 1240, 1280, 1320])
+        #expect(video.jumps == 2)
+    }
+
     @Test func segmentBoundariesAreTheFirstPicturesAtOrAfterEachMultiple() {
         var tracker = SegmentBoundaryTracker(originMilliseconds: 1000, segmentSeconds: 2)
         let times: [Int64] = [1000, 1033, 2967, 3000, 3033, 4990, 5010, 9000, 9033, 11000]

@@ -76,7 +76,8 @@ enum ChunkFuzzing {
         try checker.check(
             again.messages == messages,
             "re-encoded stream decodes to \(again.messages.count) messages, not \(messages.count)"
-                + (zip(again.messages, messages).first { $0 != $1 }.map { " (first difference: \($0) vs \($1))" } ?? ""))
+                + (zip(again.messages, messages).first { $0 != $1 }.map { " (first difference: \($0) vs \($1))" } ?? "")
+        )
     }
 }
 

@@ -8,16 +8,6 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case amf0
     /// One selector byte (bit 0: audio), then an FLV audio or video tag body (FLV spec E.4.2, E.4.3).
     case flv
-
-    /// The `-max_len` scripts/fuzz.sh passes to libFuzzer: room for a whole unit of the format.
-    var maxInputLength: Int {
-        switch self {
-        case .handshake: return 8192
-        case .chunk: return 65536
-        case .amf0: return 16384
-        case .flv: return 32768
-        }
-    }
 }
 
 /// A broken invariant: the fuzz entry point turns it into a crash, the corpus replay test into a failure.

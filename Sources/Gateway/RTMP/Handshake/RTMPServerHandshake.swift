@@ -50,14 +50,29 @@ struct RTMPServerHandshake: Sendable {
 
     /// - Parameter serverTime: the S1 time field (RTMP spec 5.2.3), an epoch the server picks.
     init(serverTime: UInt32 = 0) {
-        var generator = SystemRandomNumberGenerator()
+        // RTMP spec 5.2.3: the random field needs no cryptographically secure randomness. One system
+        // draw seeds a cheap generator: a getrandom call per byte made accepting connections slow
+        // enough for a connection flood to stall the listener (Tests/E2E/test_hostile_rtmp.py).
+        var system = SystemRandomNumberGenerator()
+        var generator = HandshakeFillGenerator(seed: system.next())
         self.init(serverTime: serverTime, generator: &generator)
     }
 
     init(serverTime: UInt32 = 0, generator: inout some RandomNumberGenerator) {
         self.serverTime = serverTime
-        randomS1 = (0..<Self.packetSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        randomS2 = (0..<Self.packetSize).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        randomS1 = Self.randomBytes(count: Self.packetSize, using: &generator)
+        randomS2 = Self.randomBytes(count: Self.packetSize, using: &generator)
+    }
+
+    /// `count` bytes, eight per generator draw.
+    private static func randomBytes(count: Int, using generator: inout some RandomNumberGenerator) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next()) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 
     var isComplete: Bool {
@@ -120,5 +135,22 @@ struct RTMPServerHandshake: Sendable {
         out.writeBytes(s1)
         out.writeBytes(s2)
         return out
+    }
+}
+
+/// SplitMix64: fills handshake packets, whose random field needs no cryptographic strength (RTMP spec 5.2.3).
+private struct HandshakeFillGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
     }
 }

@@ -87,6 +87,14 @@ struct PackagerCore: Sendable {
     private(set) var notices: [String] = []
     private(set) var counters = Counters()
     private var closedEpochDrops = 0
+    /// Publishes (see `attachPublish()`) that have not ended yet; the stream ends with the last.
+    private var attachedPublishes: Set<Int> = []
+    private var nextPublishID = 1
+    /// Calls from publishes older than this one are stale: a newer publish has declared tracks.
+    private var newestBegunPublish = 0
+    private var epochPublish: Int?
+    /// The publish of the direct `begin/append/end` calls on `StreamPackager`, while one is open.
+    var directPublish: Int?
 
     struct Counters: Sendable, Hashable {
         var discontinuities = 0
@@ -95,6 +103,8 @@ struct PackagerCore: Sendable {
         var droppedTracks = 0
         var invalidTracks = 0
         var samplesWithoutPublish = 0
+        /// Track declarations from a publish that a newer one had already superseded.
+        var staleDeclarations = 0
     }
 
     init(streamName: String, config: PackagerConfig) {
@@ -126,7 +136,25 @@ struct PackagerCore: Sendable {
 
     // MARK: - Sink events
 
-    mutating func begin(tracks descriptions: [TrackDescription], nowMs: Int64) {
+    /// A new publish that will call `begin/append/end` with the returned id.
+    mutating func attachPublish() -> Int {
+        let id = nextPublishID
+        nextPublishID += 1
+        attachedPublishes.insert(id)
+        return id
+    }
+
+    mutating func begin(tracks descriptions: [TrackDescription], publish: Int, nowMs: Int64) {
+        // A takeover or quick reconnect: the old publish's pipeline may still be flushing when
+        // the new one starts. Only the newest publish declares tracks.
+        guard publish >= newestBegunPublish else {
+            counters.staleDeclarations += 1
+            notices.append("tracks of a superseded publish ignored")
+            return
+        }
+        newestBegunPublish = publish
+        // A publisher back after the stream ended continues it (after a discontinuity).
+        state = .live
         if var current = epoch {
             epoch = nil
             close(&current, nowMs: nowMs)
@@ -183,10 +211,11 @@ struct PackagerCore: Sendable {
                         floorTicks: rendition.floorTicks)))
         }
         epoch = Epoch(tracks: tracks, startIndex: nextIndex, segmentSeconds: config.segmentSeconds)
+        epochPublish = publish
     }
 
-    mutating func append(_ sample: EncodedSample, track: Int, nowMs: Int64) {
-        guard var current = epoch else {
+    mutating func append(_ sample: EncodedSample, track: Int, publish: Int, nowMs: Int64) {
+        guard var current = epoch, epochPublish == publish else {
             counters.samplesWithoutPublish += 1
             return
         }
@@ -200,12 +229,23 @@ struct PackagerCore: Sendable {
     mutating func interrupt(nowMs: Int64) {
         guard var current = epoch else { return }
         epoch = nil
+        epochPublish = nil
         close(&current, nowMs: nowMs)
     }
 
-    mutating func end(nowMs: Int64) {
+    /// `publish` is over. Its open segments are closed and published; the stream ends
+    /// (EXT-X-ENDLIST, static MPD) unless another publish is attached (a takeover in progress).
+    mutating func end(publish: Int, nowMs: Int64) {
+        attachedPublishes.remove(publish)
+        if var current = epoch, epochPublish == publish {
+            epoch = nil
+            epochPublish = nil
+            close(&current, nowMs: nowMs)
+        }
+        guard attachedPublishes.isEmpty else { return }
         if var current = epoch {
             epoch = nil
+            epochPublish = nil
             close(&current, nowMs: nowMs)
         }
         state = .ended

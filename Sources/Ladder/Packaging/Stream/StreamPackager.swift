@@ -58,16 +58,46 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         core = PackagingLock(PackagerCore(streamName: streamName, config: config))
     }
 
+    /// A sink for one publish (one transcoder). Several may overlap when a publisher takes over
+    /// or reconnects while the old pipeline still flushes: the newest publish that declared
+    /// tracks owns the stream, older ones' late calls are dropped, and the stream ends only when
+    /// the last attached publish ends.
+    public func attachPublish() -> any EncodedMediaSink {
+        PackagerPublish(packager: self, id: core.withLock { $0.attachPublish() })
+    }
+
+    // The direct calls are one publish at a time (offline transcodes and tests).
+
     public func begin(tracks: [TrackDescription]) {
-        run { $0.begin(tracks: tracks, nowMs: $1) }
+        run { core, now in
+            let id = core.directPublish ?? core.attachPublish()
+            core.directPublish = id
+            core.begin(tracks: tracks, publish: id, nowMs: now)
+        }
     }
 
     public func append(_ sample: EncodedSample, track: Int) {
-        run { $0.append(sample, track: track, nowMs: $1) }
+        run { $0.append(sample, track: track, publish: $0.directPublish ?? 0, nowMs: $1) }
     }
 
     public func end() {
-        run { $0.end(nowMs: $1) }
+        run { core, now in
+            let id = core.directPublish ?? core.attachPublish()
+            core.directPublish = nil
+            core.end(publish: id, nowMs: now)
+        }
+    }
+
+    fileprivate func begin(tracks: [TrackDescription], publish: Int) {
+        run { $0.begin(tracks: tracks, publish: publish, nowMs: $1) }
+    }
+
+    fileprivate func append(_ sample: EncodedSample, track: Int, publish: Int) {
+        run { $0.append(sample, track: track, publish: publish, nowMs: $1) }
+    }
+
+    fileprivate func end(publish: Int) {
+        run { $0.end(publish: publish, nowMs: $1) }
     }
 
     /// The publisher is gone but may reconnect: closes and publishes the open segments so nothing
@@ -129,5 +159,28 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
             storeFailures.withLock { $0 += 1 }
             logger.error("segment store: \(error)")
         }
+    }
+}
+
+/// One publish's handle on a `StreamPackager` (see `StreamPackager.attachPublish()`).
+private final class PackagerPublish: EncodedMediaSink {
+    let packager: StreamPackager
+    let id: Int
+
+    init(packager: StreamPackager, id: Int) {
+        self.packager = packager
+        self.id = id
+    }
+
+    func begin(tracks: [TrackDescription]) {
+        packager.begin(tracks: tracks, publish: id)
+    }
+
+    func append(_ sample: EncodedSample, track: Int) {
+        packager.append(sample, track: track, publish: id)
+    }
+
+    func end() {
+        packager.end(publish: id)
     }
 }

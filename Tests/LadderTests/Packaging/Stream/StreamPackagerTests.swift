@@ -382,6 +382,66 @@ import Testing
         }
     }
 
+    @Test func overlappingPublishesEndTheStreamOnlyWithTheLast() throws {
+        let setup = Setup()
+        let tracks = SyntheticLadder.tracks()
+        let first = setup.packager.attachPublish()
+        first.begin(tracks: tracks)
+        SyntheticLadder.feed(first, seconds: 6, clock: setup.clock, clockBaseMs: setup.clock.base)
+        // A takeover: the new publish starts while the old pipeline is still flushing.
+        let second = setup.packager.attachPublish()
+        let reconnectMs = setup.clock.base + 7_000
+        setup.clock.set(reconnectMs)
+        second.begin(tracks: tracks)
+        let segmentsBefore = setup.stream.segmentURIs("720p").count
+        // The old pipeline's late output, a late declaration and its end change nothing.
+        first.append(SyntheticLadder.video(180, rung: 0), track: 0)
+        first.begin(tracks: tracks)
+        first.end()
+        #expect(setup.stream.segmentURIs("720p").count == segmentsBefore)
+        #expect(setup.stream.text("720p/index.m3u8")?.contains("#EXT-X-ENDLIST") == false)
+        #expect(setup.store.streamState("cam") == .live)
+        SyntheticLadder.feed(second, seconds: 6, clock: setup.clock, clockBaseMs: reconnectMs)
+        second.end()
+        let playlist = try #require(setup.stream.text("720p/index.m3u8"))
+        #expect(playlist.components(separatedBy: "#EXT-X-DISCONTINUITY\n").count == 2)
+        #expect(playlist.hasSuffix("#EXT-X-ENDLIST\n"))
+        #expect(setup.stream.segmentURIs("720p").count == 6)
+        #expect(setup.store.streamState("cam") == .ended)
+    }
+
+    @Test func aPublishThatNeverBeganDoesNotEndALiveOne() throws {
+        let setup = Setup()
+        let live = setup.packager.attachPublish()
+        live.begin(tracks: SyntheticLadder.tracks())
+        SyntheticLadder.feed(live, seconds: 4, clock: setup.clock, clockBaseMs: setup.clock.base)
+        // A publish refused after its pipeline was built ends without declaring tracks.
+        setup.packager.attachPublish().end()
+        #expect(setup.stream.text("720p/index.m3u8")?.contains("#EXT-X-ENDLIST") == false)
+        SyntheticLadder.feed(live, seconds: 4, firstFrame: 120, firstAudioFrame: 187)
+        live.end()
+        #expect(setup.stream.text("720p/index.m3u8")?.hasSuffix("#EXT-X-ENDLIST\n") == true)
+        #expect(setup.stream.segmentURIs("720p").count == 4)
+    }
+
+    @Test func aPublisherBackAfterTheEndMakesTheStreamLiveAgain() throws {
+        let setup = Setup()
+        let tracks = SyntheticLadder.tracks()
+        let first = setup.packager.attachPublish()
+        first.begin(tracks: tracks)
+        SyntheticLadder.feed(first, seconds: 4, clock: setup.clock, clockBaseMs: setup.clock.base)
+        first.end()
+        #expect(setup.store.streamState("cam") == .ended)
+        let second = setup.packager.attachPublish()
+        second.begin(tracks: tracks)
+        SyntheticLadder.feed(second, seconds: 4, clock: setup.clock, clockBaseMs: setup.clock.base + 5_000)
+        let playlist = try #require(setup.stream.text("720p/index.m3u8"))
+        #expect(!playlist.contains("#EXT-X-ENDLIST"))
+        #expect(playlist.contains("#EXT-X-DISCONTINUITY\n"))
+        #expect(setup.store.streamState("cam") == .live)
+        #expect(setup.stream.text("manifest.mpd")?.contains("type=\"dynamic\"") == true)
+    }
+
     @Test func invalidTracksAndSamplesDoNotCrash() throws {
         let setup = Setup()
         setup.packager.append(SyntheticLadder.audio(0), track: 0)

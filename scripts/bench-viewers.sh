@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# HTTP origin under many viewers: the gateway against nginx serving the same bytes from disk.
+#
+#   scripts/bench-viewers.sh [CONNECTIONS=200] [DURATION=10] [PROFILE=profiles/default.yaml]
+#   (or the environment variables CONNECTIONS, DURATION, PROFILE, THREADS=2)
+#
+# One live stream (ffmpeg -re -stream_loop -1 -c copy of a 1280x720 30 fps H.264/AAC clip) is
+# transcoded by `gateway serve --profile PROFILE` for the whole run. wrk (keep-alive, THREADS
+# threads, CONNECTIONS connections, --latency) then fetches, each for DURATION seconds:
+#   1. the top rung's live media playlist, from the gateway;
+#   2. the newest complete segment listed in it at that moment, from the gateway (it stays
+#      listed for window x segment = 12 s with the default profile: keep DURATION below that);
+#   3. and 4. the same two files, byte for byte (fetched from the gateway just before), from a
+#      private nginx (worker_processes auto = one per core, sendfile, no access log) on disk.
+# nginx is measured while the gateway keeps transcoding the live stream, so both see the same
+# background load. Everything shares the machine's cores with wrk itself: compare the two
+# columns, not the absolute numbers. Prints req/s and p99 latency side by side.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/scripts/lib/common.sh"
+CONNECTIONS=${1:-${CONNECTIONS:-200}}
+DURATION=${2:-${DURATION:-10}}
+PROFILE=${3:-${PROFILE:-$REPO/profiles/default.yaml}}
+THREADS=${THREADS:-2}
+SIZE=1280x720
+WORK="$(mktemp -d /tmp/bench-viewers.XXXXXX)"
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do stop_pid "$p"; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
+
+GATEWAY="$(gateway_bench_bin)"
+PLAN=$(ladder_plan "$GATEWAY" "$PROFILE" "$SIZE")
+SEGMENT=$(awk '$1 == "segment" {print $2}' <<<"$PLAN")
+TOP_RUNG=$(awk '$1 != "segment" && $1 != "audio" {print $1; exit}' <<<"$PLAN")
+GOP=$(awk -v s="$SEGMENT" 'BEGIN {printf "%d", s * 30}')
+CLIP="$WORK/clip.flv"
+ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i "testsrc2=size=$SIZE:rate=30" \
+    -f lavfi -i "sine=frequency=440:sample_rate=48000" -t 20 \
+    -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 6M -g "$GOP" -keyint_min "$GOP" \
+    -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 128k -ar 48000 -ac 2 "$CLIP"
+
+rtmp=$(free_port); http=$(free_port)
+"$GATEWAY" serve --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \
+    --log-level warning 2>"$WORK/gateway.log" &
+gw=$!; PIDS+=("$gw")
+wait_port "$rtmp"; wait_port "$http"
+ffmpeg -hide_banner -loglevel error -nostdin -re -stream_loop -1 -i "$CLIP" -c copy -f flv \
+    "rtmp://127.0.0.1:$rtmp/live/view" >"$WORK/publisher.log" 2>&1 &
+PIDS+=($!)
+
+BASE="http://127.0.0.1:$http"
+PLAYLIST_PATH="/live/view/$TOP_RUNG/index.m3u8"
+# newest_segment: the last segment URI of the live playlist, as a path on the origin.
+newest_segment() {
+    local uri
+    uri=$(curl -fsS "$BASE$PLAYLIST_PATH" | grep -v '^#' | grep . | tail -1)
+    echo "/live/view/$TOP_RUNG/$uri"
+}
+deadline=$((SECONDS + 60))
+until [ "$(curl -fsS "$BASE$PLAYLIST_PATH" 2>/dev/null | grep -c '^#EXTINF')" -ge 3 ]; do
+    [ $SECONDS -lt $deadline ] || { echo "no live playlist with 3 segments at $BASE$PLAYLIST_PATH after 60 s" >&2; cat "$WORK/gateway.log" >&2; exit 1; }
+    sleep 0.5
+done
+
+# run_wrk NAME URL: one wrk run; the summary goes to $WORK/NAME.sum.
+run_wrk() {
+    echo "wrk $1 (load $(load_average))" >&2
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${DURATION}s" --latency "$2" >"$WORK/$1.wrk" 2>&1
+    wrk_summary "$WORK/$1.wrk" >"$WORK/$1.sum"
+    echo "$(load_average)" >"$WORK/$1.load"
+}
+
+# Snapshot for nginx: the playlist and the segment the gateway serves, under the same paths.
+ROOT="$WORK/www"
+mkdir -p "$ROOT/live/view/$TOP_RUNG"
+run_wrk gateway-playlist "$BASE$PLAYLIST_PATH"
+curl -fsS -o "$ROOT$PLAYLIST_PATH" "$BASE$PLAYLIST_PATH"
+SEGMENT_PATH=$(newest_segment)
+curl -fsS -o "$ROOT$SEGMENT_PATH" "$BASE$SEGMENT_PATH"
+run_wrk gateway-segment "$BASE$SEGMENT_PATH"
+
+chmod -R a+rX "$WORK"  # nginx workers run as nobody
+nport=$(free_port)
+ng=$(start_nginx_http "$WORK/nginx" "$nport" "$ROOT")
+PIDS+=("$ng")
+wait_port "$nport"
+run_wrk nginx-playlist "http://127.0.0.1:$nport$PLAYLIST_PATH"
+run_wrk nginx-segment "http://127.0.0.1:$nport$SEGMENT_PATH"
+
+echo
+echo "viewers: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --latency, loopback, one live stream"
+echo "($(basename "$PROFILE"), $TOP_RUNG rung) transcoding in the gateway throughout; $(nproc) cores"
+echo "playlist $(stat -c %s "$ROOT$PLAYLIST_PATH") bytes; segment $SEGMENT_PATH $(stat -c %s "$ROOT$SEGMENT_PATH") bytes"
+echo "(socket errors c/r/w/t = connect/read/write/timeout (wrk's timeout: 2 s); non-2xx = HTTP errors)"
+printf '%-9s %-8s %10s %10s %11s %8s %12s  %s\n' file server "req/s" p99 "transfer/s" non-2xx "errs c/r/w/t" "load 1/5/15 after"
+for what in playlist segment; do
+    for server in gateway nginx; do
+        read -r rps p99 rate bad errs <"$WORK/$server-$what.sum"
+        printf '%-9s %-8s %10s %10s %11s %8s %12s  %s\n' "$what" "$server" "$rps" "$p99" "$rate" "$bad" "$errs" \
+            "$(cat "$WORK/$server-$what.load")"
+    done
+    printf '%-9s req/s ratio gateway/nginx = %.2f\n' "$what" \
+        "$(echo "$(cut -d' ' -f1 "$WORK/gateway-$what.sum") / $(cut -d' ' -f1 "$WORK/nginx-$what.sum")" | bc -l)"
+done

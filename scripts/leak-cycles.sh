@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Publish/unpublish cycles: do threads, FDs and memory come back after many short publishes?
+#
+#   scripts/leak-cycles.sh [N=100]
+#   scripts/leak-cycles.sh --valgrind [N=5]
+#
+# One warm-up publish, then a baseline of the gateway's VmRSS, threads (/proc/PID/task) and open
+# FDs (/proc/PID/fd); then N publishes of 2 s each (ffmpeg -re -t 2, the same stream name, every
+# third one killed with SIGKILL instead of ending cleanly). After each cycle the stream must be
+# reported ended; at the end threads and FDs must settle back to the baseline (within a deadline)
+# and the RSS growth is printed. Exit status 1 when threads or FDs stay above the baseline.
+#
+# --valgrind: runs the gateway under `valgrind --leak-check=full` (release build by default,
+# `swift build -c release`) for N (default 5) cycles and prints valgrind's LEAK SUMMARY.
+#
+# Environment: GATEWAY_BIN (default .build/debug/gateway; with --valgrind the release build),
+# PROFILE (default profiles/test-small.yaml), NAMES=unique (a new stream name per cycle).
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$REPO/scripts/lib/common.sh"
+VALGRIND=0
+if [ "${1:-}" = "--valgrind" ]; then VALGRIND=1; shift; fi
+if [ $VALGRIND -eq 1 ]; then N=${1:-5}; else N=${1:-100}; fi
+PROFILE=${PROFILE:-$REPO/profiles/test-small.yaml}
+NAMES=${NAMES:-same}
+WORK=$(mktemp -d /tmp/leak-cycles.XXXXXX)
+FF=(ffmpeg -hide_banner -nostdin -loglevel error)
+if [ -z "${GATEWAY_BIN:-}" ]; then
+    if [ $VALGRIND -eq 1 ]; then GATEWAY_BIN=$(gateway_release_bin); else GATEWAY_BIN=$REPO/.build/debug/gateway; fi
+fi
+[ -x "$GATEWAY_BIN" ] || { echo "no gateway binary at $GATEWAY_BIN" >&2; exit 1; }
+
+GW=""
+cleanup() {
+    if [ -n "$GW" ]; then kill -TERM "$GW" 2>/dev/null || true; wait "$GW" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+CLIP="$WORK/clip.flv"
+"${FF[@]}" -f lavfi -i "testsrc2=size=640x360:rate=30" -f lavfi -i "sine=frequency=440:sample_rate=48000" \
+    -t 4 -c:v libx264 -preset veryfast -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p -b:v 800k \
+    -c:a aac -b:a 96k -ar 48000 -ac 2 -y "$CLIP"
+
+RTMP_PORT=$(free_port); HTTP_PORT=$(free_port)
+PREFIX=()
+if [ $VALGRIND -eq 1 ]; then
+    PREFIX=(valgrind --leak-check=full --show-leak-kinds=definite --num-callers=30 --error-limit=no
+            "--log-file=$WORK/valgrind.log")
+fi
+"${PREFIX[@]}" "$GATEWAY_BIN" serve --profile "$PROFILE" --rtmp "127.0.0.1:$RTMP_PORT" \
+    --http "127.0.0.1:$HTTP_PORT" >"$WORK/gateway.log" 2>&1 &
+GW=$!
+wait_port "$RTMP_PORT" 300
+wait_port "$HTTP_PORT" 60
+
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$GW/status"; }
+threads() { ls "/proc/$GW/task" | wc -l; }
+fds() { ls "/proc/$GW/fd" | wc -l; }
+state() {  # state of a stream in /api/streams (live, ended or missing)
+    curl -s "http://127.0.0.1:$HTTP_PORT/api/streams/$1" |
+        python3 -c 'import json,sys
+try: print(json.load(sys.stdin).get("state", "missing"))
+except ValueError: print("missing")'
+}
+# wait_until DEADLINE_SECONDS COMMAND...: polls COMMAND every 0.2 s.
+wait_until() {
+    local deadline=$((SECONDS + $1)); shift
+    until "$@"; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.2
+    done
+}
+ended() { [ "$(state "$1")" = "ended" ]; }
+cycle() {
+    local name=$1 index=$2 pub
+    "${FF[@]}" -re -t 2 -i "$CLIP" -c copy -f flv "rtmp://127.0.0.1:$RTMP_PORT/live/$name" \
+        >/dev/null 2>>"$WORK/publisher.log" &
+    pub=$!
+    if [ $((index % 3)) -eq 2 ]; then
+        sleep 1.5
+        kill -KILL "$pub" 2>/dev/null || true
+    fi
+    wait "$pub" 2>/dev/null || true
+    local deadline=$((VALGRIND == 1 ? 120 : 20))
+    wait_until "$deadline" ended "$name" || { echo "cycle $index: $name not ended (state $(state "$name"))" >&2; return 1; }
+}
+name_for() { if [ "$NAMES" = "unique" ]; then echo "leak$1"; else echo "leak"; fi; }
+
+cycle "$(name_for 0)" 0
+settle_deadline=$((VALGRIND == 1 ? 120 : 30))
+sleep 2  # let the warm-up's threads exit before the baseline
+base_rss=$(rss); base_threads=$(threads); base_fds=$(fds)
+echo "baseline after warm-up: RSS $((base_rss / 1024)) MiB, threads $base_threads, FDs $base_fds"
+started=$SECONDS
+peak_threads=$base_threads; peak_fds=$base_fds; peak_rss=$base_rss
+for i in $(seq 1 "$N"); do
+    cycle "$(name_for "$i")" "$i"
+    t=$(threads); f=$(fds); r=$(rss)
+    [ "$t" -gt "$peak_threads" ] && peak_threads=$t
+    [ "$f" -gt "$peak_fds" ] && peak_fds=$f
+    [ "$r" -gt "$peak_rss" ] && peak_rss=$r
+    if [ $((i % 10)) -eq 0 ] || [ "$i" -eq "$N" ]; then
+        echo "cycle $i/$N ($((SECONDS - started)) s): RSS $((r / 1024)) MiB, threads $t, FDs $f"
+    fi
+done
+status=0
+wait_until "$settle_deadline" bash -c "[ \$(ls /proc/$GW/task | wc -l) -le $base_threads ]" || true
+wait_until "$settle_deadline" bash -c "[ \$(ls /proc/$GW/fd | wc -l) -le $base_fds ]" || true
+end_rss=$(rss); end_threads=$(threads); end_fds=$(fds)
+echo "after $N cycles: RSS $((end_rss / 1024)) MiB ($(((end_rss - base_rss) / 1024)) MiB," \
+    "$(((end_rss - base_rss) / N)) KiB per cycle; peak $((peak_rss / 1024)) MiB)," \
+    "threads $end_threads (baseline $base_threads, peak $peak_threads)," \
+    "FDs $end_fds (baseline $base_fds, peak $peak_fds)"
+if [ "$end_threads" -gt "$base_threads" ]; then echo "FAIL: threads stay above the baseline"; status=1; fi
+if [ "$end_fds" -gt "$base_fds" ]; then
+    echo "FAIL: FDs stay above the baseline:"; ls -l "/proc/$GW/fd" | tail -n +2 | awk '{print $NF}' | sort | uniq -c
+    status=1
+fi
+echo "publish start lines: $(grep -c 'publish start' "$WORK/gateway.log"), publish stop lines: $(grep -c 'publish stop' "$WORK/gateway.log")"
+
+if [ $VALGRIND -eq 1 ]; then
+    kill -TERM "$GW"; wait "$GW" 2>/dev/null || true; GW=""
+    echo "valgrind LEAK SUMMARY ($WORK/valgrind.log):"
+    sed -n '/LEAK SUMMARY/,/suppressed/p' "$WORK/valgrind.log" | sed 's/^==[0-9]*== //'
+    grep -m1 "ERROR SUMMARY" "$WORK/valgrind.log" | sed 's/^==[0-9]*== //'
+fi
+echo "work dir: $WORK"
+exit $status
