@@ -55,7 +55,13 @@ enum GatewayMetrics {
 
     static func ingestBytes(stream: String, count: Int) {
         guard count > 0 else { return }
-        Counter(label: Name.ingestBytes, dimensions: [("stream", stream)], factory: factory).increment(by: count)
+        ingestBytesCounter(stream: stream).increment(by: count)
+    }
+
+    /// `gateway_ingest_bytes_total{stream}`, for a session to keep: looking a labelled counter up
+    /// in the registry on every media message cost about 5 % of the ingest CPU.
+    static func ingestBytesCounter(stream: String) -> Metrics.Counter {
+        Counter(label: Name.ingestBytes, dimensions: [("stream", stream)], factory: factory)
     }
 
     static func publishStarted() {

@@ -1,6 +1,7 @@
 import Foundation
 import Ladder
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 
@@ -54,6 +55,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         var videoCodec: VideoCodec?
         var mediaErrors = 0
         var bytes = 0
+        var ingestBytes: Metrics.Counter
     }
 
     init(services: RTMPSessionServices) {
@@ -236,7 +238,8 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             replaced.publisher.disconnect(reason: "taken over by a new publisher from \(remoteAddress)")
         }
         publishing = PublishingState(
-            stream: stream, handle: handle, pipeline: pipeline, streamID: streamID, startedAt: .now())
+            stream: stream, handle: handle, pipeline: pipeline, streamID: streamID, startedAt: .now(),
+            ingestBytes: GatewayMetrics.ingestBytesCounter(stream: name))
         stream.relay.publisherStarted()
         logger.info("publish start", metadata: ["stream": "\(name)", "app": "\(services.application)"])
         GatewayMetrics.publishStarted()
@@ -318,7 +321,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             return  // media before publish was admitted, or for another stream: not ours to take
         }
         state.bytes += message.payload.readableBytes
-        GatewayMetrics.ingestBytes(stream: state.stream.name, count: message.payload.readableBytes)
+        if message.payload.readableBytes > 0 { state.ingestBytes.increment(by: message.payload.readableBytes) }
         do {
             if let sample = try ingestSample(from: message, state: &state) {
                 state.pipeline?.submit(sample)
