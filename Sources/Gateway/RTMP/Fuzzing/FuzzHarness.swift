@@ -48,22 +48,18 @@ struct FuzzChecker: Sendable {
 /// SplitMix64 seeded with the FNV-1a hash of the input, so split points and "random" handshake
 /// bytes are a pure function of the input and a crash replays exactly.
 struct FuzzRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed input: [UInt8]) {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in input {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }
-        state = hash
+        generator = SplitMix64(seed: hash)
     }
 
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
+        generator.next()
     }
 
     /// A read size as a socket might deliver it: often tiny, sometimes a whole packet or more.

@@ -54,7 +54,7 @@ struct RTMPServerHandshake: Sendable {
         // draw seeds a cheap generator: a getrandom call per byte made accepting connections slow
         // enough for a connection flood to stall the listener (Tests/E2E/test_hostile_rtmp.py).
         var system = SystemRandomNumberGenerator()
-        var generator = HandshakeFillGenerator(seed: system.next())
+        var generator = SplitMix64(seed: system.next())
         self.init(serverTime: serverTime, generator: &generator)
     }
 
@@ -135,22 +135,5 @@ struct RTMPServerHandshake: Sendable {
         out.writeBytes(s1)
         out.writeBytes(s2)
         return out
-    }
-}
-
-/// SplitMix64: fills handshake packets, whose random field needs no cryptographic strength (RTMP spec 5.2.3).
-private struct HandshakeFillGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
     }
 }

@@ -6,18 +6,7 @@ import Testing
 @testable import Gateway
 
 /// A deterministic generator so S1/S2 random bytes are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        // SplitMix64.
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
+typealias SeededGenerator = SplitMix64
 
 /// What a client does, written independently of the server code under test.
 enum ClientSide {
@@ -38,7 +27,7 @@ enum ClientSide {
 
     /// A C1 signed the way Flash Player signs it, digest position from `base` (772 or 8).
     static func signedC1(base: Int, seed: UInt64) -> (c1: [UInt8], digest: [UInt8]) {
-        var generator = SeededGenerator(state: seed)
+        var generator = SeededGenerator(seed: seed)
         var c1 = (0..<1536).map { _ in UInt8.random(in: 0...255, using: &generator) }
         c1.replaceSubrange(0..<8, with: [0, 0, 0, 0, 0x80, 0x00, 0x07, 0x02])
         let offset = digestOffset(c1, base: base)
@@ -80,7 +69,7 @@ let ffmpegC0C1Base64 = [
     }
 
     @Test func simpleHandshakeEchoesC1AndCompletesWithLeftover() throws {
-        var generator = SeededGenerator(state: 1)
+        var generator = SeededGenerator(seed: 1)
         var handshake = RTMPServerHandshake(serverTime: 0x0102_0304, generator: &generator)
         let c1: [UInt8] = [0, 0, 0, 9, 0, 0, 0, 0] + (0..<1528).map { UInt8(truncatingIfNeeded: $0) }
 
@@ -125,7 +114,7 @@ let ffmpegC0C1Base64 = [
     func verifyDigestHandshake(
         c0c1: [UInt8], clientDigest: [UInt8], expectedScheme: RTMPHandshakeDigest.Scheme
     ) throws {
-        var generator = SeededGenerator(state: 99)
+        var generator = SeededGenerator(seed: 99)
         var handshake = RTMPServerHandshake(generator: &generator)
         guard case .send(var response) = try run(&handshake, c0c1) else {
             Issue.record("expected .send")
@@ -184,7 +173,7 @@ let ffmpegC0C1Base64 = [
         let (c1, _) = ClientSide.signedC1(base: 772, seed: 11)
         let c2 = Array(repeating: UInt8(0x11), count: 1536)
         let input = [3] + c1 + c2 + [0xAA, 0xBB]
-        var generator = SeededGenerator(state: 5)
+        var generator = SeededGenerator(seed: 5)
         var handshake = RTMPServerHandshake(generator: &generator)
         var actions: [RTMPServerHandshake.Action] = []
         for byte in input {
@@ -194,7 +183,7 @@ let ffmpegC0C1Base64 = [
             }
             if handshake.isComplete { break }
         }
-        var reference = SeededGenerator(state: 5)
+        var reference = SeededGenerator(seed: 5)
         var oneShot = RTMPServerHandshake(generator: &reference)
         let expectedSend = try run(&oneShot, [3] + c1)
         #expect(actions.count == 2)
