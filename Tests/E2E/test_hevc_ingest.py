@@ -1,0 +1,121 @@
+"""HEVC over Enhanced RTMP, live: decoded once and transcoded into the H.264 ladder.
+
+Neither ffmpeg 5.1 nor GStreamer 1.22 (Debian 12) can publish Enhanced RTMP, so the test builds
+an Enhanced-RTMP FLV itself from a real libx265 encode (veovera enhanced-rtmp v1: ExVideoTagHeader
+with the `hvc1` FourCC, SequenceStart with the hvcC record, CodedFrames and CodedFramesX) plus the
+AAC tags of an ordinary clip, and publishes it with the scripted RTMP client in scripts/lib.
+"""
+
+import json
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FFMPEG, REPO, http_fetch, make_clip, mp4_boxes
+from test_publisher_faults import check_playable, media_playlist, wait_ended
+
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+from rtmp_flv_publisher import Publisher, flv_tags, is_sequence_header  # noqa: E402
+
+FPS = 30
+SECONDS = 6
+# HEVC NAL unit types (ITU-T H.265 7.4.2.2): IDR_W_RADL, IDR_N_LP, CRA; AUD.
+IRAP_TYPES = {19, 20, 21}
+AUD_TYPE = 35
+# Enhanced RTMP video packet types.
+SEQUENCE_START, CODED_FRAMES, CODED_FRAMES_X = 0, 1, 3
+
+
+def hevc_source(folder: Path):
+    """(hvcC record, access units as lists of NAL units) of a libx265 encode without B-frames."""
+    mp4 = folder / "hevc.mp4"
+    annexb = folder / "hevc.h265"
+    subprocess.run(
+        [*FFMPEG, "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate={FPS}", "-t", str(SECONDS),
+         "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:bframes=0:aud=1:keyint=60",
+         "-tag:v", "hvc1", "-pix_fmt", "yuv420p", "-y", str(mp4)], check=True, timeout=120)
+    subprocess.run([*FFMPEG, "-i", str(mp4), "-c:v", "copy", "-bsf:v", "hevc_mp4toannexb", "-f", "hevc", "-y",
+                    str(annexb)], check=True, timeout=60)
+    record = next(payload for path, payload in mp4_boxes(mp4.read_bytes()) if path.endswith("/hvcC"))
+    stream = annexb.read_bytes()
+    nals = [nal for nal in re.split(b"\x00\x00\x00\x01|\x00\x00\x01", stream) if nal]
+    units = []
+    for nal in nals:
+        if (nal[0] >> 1) & 0x3F == AUD_TYPE:
+            units.append([])
+            continue
+        if not units:
+            units.append([])
+        units[-1].append(nal.rstrip(b"\x00"))
+    return record, [unit for unit in units if unit]
+
+
+def enhanced_video_tag(packet_type, frame_type, payload, composition=0):
+    """An Enhanced RTMP video tag body: [IsExHeader | FrameType | PacketType] 'hvc1' ..."""
+    body = bytes([0x80 | (frame_type << 4) | packet_type]) + b"hvc1"
+    if packet_type == CODED_FRAMES:
+        body += composition.to_bytes(3, "big", signed=True)
+    return body + payload
+
+
+def flv_file(path: Path, tags):
+    """Writes (tag type, timestamp ms, body) tags as an FLV file (FLV spec E.2, E.3)."""
+    out = bytearray(b"FLV\x01\x05\x00\x00\x00\x09" + b"\x00\x00\x00\x00")
+    for tag_type, timestamp, body in tags:
+        out += bytes([tag_type]) + len(body).to_bytes(3, "big") + (timestamp & 0xFFFFFF).to_bytes(3, "big")
+        out += bytes([(timestamp >> 24) & 0xFF]) + b"\x00\x00\x00" + body
+        out += struct.pack(">I", 11 + len(body))
+    path.write_bytes(bytes(out))
+
+
+def test_hevc_publish_over_enhanced_rtmp_is_transcoded_to_the_h264_ladder(gateway_factory, tmp_path):
+    # test-small with a window long enough to keep the whole publish listed.
+    profile = tmp_path / "long-window.yaml"
+    profile.write_text(re.sub(r"(?m)^window_segments: \d+", "window_segments: 200",
+                              (REPO / "profiles/test-small.yaml").read_text()))
+    gateway = gateway_factory(profile=str(profile))
+    record, units = hevc_source(tmp_path)
+    assert len(units) == SECONDS * FPS, f"{len(units)} access units"
+    tags = [(9, 0, enhanced_video_tag(SEQUENCE_START, 1, record))]
+    for index, unit in enumerate(units):
+        keyframe = any((nal[0] >> 1) & 0x3F in IRAP_TYPES for nal in unit)
+        payload = b"".join(len(nal).to_bytes(4, "big") + nal for nal in unit)
+        # Both coded-frame forms: with a (zero) composition time, and the X form without one.
+        packet_type = CODED_FRAMES if index % 2 == 0 else CODED_FRAMES_X
+        tags.append((9, round(index * 1000 / FPS), enhanced_video_tag(packet_type, 1 if keyframe else 2, payload)))
+    audio = [tag for tag in flv_tags(make_clip(tmp_path / "aac.flv", seconds=SECONDS)) if tag[0] == 8]
+    # Both sequence headers first, as encoders send them, then the media in time order.
+    tags = sorted(tags + audio, key=lambda tag: (not is_sequence_header(tag[0], tag[2]), tag[1], tag[0] != 9))
+    clip = tmp_path / "hevc-ertmp.flv"
+    flv_file(clip, tags)
+
+    offset = gateway.log_offset()
+    publisher = Publisher(gateway.rtmp_url("hevc"), clip).start()
+    try:
+        assert publisher.published.wait(20), f"publish refused: {publisher.error}"
+        gateway.wait_log(r"stream=hevc .*tracks: 360p avc1\.", 30, after=offset)
+        status, body = http_fetch(gateway.http_url("/api/streams/hevc"))
+        assert status == 200
+        assert json.loads(body)["input"]["video_codec"] == "hevc"
+        assert publisher.wait(60), "the scripted publisher did not finish"
+    finally:
+        publisher.stop()
+    assert publisher.error is None, publisher.error
+
+    texts = check_playable(gateway, "hevc", ["360p", "240p", "audio"])
+    assert "#EXT-X-DISCONTINUITY\n" not in texts["360p"]
+    # Every rung is H.264 at its planned size (decoded once from HEVC, scaled, x264).
+    for rendition, size in (("360p", (640, 360)), ("240p", (426, 240))):
+        url = gateway.http_url(f"/live/hevc/{rendition}/index.m3u8")
+        probe = subprocess.run(
+            ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets", "-show_entries",
+             "stream=codec_name,width,height,nb_read_packets", "-of", "json", url],
+            capture_output=True, text=True, timeout=60)
+        assert probe.returncode == 0 and not probe.stderr.strip(), probe.stderr
+        stream = json.loads(probe.stdout)["streams"][0]
+        assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", *size)
+        assert int(stream["nb_read_packets"]) >= 0.9 * SECONDS * FPS, stream
+    assert media_playlist(gateway, "hevc", "360p").rstrip().endswith("#EXT-X-ENDLIST")
+    wait_ended(gateway, "hevc", ["360p"])
