@@ -38,7 +38,8 @@ struct TranscodeCommand: ParsableCommand {
             throw ValidationError("\(error)")
         }
         let name = "vod"
-        let store = SegmentStore()
+        // Segments go straight to DIR as they are cut (atomic writes); only manifests stay in memory.
+        let store = SegmentStore(mirror: DiskMirror(root: output, streamFolders: false), segmentsOnDiskOnly: true)
         let packager = StreamPackager(
             streamName: name, config: .vod(segmentSeconds: loaded.segmentSeconds), store: store)
         let transcoder = OfflineTranscoder(logger: Logger(label: "transcode"))
@@ -50,6 +51,9 @@ struct TranscodeCommand: ParsableCommand {
             FileHandle.standardError.write(Data(line.utf8))
         }
         if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        guard packager.storeFailureCount == 0 else {
+            throw ValidationError("\(packager.storeFailureCount) files could not be written to \(output)")
+        }
         try store.writeAll(stream: name, to: output)
         for rendition in stats.renditions {
             print("\(rendition.name): \(rendition.width)x\(rendition.height) \(rendition.framesOut) frames")

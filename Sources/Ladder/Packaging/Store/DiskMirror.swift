@@ -3,12 +3,15 @@
 /// partial segment or playlist. The store writes segments before the manifests naming them.
 public final class DiskMirror: Sendable {
     public let root: String
+    /// False: `root/<path>`, for a single stream (an offline transcode's output directory).
+    public let streamFolders: Bool
     private let failures = PackagingLock<Int>(0)
 
-    public init(root: String) {
+    public init(root: String, streamFolders: Bool = true) {
         var trimmed = root
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         self.root = trimmed
+        self.streamFolders = streamFolders
     }
 
     /// Number of failed writes since creation (the in-memory copy is still served).
@@ -28,11 +31,12 @@ public final class DiskMirror: Sendable {
     }
 
     func removeStream(_ stream: String) {
+        guard streamFolders else { return }  // never delete an output directory the caller owns
         AtomicFile.removeTree("\(root)/\(stream)")
     }
 
     /// Callers validated `stream` and `path` with `StorePath` first.
     func fullPath(stream: String, path: String) -> String {
-        "\(root)/\(stream)/\(path)"
+        streamFolders ? "\(root)/\(stream)/\(path)" : "\(root)/\(path)"
     }
 }

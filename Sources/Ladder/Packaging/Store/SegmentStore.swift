@@ -16,15 +16,24 @@ public final class SegmentStore: Sendable {
     }
 
     public let mirror: DiskMirror?
+    /// Init and media segments go to the mirror only, not to memory (nothing serves them here):
+    /// an offline transcode then holds one segment at a time instead of the whole ladder.
+    public let segmentsOnDiskOnly: Bool
     private let state = PackagingLock(State())
 
-    public init(mirror: DiskMirror? = nil) {
+    /// - Parameter segmentsOnDiskOnly: needs a `mirror`; ignored without one.
+    public init(mirror: DiskMirror? = nil, segmentsOnDiskOnly: Bool = false) {
         self.mirror = mirror
+        self.segmentsOnDiskOnly = segmentsOnDiskOnly && mirror != nil
     }
 
     /// Stores an init or media segment (or any file) and mirrors it. Creates the stream if needed.
     public func put(stream: String, path: String, data: [UInt8], kind: StoredFileKind) throws(SegmentStoreError) {
         try validate(stream: stream, path: path)
+        if segmentsOnDiskOnly && kind.isImmutable {
+            try mirror?.write(stream: stream, path: path, bytes: data)
+            return
+        }
         state.withLock { state in
             state.version &+= 1
             let version = state.version

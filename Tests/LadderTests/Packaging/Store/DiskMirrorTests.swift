@@ -39,4 +39,21 @@ import Testing
         #expect(mirror.failureCount == 1)
         #expect(store.get(stream: "cam", path: "a/seg-1.m4s")?.bytes == [1])
     }
+
+    @Test func segmentsOnDiskOnlyKeepOnlyManifestsInMemory() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let mirror = DiskMirror(root: directory.path, streamFolders: false)
+        let store = SegmentStore(mirror: mirror, segmentsOnDiskOnly: true)
+        try store.put(stream: "vod", path: "720p/init-1.mp4", data: [1, 2], kind: .initSegment(.video))
+        try store.put(stream: "vod", path: "720p/seg-1.m4s", data: [3], kind: .mediaSegment(.video))
+        try store.publishManifests(stream: "vod", files: ["master.m3u8": Array("#EXTM3U\n".utf8)])
+        #expect(directory.files() == ["720p/init-1.mp4", "720p/seg-1.m4s", "master.m3u8"])
+        #expect(directory.read("720p/seg-1.m4s") == [3])
+        #expect(store.get(stream: "vod", path: "720p/seg-1.m4s") == nil)
+        #expect(store.get(stream: "vod", path: "master.m3u8") != nil)
+        // Removing the stream never deletes the caller's output directory.
+        store.removeStream("vod")
+        #expect(directory.exists("master.m3u8"))
+    }
 }
