@@ -38,16 +38,10 @@ cleanup() { for p in "${PIDS[@]}"; do stop_pid "$p"; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 GATEWAY="$(gateway_bench_bin)"
-PLAN=$(ladder_plan "$GATEWAY" "$PROFILE" "$SIZE")
-SEGMENT=$(awk '$1 == "segment" {print $2}' <<<"$PLAN")
-TOP_RUNG=$(awk '$1 != "segment" && $1 != "audio" {print $1; exit}' <<<"$PLAN")
-GOP=$(awk -v s="$SEGMENT" 'BEGIN {printf "%d", s * 30}')
+read_ladder_plan "$GATEWAY" "$PROFILE" "$SIZE"
 CLIP="$WORK/clip.flv"
 echo "generating a ${MEDIA}s ${SIZE}p30 clip, IDR every ${SEGMENT}s (load $(load_average))" >&2
-ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i "testsrc2=size=$SIZE:rate=30" \
-    -f lavfi -i "sine=frequency=440:sample_rate=48000" -t "$MEDIA" \
-    -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 6M -bf 0 -g "$GOP" -keyint_min "$GOP" \
-    -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 128k -ar 48000 -ac 2 "$CLIP"
+make_gop_clip "$CLIP" "$SIZE" "$MEDIA" "$GOP" -bf 0
 PUBLISH=(ffmpeg -hide_banner -loglevel error -nostdin -re -i "$CLIP" -c copy -f flv "rtmp://127.0.0.1:{port}/live/lat")
 
 # measure LABEL RTMP_PORT PLAYLIST: one publish through the timing proxy; appends to $WORK/results.

@@ -30,15 +30,9 @@ trap cleanup EXIT
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 1; }
 
 GATEWAY="$(gateway_bench_bin)"
-PLAN=$(ladder_plan "$GATEWAY" "$PROFILE" "$SIZE")
-SEGMENT=$(awk '$1 == "segment" {print $2}' <<<"$PLAN")
-TOP_RUNG=$(awk '$1 != "segment" && $1 != "audio" {print $1; exit}' <<<"$PLAN")
-GOP=$(awk -v s="$SEGMENT" 'BEGIN {printf "%d", s * 30}')
+read_ladder_plan "$GATEWAY" "$PROFILE" "$SIZE"
 CLIP="$WORK/clip.flv"
-ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i "testsrc2=size=$SIZE:rate=30" \
-    -f lavfi -i "sine=frequency=440:sample_rate=48000" -t 20 \
-    -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 6M -g "$GOP" -keyint_min "$GOP" \
-    -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 128k -ar 48000 -ac 2 "$CLIP"
+make_gop_clip "$CLIP" "$SIZE" 20 "$GOP"
 
 rtmp=$(free_port); http=$(free_port)
 "$GATEWAY" serve --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \

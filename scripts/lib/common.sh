@@ -86,6 +86,27 @@ ladder_plan() {
         { rows = 0 }'
 }
 
+# The plan of PROFILE for a WxH source: sets PLAN (ladder_plan's lines), SEGMENT (seconds),
+# TOP_RUNG (the first rung's name) and GOP (frames of one segment at 30 fps).
+# Usage: read_ladder_plan GATEWAY PROFILE WxH
+read_ladder_plan() {
+    PLAN=$(ladder_plan "$1" "$2" "$3")
+    SEGMENT=$(awk '$1 == "segment" {print $2}' <<<"$PLAN")
+    TOP_RUNG=$(awk '$1 != "segment" && $1 != "audio" {print $1; exit}' <<<"$PLAN")
+    GOP=$(awk -v s="$SEGMENT" 'BEGIN {printf "%d", s * 30}')
+}
+
+# A WxH 30 fps H.264 (3 Mb/s, an IDR every GOP frames, no scene-cut keyframes) + AAC test clip.
+# Usage: make_gop_clip PATH WxH SECONDS GOP [extra output options, e.g. -bf 0]
+make_gop_clip() {
+    local path=$1 size=$2 seconds=$3 gop=$4
+    shift 4
+    ffmpeg -hide_banner -loglevel error -nostdin -f lavfi -i "testsrc2=size=$size:rate=30" \
+        -f lavfi -i "sine=frequency=440:sample_rate=48000" -t "$seconds" \
+        -c:v libx264 -preset veryfast -b:v 3M -maxrate 3M -bufsize 6M "$@" -g "$gop" -keyint_min "$gop" \
+        -sc_threshold 0 -pix_fmt yuv420p -c:a aac -b:a 128k -ar 48000 -ac 2 "$path"
+}
+
 # ffmpeg CLI arguments that reproduce the gateway ladder of PROFILE for a WxH source as HLS fMP4:
 # one decode, split + scale (bicubic, like the gateway's libswscale), libx264 per rung with the
 # profile's preset/profile/bitrate/maxrate/bufsize, IDRs forced at every segment boundary with

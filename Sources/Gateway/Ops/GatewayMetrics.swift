@@ -53,11 +53,6 @@ enum GatewayMetrics {
 
     // MARK: Ingest (RTMP)
 
-    static func ingestBytes(stream: String, count: Int) {
-        guard count > 0 else { return }
-        ingestBytesCounter(stream: stream).increment(by: count)
-    }
-
     /// `gateway_ingest_bytes_total{stream}`, for a session to keep: looking a labelled counter up
     /// in the registry on every media message cost about 5 % of the ingest CPU.
     static func ingestBytesCounter(stream: String) -> Metrics.Counter {

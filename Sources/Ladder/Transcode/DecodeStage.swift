@@ -115,14 +115,20 @@ final class DecodeStage {
         stats.update { $0.input.videoCodec = config.codec }
     }
 
+    /// The input time after `corrector`; a jump back is counted and logged.
+    private func rebase(_ time: Int64, with corrector: inout BackwardJumpCorrector, track: String) -> Int64 {
+        let jumpsBefore = corrector.jumps
+        let corrected = corrector.correct(time)
+        if corrector.jumps > jumpsBefore {
+            stats.update { $0.timestampJumps += 1 }
+            logger.warning("\(track) timestamps went back to \(time) ms: continuing at \(corrected) ms")
+        }
+        return corrected
+    }
+
     private func handleVideo(_ input: VideoAccessUnit) {
         var unit = input
-        let jumpsBefore = videoTimes.jumps
-        unit.dts = videoTimes.correct(input.dts)
-        if videoTimes.jumps > jumpsBefore {
-            stats.update { $0.timestampJumps += 1 }
-            logger.warning("video timestamps went back to \(input.dts) ms: continuing at \(unit.dts) ms")
-        }
+        unit.dts = rebase(input.dts, with: &videoTimes, track: "video")
         stats.countInput(bytes: unit.data.count, milliseconds: unit.dts)
         guard videoConfig != nil else {
             stats.update { $0.skippedAccessUnits += 1 }
@@ -275,12 +281,7 @@ final class DecodeStage {
 
     private func handleAudio(_ input: AudioAccessUnit) {
         var unit = input
-        let jumpsBefore = audioTimes.jumps
-        unit.pts = audioTimes.correct(input.pts)
-        if audioTimes.jumps > jumpsBefore {
-            stats.update { $0.timestampJumps += 1 }
-            logger.warning("audio timestamps went back to \(input.pts) ms: continuing at \(unit.pts) ms")
-        }
+        unit.pts = rebase(input.pts, with: &audioTimes, track: "audio")
         stats.countInput(bytes: unit.data.count, milliseconds: unit.pts)
         guard audioConfig != nil, profile.audio != nil else { return }
         if var epoch, let audio = epoch.audio {

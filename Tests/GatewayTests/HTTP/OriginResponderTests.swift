@@ -325,7 +325,7 @@ import Testing
     // MARK: Metrics
 
     @Test func metricsEndpointShowsRecordedMetrics() async throws {
-        GatewayMetrics.ingestBytes(stream: "cam1", count: 1000)
+        GatewayMetrics.ingestBytesCounter(stream: "cam1").increment(by: 1000)
         GatewayMetrics.publishRefused(reason: .wrongKey)
         GatewayMetrics.publishStarted()
         GatewayMetrics.encoderLag(stream: "cam1", rendition: "720p", seconds: 0.25)

@@ -6,9 +6,9 @@ import Testing
 @Suite struct GatewayMetricsTests {
     @Test func recordsEveryMetricUnderItsName() {
         let stream = "metrics-test-\(UInt32.random(in: 0...UInt32.max))"
-        GatewayMetrics.ingestBytes(stream: stream, count: 1500)
-        GatewayMetrics.ingestBytes(stream: stream, count: 500)
-        GatewayMetrics.ingestBytes(stream: stream, count: 0)
+        let ingest = GatewayMetrics.ingestBytesCounter(stream: stream)
+        ingest.increment(by: 1500)
+        ingest.increment(by: 500)
         GatewayMetrics.publishStarted()
         GatewayMetrics.publishRefused(reason: .wrongKey)
         GatewayMetrics.encoderLag(stream: stream, rendition: "480p", seconds: 1.5)

@@ -155,10 +155,7 @@ struct PackagerCore: Sendable {
         newestBegunPublish = publish
         // A publisher back after the stream ended continues it (after a discontinuity).
         state = .live
-        if var current = epoch {
-            epoch = nil
-            close(&current, nowMs: nowMs)
-        }
+        closeEpoch(nowMs: nowMs)
         var tracks: [Epoch.Track] = []
         var names = Set<String>()
         let reserved: Set<String> = [config.naming.masterPlaylist, config.naming.manifest]
@@ -227,27 +224,17 @@ struct PackagerCore: Sendable {
 
     /// The publisher left but may come back: everything buffered is published, the stream stays live.
     mutating func interrupt(nowMs: Int64) {
-        guard var current = epoch else { return }
-        epoch = nil
-        epochPublish = nil
-        close(&current, nowMs: nowMs)
+        closeEpoch(nowMs: nowMs)
     }
 
     /// `publish` is over. Its open segments are closed and published; the stream ends
     /// (EXT-X-ENDLIST, static MPD) unless another publish is attached (a takeover in progress).
     mutating func end(publish: Int, nowMs: Int64) {
         attachedPublishes.remove(publish)
-        if var current = epoch, epochPublish == publish {
-            epoch = nil
-            epochPublish = nil
-            close(&current, nowMs: nowMs)
+        if epochPublish == publish || attachedPublishes.isEmpty {
+            closeEpoch(nowMs: nowMs)
         }
         guard attachedPublishes.isEmpty else { return }
-        if var current = epoch {
-            epoch = nil
-            epochPublish = nil
-            close(&current, nowMs: nowMs)
-        }
         state = .ended
         publishManifests(nowMs: nowMs)
     }
@@ -280,6 +267,14 @@ struct PackagerCore: Sendable {
         }
         rendition.description = description
         return rendition
+    }
+
+    /// Closes the open epoch (if any) and publishes what it completed.
+    private mutating func closeEpoch(nowMs: Int64) {
+        guard var current = epoch else { return }
+        epoch = nil
+        epochPublish = nil
+        close(&current, nowMs: nowMs)
     }
 
     private mutating func close(_ current: inout Epoch, nowMs: Int64) {
