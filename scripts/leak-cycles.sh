@@ -3,6 +3,7 @@
 #
 #   scripts/leak-cycles.sh [N=100]
 #   scripts/leak-cycles.sh --valgrind [N=5]
+#   scripts/leak-cycles.sh --lsan [N=5]
 #
 # One warm-up publish, then a baseline of the gateway's VmRSS, threads (/proc/PID/task) and open
 # FDs (/proc/PID/fd); then N publishes of 2 s each (ffmpeg -re -t 2, the same stream name, every
@@ -13,20 +14,28 @@
 # --valgrind: runs the gateway under `valgrind --leak-check=full` (release build by default,
 # `swift build -c release`) for N (default 5) cycles and prints valgrind's LEAK SUMMARY.
 #
+# --lsan: runs an AddressSanitizer build with LeakSanitizer on (ASAN_OPTIONS detect_leaks=1) for
+# N (default 5) cycles, stops it with SIGTERM and prints LeakSanitizer's report; exit status 1
+# when it reports a leak or any ASan error. Build it once (~16 min, its own scratch path):
+#   swift build -c release --product gateway --scratch-path .build-asan -Xswiftc -sanitize=address
+#
 # Environment: GATEWAY_BIN (default .build/debug/gateway; with --valgrind the release build),
 # PROFILE (default profiles/test-small.yaml), NAMES=unique (a new stream name per cycle).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/scripts/lib/common.sh"
-VALGRIND=0
+VALGRIND=0  # 1 under valgrind or LeakSanitizer: short runs, long deadlines
+LSAN=0
 if [ "${1:-}" = "--valgrind" ]; then VALGRIND=1; shift; fi
+if [ "${1:-}" = "--lsan" ]; then VALGRIND=1 LSAN=1; shift; fi
 if [ $VALGRIND -eq 1 ]; then N=${1:-5}; else N=${1:-100}; fi
 PROFILE=${PROFILE:-$REPO/profiles/test-small.yaml}
 NAMES=${NAMES:-same}
 WORK=$(mktemp -d /tmp/leak-cycles.XXXXXX)
 FF=(ffmpeg -hide_banner -nostdin -loglevel error)
 if [ -z "${GATEWAY_BIN:-}" ]; then
-    if [ $VALGRIND -eq 1 ]; then GATEWAY_BIN=$(gateway_release_bin); else GATEWAY_BIN=$REPO/.build/debug/gateway; fi
+    if [ $LSAN -eq 1 ]; then GATEWAY_BIN=$REPO/.build-asan/release/gateway
+    elif [ $VALGRIND -eq 1 ]; then GATEWAY_BIN=$(gateway_release_bin); else GATEWAY_BIN=$REPO/.build/debug/gateway; fi
 fi
 [ -x "$GATEWAY_BIN" ] || { echo "no gateway binary at $GATEWAY_BIN" >&2; exit 1; }
 
@@ -43,7 +52,10 @@ CLIP="$WORK/clip.flv"
 
 RTMP_PORT=$(free_port); HTTP_PORT=$(free_port)
 PREFIX=()
-if [ $VALGRIND -eq 1 ]; then
+if [ $LSAN -eq 1 ]; then
+    export ASAN_OPTIONS="detect_leaks=1:log_path=$WORK/asan:halt_on_error=0"
+    export LSAN_OPTIONS="report_objects=0:max_leaks=30:print_suppressions=1:suppressions=$REPO/scripts/lsan.supp"
+elif [ $VALGRIND -eq 1 ]; then
     # valgrind 3.19 (Debian 12) gives up on the DWARF 5 debug info Swift 6 writes ("Possibly
     # corrupted debuginfo file"): run a copy without it (the symbol table stays, so stacks keep names).
     cp "$GATEWAY_BIN" "$WORK/gateway"
@@ -123,7 +135,22 @@ if [ "$end_fds" -gt "$base_fds" ]; then
 fi
 echo "publish start lines: $(grep -c 'publish start' "$WORK/gateway.log"), publish stop lines: $(grep -c 'publish stop' "$WORK/gateway.log")"
 
-if [ $VALGRIND -eq 1 ]; then
+if [ $LSAN -eq 1 ]; then
+    kill -TERM "$GW"; wait "$GW" 2>/dev/null || true; GW=""
+    report=$(cat "$WORK"/asan.* 2>/dev/null || true)
+    if grep -q "ERROR:" <<<"$report"; then
+        echo "AddressSanitizer/LeakSanitizer report ($WORK/asan.*):"
+        grep -E "SUMMARY|ERROR|Direct leak|Indirect leak|^    #[0-9]+ " <<<"$report" | head -80
+        status=1
+    else
+        echo "LeakSanitizer: no leaks and no ASan errors reported at exit"
+    fi
+    if grep -q "Suppressions used" <<<"$report"; then
+        echo "suppressed (process-lifetime allocations, scripts/lsan.supp):"
+        sed -n '/Suppressions used/,/^---/p' <<<"$report" | grep -v -- "^---" | sed 's/^/  /'
+    fi
+    # ASan holds freed memory in quarantine, so RSS above is not comparable with a release run.
+elif [ $VALGRIND -eq 1 ]; then
     kill -TERM "$GW"; wait "$GW" 2>/dev/null || true; GW=""
     echo "valgrind LEAK SUMMARY ($WORK/valgrind.log):"
     sed -n '/LEAK SUMMARY/,/suppressed/p' "$WORK/valgrind.log" | sed 's/^==[0-9]*== //'

@@ -113,6 +113,9 @@ make_gop_clip() {
 # no scene-cut or open-GOP keyframes and keyint = 2 segments (as the gateway's encoder), one
 # thread per encoder and one for decode and filtering, AAC-LC audio. Sets the array FFMPEG_LADDER.
 # Usage: ffmpeg_ladder_args GATEWAY PROFILE WxH INPUT OUTDIR vod|live [extra input options...]
+# FFMPEG_LADDER_THREADS=single (default) gives the decoder, the filter graph and every x264 encoder
+# one thread, as the gateway does; FFMPEG_LADDER_THREADS=auto leaves ffmpeg's own defaults (frame-
+# threaded decode and x264, as a user would run the CLI).
 ffmpeg_ladder_args() {
     local gateway=$1 profile=$2 size=$3 input=$4 out=$5 mode=$6
     shift 6
@@ -142,10 +145,12 @@ ffmpeg_ladder_args() {
         -master_pl_name master.m3u8 -hls_segment_filename "$out/%v/segment_%d.m4s")
     if [ "$mode" = vod ]; then hls+=(-hls_playlist_type vod); else hls+=(-hls_list_size 6); fi
     [ ${#audio[@]} -eq 0 ] || map+="a:0,agroup:aud,name:audio"
-    FFMPEG_LADDER=(-hide_banner -nostdin -loglevel error -y -threads 1 "$@" -i "$input"
-        -filter_complex_threads 1
+    local in_threads=(-threads 1) graph_threads=(-filter_complex_threads 1) out_threads=(-threads 1)
+    if [ "${FFMPEG_LADDER_THREADS:-single}" = auto ]; then in_threads=() graph_threads=() out_threads=(); fi
+    FFMPEG_LADDER=(-hide_banner -nostdin -loglevel error -y "${in_threads[@]}" "$@" -i "$input"
+        "${graph_threads[@]}"
         -filter_complex "[0:v]split=$n$split$scales"
-        "${encode[@]}" -threads 1 -g "$keyint" -force_key_frames "expr:gte(t,n_forced*$seg)"
+        "${encode[@]}" "${out_threads[@]}" -g "$keyint" -force_key_frames "expr:gte(t,n_forced*$seg)"
         -forced-idr 1 -flags +cgop -sc_threshold 0 -x264-params scenecut=0:open-gop=0
         "${audio[@]}" "${hls[@]}" -var_stream_map "${map% }" "$out/%v/index.m3u8")
 }
