@@ -21,6 +21,9 @@ RUN_SECONDS = 40
 SAMPLE_SECONDS = 2
 # Longest time a stream's playlist may go without a new segment (2 s segments: five missed).
 MAX_STALL_SECONDS = 10
+# Newest segment's end by EXT-X-PROGRAM-DATE-TIME against the wall clock, in the last two thirds:
+# the ingest queue drops video older than 3 s, so the lag cannot grow with the run's length.
+MAX_LAG_SECONDS = 8
 # RSS of the last third of the run against the middle third.
 MAX_RSS_GROWTH = 1.3
 
@@ -100,6 +103,7 @@ def test_overload_drops_at_ingest_with_bounded_lag_and_flat_memory(gateway_facto
                 "rss_mib": round(rss_mib(pid), 1),
                 "threads": len(os.listdir(f"/proc/{pid}/task")),
                 "ingest_drops": {n: status.get(n, {}).get("ingest_drops", 0) for n in names},
+                "ingest_drops_late": {n: status.get(n, {}).get("ingest_drops_late", 0) for n in names},
                 "rung_drops": {n: sum(r["dropped_frames"] for r in status.get(n, {}).get("renditions", []))
                                for n in names},
                 "segments": {n: status.get(n, {}).get("segments_produced", 0) for n in names},
@@ -150,3 +154,9 @@ def test_overload_drops_at_ingest_with_bounded_lag_and_flat_memory(gateway_facto
         left = [line for line in log.splitlines() if "left this publish" in line]
         assert max(stalls) <= MAX_STALL_SECONDS, (
             f"{name}: seconds since the newest 360p segment appeared: {stalls}; gateway: {left}")
+        lags = [s["pdt_lag_s"][name] for s in middle + final if s["pdt_lag_s"][name] is not None]
+        assert lags and max(lags) <= MAX_LAG_SECONDS, f"{name}: latency grew: {lags}"
+
+    # Every drop is explained in the log, with the late part counted separately.
+    assert re.search(r"dropped \d+ frames at ingest to the next keyframe \(\d+ video waited longer", log), log[-2000:]
+    assert any(count > 0 for count in last["ingest_drops_late"].values()), last

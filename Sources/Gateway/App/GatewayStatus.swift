@@ -46,6 +46,7 @@ struct GatewayStatus: StatusSource {
                     passthrough: stats.audio?.isCopy ?? false)
             }
             status.ingestDrops = stats.ingestDroppedVideo + stats.ingestDroppedAudio
+            status.ingestDropsLate = stats.ingestDroppedStaleVideo
             status.decodeErrors = stats.decodeErrors
             status.timestampJumps += stats.timestampJumps
         }

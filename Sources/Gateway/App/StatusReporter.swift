@@ -12,7 +12,7 @@ struct StatusReporter: Service {
     let logger: Logger
 
     func run() async throws {
-        var reportedDrops: [String: Int] = [:]
+        var reported: [String: (ingest: Int, late: Int, rungs: Int)] = [:]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
@@ -26,12 +26,17 @@ struct StatusReporter: Service {
                     stream.bytesServed = audience.bytesServed
                 }
                 logger.info("\(Self.progressLine(stream))", metadata: ["stream": "\(stream.name)"])
-                let drops = stream.ingestDrops + stream.renditions.reduce(0) { $0 + $1.droppedFrames }
-                let newDrops = drops - reportedDrops[stream.name, default: 0]
-                if newDrops > 0 {
-                    GatewayMetrics.droppedFrames(stream: stream.name, stage: .ingest, count: newDrops)
+                let rungDrops = stream.renditions.reduce(0) { $0 + $1.droppedFrames }
+                let previous = reported[stream.name] ?? (0, 0, 0)
+                let newIngest = stream.ingestDrops - previous.ingest
+                if newIngest > 0 {
+                    GatewayMetrics.droppedFrames(stream: stream.name, stage: .ingest, count: newIngest)
+                    logger.warning(
+                        "\(Self.dropLine(newIngest, late: stream.ingestDropsLate - previous.late))",
+                        metadata: ["stream": "\(stream.name)"])
                 }
-                reportedDrops[stream.name] = drops
+                GatewayMetrics.droppedFrames(stream: stream.name, stage: .encode, count: rungDrops - previous.rungs)
+                reported[stream.name] = (stream.ingestDrops, stream.ingestDropsLate, rungDrops)
                 for rendition in stream.renditions {
                     if let speed = rendition.encoderSpeed, speed > 0 {
                         // Seconds of lag accumulated per interval when slower than real time.
@@ -41,6 +46,15 @@ struct StatusReporter: Service {
                 }
             }
         }
+    }
+
+    /// Why frames were dropped at ingest since the last line.
+    static func dropLine(_ count: Int, late: Int) -> String {
+        var reasons: [String] = []
+        if late > 0 { reasons.append("\(late) video waited longer than the ingest latency bound") }
+        if count - late > 0 { reasons.append("\(count - late) arrived while the ingest queue was full") }
+        return "dropped \(count) frames at ingest to the next keyframe (\(reasons.joined(separator: "; "))): "
+            + "the ladder encodes slower than real time"
     }
 
     /// e.g. `live 62s in=h264 1280x720@30.0 3.1Mb/s | 720p 2.8Mb/s 30.0fps 1.9x | 480p ... | segs=30 drops=0 errors=0 viewers=2`
@@ -60,7 +74,9 @@ struct StatusReporter: Service {
             line += String(format: " %.1ffps %.2fx", rendition.fps ?? 0, rendition.encoderSpeed ?? 0)
             if rendition.droppedFrames > 0 { line += " dropped=\(rendition.droppedFrames)" }
         }
-        line += " | segs=\(stream.segmentsProduced) drops=\(stream.ingestDrops) errors=\(stream.decodeErrors)"
+        line += " | segs=\(stream.segmentsProduced) drops=\(stream.ingestDrops)"
+        if stream.ingestDropsLate > 0 { line += " (late=\(stream.ingestDropsLate))" }
+        line += " errors=\(stream.decodeErrors)"
         line += " viewers=\(stream.viewers)"
         return line
     }

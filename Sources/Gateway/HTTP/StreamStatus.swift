@@ -98,7 +98,10 @@ struct StreamStatus: Codable, Sendable, Equatable {
     var viewers: Int
     /// Response body bytes of this stream's content; filled by the origin.
     var bytesServed: Int64
+    /// Access units dropped at the ingest queue (the one drop point): queue full, or late.
     var ingestDrops: Int
+    /// Of `ingestDrops`, video that waited longer than the latency bound (encoding slower than real time).
+    var ingestDropsLate: Int
     var decodeErrors: Int
     var discontinuities: Int
     /// Publisher timestamp jumps (clock restarts re-based at ingest, gaps closed by the packager).
@@ -107,8 +110,8 @@ struct StreamStatus: Codable, Sendable, Equatable {
     init(
         name: String, state: State, uptimeSeconds: Double, publisherAddress: String? = nil, profile: String? = nil,
         input: Input = Input(), renditions: [Rendition] = [], audio: Audio? = nil, segmentsProduced: Int = 0,
-        viewers: Int = 0, bytesServed: Int64 = 0, ingestDrops: Int = 0, decodeErrors: Int = 0,
-        discontinuities: Int = 0, timestampJumps: Int = 0
+        viewers: Int = 0, bytesServed: Int64 = 0, ingestDrops: Int = 0, ingestDropsLate: Int = 0,
+        decodeErrors: Int = 0, discontinuities: Int = 0, timestampJumps: Int = 0
     ) {
         self.name = name
         self.state = state
@@ -122,6 +125,7 @@ struct StreamStatus: Codable, Sendable, Equatable {
         self.viewers = viewers
         self.bytesServed = bytesServed
         self.ingestDrops = ingestDrops
+        self.ingestDropsLate = ingestDropsLate
         self.decodeErrors = decodeErrors
         self.discontinuities = discontinuities
         self.timestampJumps = timestampJumps

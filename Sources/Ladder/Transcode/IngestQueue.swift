@@ -12,6 +12,8 @@ public enum SubmitOutcome: Sendable, Hashable {
 /// How the ingest queue behaves when it is full.
 public enum IngestOverflow: Sendable, Hashable {
     /// Live: drop video up to the next keyframe, drop audio while full; `submit` never blocks.
+    /// Queued video older than the latency bound is also dropped, from the head to the next
+    /// fresh keyframe, so a stream the CPU cannot keep up with stays close to real time.
     case dropToNextKeyframe
     /// Offline: `submit` waits for room.
     case block
@@ -20,7 +22,10 @@ public enum IngestOverflow: Sendable, Hashable {
 /// The bounded queue in front of the decoder: the pipeline's one drop point.
 final class IngestQueue: @unchecked Sendable {
     struct Counters: Sendable, Hashable {
+        /// Every video access unit dropped, for either reason below.
         var droppedVideo = 0
+        /// The part of `droppedVideo` dropped from the head because it waited too long.
+        var droppedStaleVideo = 0
         var droppedAudio = 0
         var droppedBytes = 0
         var bytes = 0
@@ -28,9 +33,28 @@ final class IngestQueue: @unchecked Sendable {
         var items = 0
     }
 
+    private struct Entry {
+        var sample: IngestSample
+        /// `clock()` when the sample was offered.
+        var arrivalNanoseconds: UInt64
+
+        var isVideoPayload: Bool {
+            if case .video = sample { return true }
+            return false
+        }
+
+        var isKeyframe: Bool {
+            if case .video(let unit) = sample { return unit.isKeyframe }
+            return false
+        }
+    }
+
+    /// Monotonic nanoseconds (injected so tests can drive the latency bound).
+    typealias Clock = @Sendable () -> UInt64
+
     // All mutable state is guarded by `condition`.
     private let condition = NSCondition()
-    private var items: [IngestSample] = []
+    private var items: [Entry] = []
     private var head = 0
     private var closed = false
     private var droppingVideo = false
@@ -38,14 +62,29 @@ final class IngestQueue: @unchecked Sendable {
     let maxItems: Int
     let maxBytes: Int
     let overflow: IngestOverflow
+    /// Live only: queued video that waited longer than this is dropped to the next fresh keyframe.
+    let maxDelayNanoseconds: UInt64?
+    private let clock: Clock
 
     /// Configuration samples may exceed the limits by this much (they are tiny and never dropped).
     private static let configAllowance = 16
 
-    init(maxItems: Int, maxBytes: Int, overflow: IngestOverflow) {
+    static let monotonicClock: Clock = { DispatchTime.now().uptimeNanoseconds }
+
+    init(
+        maxItems: Int, maxBytes: Int, overflow: IngestOverflow, maxDelay: Duration? = nil,
+        clock: @escaping Clock = IngestQueue.monotonicClock
+    ) {
         self.maxItems = max(2, maxItems)
         self.maxBytes = max(1024, maxBytes)
         self.overflow = overflow
+        self.clock = clock
+        if overflow == .dropToNextKeyframe, let maxDelay, maxDelay > .zero {
+            let (seconds, attoseconds) = maxDelay.components
+            maxDelayNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        } else {
+            maxDelayNanoseconds = nil
+        }
     }
 
     /// Bytes a sample holds while queued (payload plus a fixed bookkeeping cost).
@@ -95,7 +134,7 @@ final class IngestQueue: @unchecked Sendable {
                 return drop(cost, isVideo: false)
             }
         }
-        items.append(sample)
+        items.append(Entry(sample: sample, arrivalNanoseconds: maxDelayNanoseconds == nil ? 0 : clock()))
         counters.bytes += cost
         counters.peakBytes = max(counters.peakBytes, counters.bytes)
         counters.items = queuedCount
@@ -113,9 +152,17 @@ final class IngestQueue: @unchecked Sendable {
     func take() -> IngestSample? {
         condition.lock()
         defer { condition.unlock() }
-        while queuedCount == 0 && !closed { condition.wait() }
-        guard queuedCount > 0 else { return nil }
-        let sample = items[head]
+        while true {
+            while queuedCount == 0 && !closed { condition.wait() }
+            guard queuedCount > 0 else { return nil }
+            // Once closed everything queued is drained: the publisher left, the backlog is finite.
+            guard !closed, let maxDelayNanoseconds, items[head].isVideoPayload,
+                clock() &- items[head].arrivalNanoseconds > maxDelayNanoseconds
+            else { break }
+            dropStaleVideo(olderThan: maxDelayNanoseconds)
+            condition.broadcast()
+        }
+        let sample = items[head].sample
         head += 1
         // Compact once the consumed prefix dominates: amortised O(1), storage stays bounded.
         if head > 64 && head * 2 > items.count {
@@ -126,6 +173,30 @@ final class IngestQueue: @unchecked Sendable {
         counters.items = queuedCount
         condition.broadcast()
         return sample
+    }
+
+    /// The head is video that waited too long: drop queued video up to the first keyframe that
+    /// has not (or all of it, and incoming video up to the next keyframe). Audio and
+    /// configurations stay, in order. Caller holds the lock.
+    private func dropStaleVideo(olderThan limit: UInt64) {
+        let now = clock()
+        let fresh = items[head...].firstIndex { $0.isKeyframe && now &- $0.arrivalNanoseconds <= limit }
+        let end = fresh ?? items.count
+        var kept: [Entry] = []
+        for entry in items[head..<end] {
+            if entry.isVideoPayload {
+                let cost = Self.cost(entry.sample)
+                counters.bytes -= cost
+                counters.droppedBytes += cost
+                counters.droppedVideo += 1
+                counters.droppedStaleVideo += 1
+            } else {
+                kept.append(entry)
+            }
+        }
+        items.replaceSubrange(head..<end, with: kept)
+        if fresh == nil { droppingVideo = true }
+        counters.items = queuedCount
     }
 
     func close() {

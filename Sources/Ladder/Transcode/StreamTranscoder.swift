@@ -18,15 +18,20 @@ public final class StreamTranscoder: Sendable {
         public var ingestMaxBytes: Int
         /// Pictures queued per rung between the decode thread and the rung's encoder.
         public var stageQueueCapacity: Int
+        /// With `.dropToNextKeyframe`: video that waited longer than this in the ingest queue is
+        /// dropped to the next keyframe, which bounds the added latency when the CPU cannot keep up
+        /// (the byte and item bounds alone would let a slow stream lag by their whole depth).
+        public var ingestMaxDelay: Duration?
 
         public init(
             overflow: IngestOverflow = .dropToNextKeyframe, ingestMaxItems: Int = 320,
-            ingestMaxBytes: Int = 6 << 20, stageQueueCapacity: Int = 6
+            ingestMaxBytes: Int = 6 << 20, stageQueueCapacity: Int = 6, ingestMaxDelay: Duration? = .seconds(3)
         ) {
             self.overflow = overflow
             self.ingestMaxItems = ingestMaxItems
             self.ingestMaxBytes = ingestMaxBytes
             self.stageQueueCapacity = stageQueueCapacity
+            self.ingestMaxDelay = ingestMaxDelay
         }
     }
 
@@ -44,7 +49,8 @@ public final class StreamTranscoder: Sendable {
         planner: Planner? = nil
     ) {
         let ingest = IngestQueue(
-            maxItems: options.ingestMaxItems, maxBytes: options.ingestMaxBytes, overflow: options.overflow)
+            maxItems: options.ingestMaxItems, maxBytes: options.ingestMaxBytes, overflow: options.overflow,
+            maxDelay: options.ingestMaxDelay)
         let collector = StatsCollector()
         let control = PipelineControl()
         let completion = completion

@@ -43,7 +43,9 @@ public struct TranscoderStats: Sendable, Hashable {
     public var skippedAccessUnits = 0
     /// Publisher timestamps that went backward (an encoder clock restart), re-based at ingest.
     public var timestampJumps = 0
+    /// Video dropped at the ingest queue (full, or older than the latency bound: `ingestDroppedStaleVideo`).
     public var ingestDroppedVideo = 0
+    public var ingestDroppedStaleVideo = 0
     public var ingestDroppedAudio = 0
     public var ingestQueueBytes = 0
     public var ingestQueuePeakBytes = 0
@@ -129,6 +131,7 @@ final class StatsCollector: @unchecked Sendable {
             result.input.bitrate = Int(Double(inputBytes) * 8000 / Double(last - first))
         }
         result.ingestDroppedVideo = ingest.droppedVideo
+        result.ingestDroppedStaleVideo = ingest.droppedStaleVideo
         result.ingestDroppedAudio = ingest.droppedAudio
         result.ingestQueueBytes = ingest.bytes
         result.ingestQueuePeakBytes = ingest.peakBytes

@@ -1,6 +1,16 @@
+import Foundation
 import Testing
 
 @testable import Ladder
+
+/// A clock the test advances by hand.
+private final class IngestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nanoseconds: UInt64 = 1_000_000_000
+
+    func advance(milliseconds: UInt64) { lock.withLock { nanoseconds += milliseconds * 1_000_000 } }
+    var now: IngestQueue.Clock { { self.lock.withLock { self.nanoseconds } } }
+}
 
 @Suite("IngestQueue")
 struct IngestQueueTests {
@@ -69,5 +79,81 @@ struct IngestQueueTests {
         queue.close()
         #expect(await consumer.value == 50)
         #expect(queue.snapshot.droppedAudio == 0)
+    }
+
+    private func dts(_ sample: IngestSample?) -> Int64? {
+        switch sample {
+        case .video(let unit): return unit.dts
+        case .audio(let unit): return -unit.pts  // negative: tells audio apart in expectations
+        default: return nil
+        }
+    }
+
+    @Test func lateVideoIsDroppedFromTheHeadToTheNextFreshKeyframe() {
+        let clock = IngestClock()
+        let queue = IngestQueue(
+            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        // A GOP queued at t=0 s, then a keyframe at t=2 s and one at t=3.5 s.
+        _ = queue.offer(video(0, key: true))
+        _ = queue.offer(audio(10))
+        _ = queue.offer(video(33, key: false))
+        clock.advance(milliseconds: 2000)
+        _ = queue.offer(video(2000, key: true))
+        _ = queue.offer(video(2033, key: false))
+        clock.advance(milliseconds: 1500)
+        _ = queue.offer(audio(3500))
+        _ = queue.offer(video(3500, key: true))
+        // t=3.5 s: the first GOP waited 3.5 s > 3 s, the one from t=2 s only 1.5 s; audio stays.
+        #expect(dts(queue.take()) == -10)
+        #expect(dts(queue.take()) == 2000)
+        #expect(dts(queue.take()) == 2033)
+        #expect(dts(queue.take()) == -3500)
+        #expect(dts(queue.take()) == 3500)
+        let counters = queue.snapshot
+        #expect(counters.droppedVideo == 2)
+        #expect(counters.droppedStaleVideo == 2)
+        #expect(counters.droppedAudio == 0)
+        #expect(counters.items == 0)
+        #expect(counters.bytes == 0)
+    }
+
+    @Test func withNoFreshKeyframeQueuedIncomingVideoIsDroppedUntilTheNextOne() {
+        let clock = IngestClock()
+        let queue = IngestQueue(
+            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        _ = queue.offer(video(0, key: true))
+        _ = queue.offer(video(33, key: false))
+        _ = queue.offer(audio(40))
+        clock.advance(milliseconds: 4000)
+        #expect(dts(queue.take()) == -40)  // every queued picture was late
+        #expect(queue.offer(video(4000, key: false)) == .dropped)  // still inside the dropped GOP
+        #expect(queue.offer(video(4033, key: true)) == .accepted)
+        #expect(dts(queue.take()) == 4033)
+        #expect(queue.snapshot.droppedVideo == 3)
+        #expect(queue.snapshot.droppedStaleVideo == 2)
+    }
+
+    @Test func aClosedQueueDrainsLateVideoInsteadOfDroppingIt() {
+        let clock = IngestClock()
+        let queue = IngestQueue(
+            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        _ = queue.offer(video(0, key: true))
+        _ = queue.offer(video(33, key: false))
+        clock.advance(milliseconds: 10_000)
+        queue.close()
+        #expect(dts(queue.take()) == 0)
+        #expect(dts(queue.take()) == 33)
+        #expect(queue.take() == nil)
+        #expect(queue.snapshot.droppedVideo == 0)
+    }
+
+    @Test func videoWithinTheBoundIsKept() {
+        let clock = IngestClock()
+        let queue = IngestQueue(
+            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        _ = queue.offer(video(0, key: true))
+        clock.advance(milliseconds: 3000)
+        #expect(dts(queue.take()) == 0)  // exactly at the bound: kept
+        #expect(queue.snapshot.droppedVideo == 0)
     }
 }
