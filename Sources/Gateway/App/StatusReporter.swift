@@ -71,7 +71,9 @@ struct StatusReporter: Service {
         var line = parts.joined(separator: " ")
         for rendition in stream.renditions {
             line += " | \(rendition.name) \(rate(rendition.measuredBitrate))"
-            line += String(format: " %.1ffps %.2fx", rendition.fps ?? 0, rendition.encoderSpeed ?? 0)
+            line += String(format: " %.1ffps", rendition.fps ?? 0)
+            // Copy rungs have no encoder speed.
+            if let speed = rendition.encoderSpeed, speed > 0 { line += String(format: " %.2fx", speed) }
             if rendition.droppedFrames > 0 { line += " dropped=\(rendition.droppedFrames)" }
         }
         line += " | segs=\(stream.segmentsProduced) drops=\(stream.ingestDrops)"

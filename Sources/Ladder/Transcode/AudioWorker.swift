@@ -1,20 +1,39 @@
 import Logging
 
-/// The audio thread: one AAC rendition shared by all rungs, passed through when the input
-/// already matches the profile, otherwise decoded, resampled and re-encoded.
-final class AudioWorker: Sendable {
-    let queue: BlockingQueue<StageInput<AudioAccessUnit>>
+/// One AAC rendition shared by all rungs. Passed through when the input already matches the
+/// profile: that only re-stamps timestamps, so it runs inline on the caller's (decode) thread
+/// and costs no thread hop per frame. Otherwise decoded, resampled and re-encoded on an audio
+/// thread behind a bounded queue.
+final class AudioWorker: @unchecked Sendable {
+    typealias Input = StageInput<AudioAccessUnit>
+
     let setup = OneShot<Result<TrackDescription, TranscodeError>>()
-    private let thread: WorkerThread
+    /// Transcoding: the audio thread and its queue. Nil when passing through.
+    private let threaded: (queue: BlockingQueue<Input>, thread: WorkerThread)?
+    /// Passing through: touched only by the thread that calls `push`/`close` (the decode thread).
+    private let inline: AudioPath?
+    private var inlineClosed = false
 
     init(
         config: AudioDecoderConfig, spec: AudioSpec, sink: any EncodedMediaSink, stats: StatsCollector,
         logger: Logger, queueCapacity: Int
     ) {
-        let queue = BlockingQueue<StageInput<AudioAccessUnit>>(capacity: queueCapacity)
-        self.queue = queue
+        if Self.canPassThrough(config, spec: spec) {
+            threaded = nil
+            do {
+                let path = try AudioPath(config: config, spec: spec, sink: sink, stats: stats, logger: logger)
+                inline = path
+                setup.fulfil(.success(path.trackDescription))
+            } catch {
+                inline = nil
+                setup.fulfil(.failure(TranscodeError(error)))
+            }
+            return
+        }
+        inline = nil
+        let queue = BlockingQueue<Input>(capacity: queueCapacity)
         let setup = self.setup
-        thread = WorkerThread(name: "ladder-audio") {
+        let thread = WorkerThread(name: "ladder-audio") {
             defer { queue.cancel() }
             let path: AudioPath
             do {
@@ -24,11 +43,31 @@ final class AudioWorker: Sendable {
                 setup.fulfil(.failure(TranscodeError(error)))
                 return
             }
-            path.run(queue)
+            while let input = queue.pop() { path.handle(input) }
+            if !queue.isCancelled { path.finish() }
         }
+        threaded = (queue, thread)
     }
 
-    func join() { thread.join() }
+    /// Hands one input to the audio path (inline, or queued for the audio thread).
+    func push(_ input: Input) -> BlockingQueue<Input>.PushResult {
+        if let threaded { return threaded.queue.push(input) }
+        guard let inline, !inlineClosed else { return .closed }
+        inline.handle(input)
+        return .pushed
+    }
+
+    /// No more input; a transcoding path flushes its encoder.
+    func close() {
+        if let threaded { threaded.queue.close() } else { inlineClosed = true }
+    }
+
+    /// No more input, nothing flushed. Safe from any thread (the inline path is then idle).
+    func cancel() {
+        threaded?.queue.cancel()
+    }
+
+    func join() { threaded?.thread.join() }
 
     /// Passthrough needs AAC-LC at the profile's rate and channel count (ISO/IEC 14496-3 1.6.2.1).
     static func canPassThrough(_ config: AudioDecoderConfig, spec: AudioSpec) -> Bool {
@@ -37,7 +76,7 @@ final class AudioWorker: Sendable {
     }
 }
 
-/// Audio state owned by the audio thread.
+/// Audio state owned by one thread (the audio thread, or the decode thread when passing through).
 private final class AudioPath {
     private enum Mode {
         case passthrough(AudioSampleClock)
@@ -81,32 +120,34 @@ private final class AudioPath {
             width: 0, height: 0, timescale: trackDescription.timescale)
     }
 
-    func run(_ queue: BlockingQueue<StageInput<AudioAccessUnit>>) {
-        while let input = queue.pop() {
-            switch input {
-            case .start(let track):
-                self.track = track
-            case .payload(let unit):
-                guard track != nil else { continue }
-                switch mode {
-                case .passthrough(var clock):
-                    let pts = clock.timestamp(milliseconds: unit.pts)
-                    mode = .passthrough(clock)
-                    deliver(
-                        EncodedSample(
-                            decodeTime: pts, presentationTime: pts, duration: 1024, isSync: true, data: unit.data))
-                case .transcode(let transcoder):
-                    do {
-                        try transcoder.process(unit) { deliver($0) }
-                    } catch {
-                        // One bad AAC frame must not end the stream's audio.
-                        logger.warning("audio frame at \(unit.pts) ms skipped: \(TranscodeError(error))")
-                        stats.update { $0.decodeErrors += 1 }
-                    }
+    func handle(_ input: AudioWorker.Input) {
+        switch input {
+        case .start(let track):
+            self.track = track
+        case .payload(let unit):
+            guard track != nil else { return }
+            switch mode {
+            case .passthrough(var clock):
+                let pts = clock.timestamp(milliseconds: unit.pts)
+                mode = .passthrough(clock)
+                deliver(
+                    EncodedSample(
+                        decodeTime: pts, presentationTime: pts, duration: 1024, isSync: true, data: unit.data))
+            case .transcode(let transcoder):
+                do {
+                    try transcoder.process(unit) { deliver($0) }
+                } catch {
+                    // One bad AAC frame must not end the stream's audio.
+                    logger.warning("audio frame at \(unit.pts) ms skipped: \(TranscodeError(error))")
+                    stats.update { $0.decodeErrors += 1 }
                 }
             }
         }
-        guard !queue.isCancelled, track != nil, case .transcode(let transcoder) = mode else { return }
+    }
+
+    /// End of input: the encoder's delayed frames (nothing to do when passing through).
+    func finish() {
+        guard track != nil, case .transcode(let transcoder) = mode else { return }
         do {
             try transcoder.finish { deliver($0) }
         } catch {

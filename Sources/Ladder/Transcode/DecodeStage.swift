@@ -286,7 +286,7 @@ final class DecodeStage {
         guard audioConfig != nil, profile.audio != nil else { return }
         if var epoch, let audio = epoch.audio {
             guard epoch.audioAlive else { return }
-            if audio.queue.push(.payload(unit)) == .closed {
+            if audio.push(.payload(unit)) == .closed {
                 epoch.audioAlive = false
                 self.epoch = epoch
             }
@@ -388,13 +388,13 @@ final class DecodeStage {
         logger.info(
             "tracks: \(tracks.map { "\($0.name) \($0.codecString)" }.joined(separator: ", "))")
         for (worker, track) in starts { worker.queue.push(.start(track: track)) }
-        if let audio, let audioTrack { audio.queue.push(.start(track: audioTrack)) }
+        if let audio, let audioTrack { _ = audio.push(.start(track: audioTrack)) }
 
         let queues = rungs.map(\.queue)
-        let audioQueue = audio?.queue
+        let audioWorker = audio
         let handle = control.onCancel {
             for queue in queues { queue.cancel() }
-            audioQueue?.cancel()
+            audioWorker?.cancel()
         }
         epoch = Epoch(
             source: source, videoConfig: videoConfig, audioConfig: audio == nil ? nil : audioConfig,
@@ -439,7 +439,7 @@ final class DecodeStage {
         for rung in current.rungs {
             if flush { rung.worker.queue.close() } else { rung.worker.queue.cancel() }
         }
-        if flush { current.audio?.queue.close() } else { current.audio?.queue.cancel() }
+        if flush { current.audio?.close() } else { current.audio?.cancel() }
         if flush { current.copy?.flush(sink: sink, stats: stats) }
         for rung in current.rungs { rung.worker.join() }
         current.audio?.join()

@@ -4,8 +4,9 @@ import Logging
 /// Transcodes one published stream: ingest samples in, an ABR ladder of H.264 rungs (IDRs
 /// aligned on segment boundaries) plus one AAC rendition out to an `EncodedMediaSink`.
 ///
-/// Threads: a decode thread, one thread per transcoded rung and one audio thread, joined by
-/// bounded queues. The ingest queue in front of the decoder is the only place media is dropped.
+/// Threads: a decode thread (which also runs copy rungs and AAC passthrough), one thread per
+/// transcoded rung and, when audio is re-encoded, one audio thread, joined by bounded queues.
+/// The ingest queue in front of the decoder is the only place media is dropped.
 public final class StreamTranscoder: Sendable {
     public static let audioTrackName = "audio"
 

@@ -31,7 +31,7 @@ final class VideoRungWorker: Sendable {
         let queue = BlockingQueue<StageInput<RungPicture>>(capacity: queueCapacity)
         self.queue = queue
         let setup = self.setup
-        thread = WorkerThread(name: "ladder-rung-\(rendition.name)") {
+        thread = WorkerThread(name: "rung-\(rendition.name)") {
             // A failing rung cancels its queue (defer) so the decode thread never blocks on it.
             defer { queue.cancel() }
             let encoder: VideoRungEncoder
