@@ -62,7 +62,9 @@ final class GatewayApplication: Sendable {
         let store = SegmentStore(mirror: options.dataDirectory.map { DiskMirror(root: $0) })
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.profilePath(forStream: $0) },
-            store: store, logger: logger)
+            store: store, logger: logger,
+            transcoderOptions: StreamTranscoder.Options(
+                ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000))))
         let profile = try pipelines.checkDefaultProfile()
         logger.info(
             "default profile loaded",

@@ -11,6 +11,7 @@ import Ladder
 ///   handshake_timeout_seconds: 10
 ///   idle_timeout_seconds: 30
 ///   max_message_bytes: 8388608
+///   max_ingest_delay_seconds: 3     # video older than this in the ingest queue is dropped
 ///   tls: { listen: 0.0.0.0:1936, cert: tls/cert.pem, key: tls/key.pem }
 /// http:
 ///   listen: 0.0.0.0:8080
@@ -52,6 +53,9 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         var idleTimeoutSeconds = 30.0
         /// Largest RTMP message accepted (the length field holds 24 bits, RTMP spec 5.3.1.2.1).
         var maxMessageBytes = 8 * 1024 * 1024
+        /// Bound on the latency the transcoder's ingest queue adds when encoding is slower than
+        /// real time: older video is dropped to the next keyframe.
+        var maxIngestDelaySeconds = 3.0
         /// RTMPS listener, in addition to `listen`.
         var tls: TLS?
         var onPublish: PublishHook?

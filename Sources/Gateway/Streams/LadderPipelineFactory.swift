@@ -16,12 +16,14 @@ final class LadderPipelineFactory: IngestPipelineFactory {
     private let profiles = ProfileCache()
     private let store: SegmentStore
     private let logger: Logger
+    private let transcoderOptions: StreamTranscoder.Options
     private let packagers = NIOLockedValueBox<[String: StreamPackager]>([:])
 
     init(
         defaultProfilePath: String, profileOverrides: @escaping @Sendable (String) -> String?, store: SegmentStore,
-        logger: Logger
+        logger: Logger, transcoderOptions: StreamTranscoder.Options = StreamTranscoder.Options()
     ) {
+        self.transcoderOptions = transcoderOptions
         self.defaultProfilePath = defaultProfilePath
         self.profileOverrides = profileOverrides
         self.store = store
@@ -71,7 +73,8 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         }
         var transcoderLogger = logger
         transcoderLogger[metadataKey: "stream"] = "\(stream)"
-        let transcoder = StreamTranscoder(profile: profile, sink: packager.attachPublish(), logger: transcoderLogger)
+        let transcoder = StreamTranscoder(
+            profile: profile, sink: packager.attachPublish(), logger: transcoderLogger, options: transcoderOptions)
         return LadderPipeline(transcoder: transcoder, profile: profile)
     }
 }

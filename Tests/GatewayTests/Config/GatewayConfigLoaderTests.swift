@@ -43,6 +43,7 @@ private func issues(
               handshake_timeout_seconds: 5
               idle_timeout_seconds: 20.5
               max_message_bytes: 1048576
+              max_ingest_delay_seconds: 1.5
               tls: { listen: "[::]:1937", cert: tls/cert.pem, key: /etc/tls/key.pem }
             http:
               listen: 0.0.0.0:9090
@@ -64,6 +65,7 @@ private func issues(
         #expect(config.rtmp.handshakeTimeoutSeconds == 5)
         #expect(config.rtmp.idleTimeoutSeconds == 20.5)
         #expect(config.rtmp.maxMessageBytes == 1_048_576)
+        #expect(config.rtmp.maxIngestDelaySeconds == 1.5)
         #expect(
             config.rtmp.tls
                 == GatewayConfig.TLS(
@@ -130,6 +132,7 @@ private func issues(
               max_connections_per_ip: many
               handshake_timeout_seconds: -1
               max_message_bytes: 20000000
+              max_ingest_delay_seconds: 120
             http:
               listen: 0.0.0.0:99999
               hls_js_url: javascript:alert(1)
@@ -148,10 +151,13 @@ private func issues(
                     7, 22, "rtmp.max_message_bytes",
                     "max_message_bytes must be between 1024 and 16777215, found 20000000"),
                 Reported(
-                    9, 11, "http.listen",
+                    8, 29, "rtmp.max_ingest_delay_seconds",
+                    "max_ingest_delay_seconds must be above 0 and at most 60, found 120.0"),
+                Reported(
+                    10, 11, "http.listen",
                     "expected HOST:PORT such as 0.0.0.0:1935 or [::]:1935, found \"0.0.0.0:99999\""),
                 Reported(
-                    10, 15, "http.hls_js_url",
+                    11, 15, "http.hls_js_url",
                     "expected an http(s):// URL or a path starting with /, found \"javascript:alert(1)\""),
             ])
     }
