@@ -18,31 +18,30 @@ final class AudioWorker: @unchecked Sendable {
         config: AudioDecoderConfig, spec: AudioSpec, sink: any EncodedMediaSink, stats: StatsCollector,
         logger: Logger, queueCapacity: Int
     ) {
-        if Self.canPassThrough(config, spec: spec) {
-            threaded = nil
+        let setup = self.setup
+        let passThrough = Self.canPassThrough(config, spec: spec)
+        // Opens the path and reports the outcome through `setup`; nil when it failed.
+        let open = { @Sendable () -> AudioPath? in
             do {
-                let path = try AudioPath(config: config, spec: spec, sink: sink, stats: stats, logger: logger)
-                inline = path
+                let path = try AudioPath(
+                    config: config, spec: spec, passThrough: passThrough, sink: sink, stats: stats, logger: logger)
                 setup.fulfil(.success(path.trackDescription))
+                return path
             } catch {
-                inline = nil
                 setup.fulfil(.failure(TranscodeError(error)))
+                return nil
             }
+        }
+        if passThrough {
+            threaded = nil
+            inline = open()
             return
         }
         inline = nil
         let queue = BlockingQueue<Input>(capacity: queueCapacity)
-        let setup = self.setup
         let thread = WorkerThread(name: "ladder-audio") {
             defer { queue.cancel() }
-            let path: AudioPath
-            do {
-                path = try AudioPath(config: config, spec: spec, sink: sink, stats: stats, logger: logger)
-                setup.fulfil(.success(path.trackDescription))
-            } catch {
-                setup.fulfil(.failure(TranscodeError(error)))
-                return
-            }
+            guard let path = open() else { return }
             while let input = queue.pop() { path.handle(input) }
             if !queue.isCancelled { path.finish() }
         }
@@ -90,13 +89,15 @@ private final class AudioPath {
     private let logger: Logger
     private var track: Int?
 
+    /// - Parameter passThrough: `AudioWorker.canPassThrough(config, spec:)`, decided by the caller.
     init(
-        config: AudioDecoderConfig, spec: AudioSpec, sink: any EncodedMediaSink, stats: StatsCollector, logger: Logger
+        config: AudioDecoderConfig, spec: AudioSpec, passThrough: Bool, sink: any EncodedMediaSink,
+        stats: StatsCollector, logger: Logger
     ) throws {
         self.sink = sink
         self.stats = stats
         self.logger = logger
-        if AudioWorker.canPassThrough(config, spec: spec) {
+        if passThrough {
             let asc = try AudioSpecificConfig(bytes: config.audioSpecificConfig)
             mode = .passthrough(AudioSampleClock(sampleRate: asc.sampleRate))
             trackDescription = TrackDescription(

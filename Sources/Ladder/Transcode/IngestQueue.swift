@@ -187,8 +187,7 @@ final class IngestQueue: @unchecked Sendable {
             if entry.isVideoPayload {
                 let cost = Self.cost(entry.sample)
                 counters.bytes -= cost
-                counters.droppedBytes += cost
-                counters.droppedVideo += 1
+                _ = drop(cost, isVideo: true)
                 counters.droppedStaleVideo += 1
             } else {
                 kept.append(entry)

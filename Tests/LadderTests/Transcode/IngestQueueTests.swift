@@ -89,10 +89,15 @@ struct IngestQueueTests {
         }
     }
 
+    /// A live queue with room to spare and a 3 s latency bound on `clock`.
+    private func latencyBoundQueue(_ clock: IngestClock) -> IngestQueue {
+        IngestQueue(
+            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+    }
+
     @Test func lateVideoIsDroppedFromTheHeadToTheNextFreshKeyframe() {
         let clock = IngestClock()
-        let queue = IngestQueue(
-            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        let queue = latencyBoundQueue(clock)
         // A GOP queued at t=0 s, then a keyframe at t=2 s and one at t=3.5 s.
         _ = queue.offer(video(0, key: true))
         _ = queue.offer(audio(10))
@@ -119,8 +124,7 @@ struct IngestQueueTests {
 
     @Test func withNoFreshKeyframeQueuedIncomingVideoIsDroppedUntilTheNextOne() {
         let clock = IngestClock()
-        let queue = IngestQueue(
-            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        let queue = latencyBoundQueue(clock)
         _ = queue.offer(video(0, key: true))
         _ = queue.offer(video(33, key: false))
         _ = queue.offer(audio(40))
@@ -135,8 +139,7 @@ struct IngestQueueTests {
 
     @Test func aClosedQueueDrainsLateVideoInsteadOfDroppingIt() {
         let clock = IngestClock()
-        let queue = IngestQueue(
-            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        let queue = latencyBoundQueue(clock)
         _ = queue.offer(video(0, key: true))
         _ = queue.offer(video(33, key: false))
         clock.advance(milliseconds: 10_000)
@@ -149,8 +152,7 @@ struct IngestQueueTests {
 
     @Test func videoWithinTheBoundIsKept() {
         let clock = IngestClock()
-        let queue = IngestQueue(
-            maxItems: 100, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, maxDelay: .seconds(3), clock: clock.now)
+        let queue = latencyBoundQueue(clock)
         _ = queue.offer(video(0, key: true))
         clock.advance(milliseconds: 3000)
         #expect(dts(queue.take()) == 0)  // exactly at the bound: kept
