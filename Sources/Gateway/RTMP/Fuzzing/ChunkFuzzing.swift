@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Decodes a post-handshake byte stream with `ChunkDecoder` and checks that:
-/// - splitting the input at input-derived points changes nothing (only whole chunks are consumed);
+/// - splitting the input at input-derived points changes nothing (a cut header is carried);
 /// - re-chunking the decoded messages with `ChunkEncoder` decodes back to the same messages;
 /// - every message parser (control, command, data, FLV) survives each decoded message.
 enum ChunkFuzzing {

@@ -20,7 +20,6 @@ final class RTMPChunkCodec: ChannelDuplexHandler {
     private var decoder: ChunkDecoder
     private var encoder: ChunkEncoder
     private var acknowledgements = AcknowledgementTracker()
-    private var pending = ByteBuffer()
     private var failed = false
 
     init(limits: ChunkLimits = ChunkLimits(), compressesHeaders: Bool = true) {
@@ -37,15 +36,11 @@ final class RTMPChunkCodec: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
+        // The decoder consumes (copies) every byte, so NIO can reuse its receive buffer.
         var bytes = unwrapInboundIn(data)
         let received = bytes.readableBytes
-        if pending.readableBytes == 0 {
-            pending = bytes
-        } else {
-            pending.writeBuffer(&bytes)
-        }
         do throws(ChunkError) {
-            while !failed, let message = try decoder.next(from: &pending) {
+            while !failed, let message = try decoder.next(from: &bytes) {
                 if message.type == .windowAcknowledgementSize,
                     case .windowAcknowledgementSize(let size) = try? ProtocolControlMessage(decoding: message)
                 {
@@ -56,11 +51,6 @@ final class RTMPChunkCodec: ChannelDuplexHandler {
         } catch {
             fail(context: context, error: error)
             return
-        }
-        if pending.readableBytes == 0 {
-            pending = ByteBuffer()
-        } else if pending.readerIndex > 64 * 1024 {
-            pending.discardReadBytes()
         }
         if let sequenceNumber = acknowledgements.bytesReceived(received) {
             let acknowledgement = ProtocolControlMessage.acknowledgement(sequenceNumber: sequenceNumber).message()
@@ -93,7 +83,6 @@ final class RTMPChunkCodec: ChannelDuplexHandler {
 
     private func fail(context: ChannelHandlerContext, error: ChunkError) {
         failed = true
-        pending = ByteBuffer()
         context.fireErrorCaught(error)
         context.close(promise: nil)
     }

@@ -146,17 +146,46 @@ import Testing
         #expect(Array(messages[2].payload.readableBytesView) == video)
     }
 
-    @Test func partialChunkIsNotConsumed() throws {
-        var decoder = ChunkDecoder()
-        for length in [1, 5, 12, 12 + 127] {
-            var buffer = ByteBuffer(bytes: ffmpegConnectChunks[0..<length])
-            #expect(try decoder.next(from: &buffer) == nil)
-            #expect(buffer.readerIndex == 0)
+    @Test func partialChunkIsConsumedAndCompletedLater() throws {
+        // Cut inside the basic header, the message header, the payload, and right after a chunk.
+        for cut in [1, 5, 12, 12 + 127, 12 + 128, 12 + 128 + 1] {
+            var decoder = ChunkDecoder()
+            var head = ByteBuffer(bytes: ffmpegConnectChunks[0..<cut])
+            #expect(try decoder.next(from: &head) == nil)
+            #expect(head.readableBytes == 0)
+            var tail = ByteBuffer(bytes: ffmpegConnectChunks[cut...])
+            let message = try #require(try decoder.next(from: &tail))
+            #expect(Array(message.payload.readableBytesView) == ffmpegConnectPayload)
+            #expect(tail.readableBytes == 0)
         }
-        // A whole first chunk is consumed even though the message is not complete yet.
-        var buffer = ByteBuffer(bytes: ffmpegConnectChunks[0..<(12 + 128 + 1)])
-        #expect(try decoder.next(from: &buffer) == nil)
-        #expect(buffer.readableBytes == 1)
+    }
+
+    @Test func messagesDoNotShareTheInputBuffer() throws {
+        let message = RTMPMessage(type: .audio, streamID: 1, timestamp: 0, chunkStreamID: 6, payload: payload(50))
+        var buffer = ByteBuffer(bytes: try encodeChunks([message]))
+        var decoder = ChunkDecoder()
+        let decoded = try #require(try decoder.next(from: &buffer))
+        // A payload aliasing the input would keep a socket's whole receive buffer alive.
+        buffer.clear()
+        buffer.writeBytes([UInt8](repeating: 0xEE, count: 64))
+        #expect(decoded == message)
+    }
+
+    @Test func omittedExtendedTimestampSplitInsideThePeekedBytes() throws {
+        // The continuation does not repeat the timestamp, and the input is cut inside the 4 bytes
+        // the decoder peeks at: they are payload and must come out in order.
+        let body = Array(payload(200, seed: 4).readableBytesView)
+        let bytes = hexBytes("06 ffffff 0000c8 09 01000000 01020304") + body[0..<128] + [0xC6] + body[128...]
+        let continuation = 16 + 128
+        for cut in continuation + 1...continuation + 4 {
+            var decoder = ChunkDecoder()
+            var head = ByteBuffer(bytes: bytes[0..<cut])
+            #expect(try decoder.next(from: &head) == nil)
+            var tail = ByteBuffer(bytes: bytes[cut...])
+            let message = try #require(try decoder.next(from: &tail))
+            #expect(message.timestamp == 0x0102_0304)
+            #expect(Array(message.payload.readableBytesView) == body)
+        }
     }
 
     @Test func byteAtATimeFeeding() throws {
