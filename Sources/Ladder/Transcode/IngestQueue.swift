@@ -52,8 +52,17 @@ final class IngestQueue: @unchecked Sendable {
     /// Monotonic nanoseconds (injected so tests can drive the latency bound).
     typealias Clock = @Sendable () -> UInt64
 
-    // All mutable state is guarded by `condition`.
+    // All mutable state is guarded by `condition`. Waiters are counted so that a hand-off only
+    // signals when someone sleeps, and the signal is sent after unlocking: a woken consumer
+    // then does not block again on the mutex the producer still holds (one futex per hand-off).
     private let condition = NSCondition()
+    private var sleepingConsumers = 0
+    private var sleepingProducers = 0
+    private var nappingConsumers = 0
+    /// Live only: a consumer that emptied the queue waits this long before it asks to be woken,
+    /// so that a stream's samples are handed over in batches (one wake-up per nap, not per
+    /// sample). Only a queue half full cuts a nap short.
+    let napSeconds: Double?
     private var items: [Entry] = []
     private var head = 0
     private var closed = false
@@ -73,12 +82,18 @@ final class IngestQueue: @unchecked Sendable {
 
     init(
         maxItems: Int, maxBytes: Int, overflow: IngestOverflow, maxDelay: Duration? = nil,
-        clock: @escaping Clock = IngestQueue.monotonicClock
+        batching nap: Duration? = nil, clock: @escaping Clock = IngestQueue.monotonicClock
     ) {
         self.maxItems = max(2, maxItems)
         self.maxBytes = max(1024, maxBytes)
         self.overflow = overflow
         self.clock = clock
+        if overflow == .dropToNextKeyframe, let nap, nap > .zero {
+            let (seconds, attoseconds) = nap.components
+            napSeconds = Double(seconds) + Double(attoseconds) * 1e-18
+        } else {
+            napSeconds = nil
+        }
         if overflow == .dropToNextKeyframe, let maxDelay, maxDelay > .zero {
             let (seconds, attoseconds) = maxDelay.components
             maxDelayNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
@@ -106,17 +121,37 @@ final class IngestQueue: @unchecked Sendable {
     func offer(_ sample: IngestSample) -> SubmitOutcome {
         let cost = Self.cost(sample)
         condition.lock()
-        defer { condition.unlock() }
+        let outcome = enqueue(sample, cost: cost)
+        let wake =
+            outcome == .accepted
+            && (sleepingConsumers > 0
+                || (nappingConsumers > 0 && (queuedCount * 2 >= maxItems || counters.bytes * 2 >= maxBytes)))
+        condition.unlock()
+        if wake { condition.signal() }
+        return outcome
+    }
+
+    /// Blocks (offline) until `hasRoom(for:)` or closed. Caller holds the lock.
+    private func waitForRoom(_ cost: Int) {
+        while !hasRoom(for: cost) && !closed {
+            sleepingProducers += 1
+            condition.wait()
+            sleepingProducers -= 1
+        }
+    }
+
+    /// Caller holds the lock.
+    private func enqueue(_ sample: IngestSample, cost: Int) -> SubmitOutcome {
         guard !closed else { return .closed }
         switch sample {
         case .videoConfig, .audioConfig:
             // Never dropped: the decoder needs them; bounded by a small allowance.
-            while overflow == .block && !hasRoom(for: cost) && !closed { condition.wait() }
+            if overflow == .block { waitForRoom(cost) }
             guard !closed else { return .closed }
             guard queuedCount < maxItems + Self.configAllowance else { return drop(cost, isVideo: false) }
         case .video(let unit):
             if overflow == .block {
-                while !hasRoom(for: cost) && !closed { condition.wait() }
+                waitForRoom(cost)
                 guard !closed else { return .closed }
             } else {
                 if droppingVideo && !unit.isKeyframe { return drop(cost, isVideo: true) }
@@ -128,7 +163,7 @@ final class IngestQueue: @unchecked Sendable {
             droppingVideo = false
         case .audio:
             if overflow == .block {
-                while !hasRoom(for: cost) && !closed { condition.wait() }
+                waitForRoom(cost)
                 guard !closed else { return .closed }
             } else if !hasRoom(for: cost) {
                 return drop(cost, isVideo: false)
@@ -138,7 +173,6 @@ final class IngestQueue: @unchecked Sendable {
         counters.bytes += cost
         counters.peakBytes = max(counters.peakBytes, counters.bytes)
         counters.items = queuedCount
-        condition.broadcast()
         return .accepted
     }
 
@@ -151,16 +185,35 @@ final class IngestQueue: @unchecked Sendable {
     /// The next sample; nil once closed and drained (or cancelled). Blocks while empty.
     func take() -> IngestSample? {
         condition.lock()
-        defer { condition.unlock() }
+        let sample = dequeue()
+        let wake = sleepingProducers > 0
+        condition.unlock()
+        if wake { condition.broadcast() }
+        return sample
+    }
+
+    /// Caller holds the lock.
+    private func dequeue() -> IngestSample? {
+        var napped = false
         while true {
-            while queuedCount == 0 && !closed { condition.wait() }
+            while queuedCount == 0 && !closed {
+                if let napSeconds, !napped {
+                    napped = true
+                    nappingConsumers += 1
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: napSeconds))
+                    nappingConsumers -= 1
+                } else {
+                    sleepingConsumers += 1
+                    condition.wait()
+                    sleepingConsumers -= 1
+                }
+            }
             guard queuedCount > 0 else { return nil }
             // Once closed everything queued is drained: the publisher left, the backlog is finite.
             guard !closed, let maxDelayNanoseconds, items[head].isVideoPayload,
                 clock() &- items[head].arrivalNanoseconds > maxDelayNanoseconds
             else { break }
             dropStaleVideo(olderThan: maxDelayNanoseconds)
-            condition.broadcast()
         }
         let sample = items[head].sample
         head += 1
@@ -171,7 +224,6 @@ final class IngestQueue: @unchecked Sendable {
         }
         counters.bytes -= Self.cost(sample)
         counters.items = queuedCount
-        condition.broadcast()
         return sample
     }
 
@@ -214,6 +266,13 @@ final class IngestQueue: @unchecked Sendable {
         counters.items = 0
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// True while the consumer naps between batches (for tests).
+    var isConsumerNapping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return nappingConsumers > 0
     }
 
     var snapshot: Counters {

@@ -81,6 +81,78 @@ struct IngestQueueTests {
         #expect(queue.snapshot.droppedAudio == 0)
     }
 
+    // MARK: Batched hand-off
+
+    /// Takes `count` samples (or until closed) on its own thread, as the decode thread does.
+    private final class Consumer: @unchecked Sendable {
+        private let lock = NSLock()
+        private var taken: [Int64] = []
+        private var thread: WorkerThread?
+
+        init(_ queue: IngestQueue, count: Int, dts: @escaping @Sendable (IngestSample?) -> Int64?) {
+            thread = WorkerThread(name: "test-consumer") { [self] in
+                while lock.withLock({ taken.count }) < count, let sample = queue.take() {
+                    lock.withLock { taken.append(dts(sample) ?? 0) }
+                }
+            }
+        }
+
+        /// Waits for the thread to finish and returns what it took.
+        func result() -> [Int64] {
+            thread?.join()
+            return lock.withLock { taken }
+        }
+    }
+
+    /// Polls (the queue has no event for this) until the consumer naps on an empty queue.
+    private func waitUntilNapping(_ queue: IngestQueue) {
+        while !queue.isConsumerNapping { usleep(200) }
+    }
+
+    private static func key(_ sample: IngestSample?) -> Int64? {
+        if case .video(let unit) = sample { return unit.dts }
+        return nil
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aHalfFullQueueCutsTheConsumersNapShort() {
+        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, batching: .seconds(20))
+        let consumer = Consumer(queue, count: 5, dts: Self.key)
+        _ = queue.offer(video(0, key: true))
+        waitUntilNapping(queue)
+        for index in 1...3 { _ = queue.offer(video(Int64(index), key: false)) }
+        #expect(queue.isConsumerNapping)  // 3 of 8: no wake-up, the batch keeps filling
+        let woken = ContinuousClock.now
+        _ = queue.offer(video(4, key: false))  // half full: wakes the consumer
+        #expect(consumer.result() == [0, 1, 2, 3, 4])
+        #expect(ContinuousClock.now - woken < .seconds(10))  // not at the nap's end
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aSampleOfferedDuringANapIsTakenWhenItEnds() {
+        let queue = IngestQueue(
+            maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, batching: .milliseconds(20))
+        let consumer = Consumer(queue, count: 2, dts: Self.key)
+        _ = queue.offer(video(0, key: true))
+        waitUntilNapping(queue)
+        _ = queue.offer(video(33, key: false))  // no wake-up: the nap's end picks it up
+        #expect(consumer.result() == [0, 33])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func closingWakesANappingConsumer() {
+        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, batching: .seconds(20))
+        let consumer = Consumer(queue, count: 2, dts: Self.key)
+        _ = queue.offer(video(0, key: true))
+        waitUntilNapping(queue)
+        let closed = ContinuousClock.now
+        queue.close()
+        #expect(consumer.result() == [0])
+        #expect(ContinuousClock.now - closed < .seconds(10))
+    }
+
+    @Test func offlineQueuesDoNotNap() {
+        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .block, batching: .seconds(20))
+        #expect(queue.napSeconds == nil)
+    }
+
     private func dts(_ sample: IngestSample?) -> Int64? {
         switch sample {
         case .video(let unit): return unit.dts
