@@ -52,7 +52,9 @@ final class GatewayApplication: Sendable {
     }
 
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
+        // RTMP I/O gets its own loops (rtmp.event_loop_threads); the HTTP origin keeps NIO's shared ones.
+        let rtmpLoops = MultiThreadedEventLoopGroup(numberOfThreads: options.config.rtmp.eventLoopThreads)
+        defer { rtmpLoops.shutdownGracefully { _ in } }
         let pool = NIOThreadPool.singleton
         let keys = StreamKeys(options.config.streamKeys)
         if keys.isEmpty {
@@ -81,9 +83,11 @@ final class GatewayApplication: Sendable {
                     PublishHookClient(url: $0, timeout: .milliseconds(Int64(hook.timeoutSeconds * 1000)))
                 }
             })
-        let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: group)
+        let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: rtmpLoops)
         let rtmpAddress = try await rtmpServer.bind(host: options.rtmp.host, port: options.rtmp.port)
-        logger.info("RTMP listening on \(RTMPSessionHandler.describe(rtmpAddress))")
+        logger.info(
+            "RTMP listening on \(RTMPSessionHandler.describe(rtmpAddress))",
+            metadata: ["io_threads": "\(options.config.rtmp.eventLoopThreads)"])
         if let tls = config.rtmp.tls {
             let context = try TLSSupport.serverContext(certificate: tls.certificatePath, key: tls.privateKeyPath)
             let address = try await rtmpServer.bind(host: tls.listen.host, port: tls.listen.port, tls: context)

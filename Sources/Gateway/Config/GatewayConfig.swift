@@ -1,4 +1,5 @@
 import Ladder
+import NIOCore
 
 /// The gateway's YAML config (`gateway serve --config PATH`), as loaded by `GatewayConfigLoader`:
 ///
@@ -12,6 +13,7 @@ import Ladder
 ///   idle_timeout_seconds: 30
 ///   max_message_bytes: 8388608
 ///   max_ingest_delay_seconds: 3     # video older than this in the ingest queue is dropped
+///   event_loop_threads: 1           # RTMP I/O threads (default: one per 4 cores, at least 1)
 ///   tls: { listen: 0.0.0.0:1936, cert: tls/cert.pem, key: tls/key.pem }
 /// http:
 ///   listen: 0.0.0.0:8080
@@ -56,6 +58,10 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         /// Bound on the latency the transcoder's ingest queue adds when encoding is slower than
         /// real time: older video is dropped to the next keyframe.
         var maxIngestDelaySeconds = 3.0
+        /// Threads that run RTMP I/O (chunk codec, sessions, relay). One thread serves many streams:
+        /// the media work runs on the pipelines' own threads, and fewer loops mean fewer wake-ups.
+        var eventLoopThreads = RTMP.defaultEventLoopThreads
+        static var defaultEventLoopThreads: Int { max(1, System.coreCount / 4) }
         /// RTMPS listener, in addition to `listen`.
         var tls: TLS?
         var onPublish: PublishHook?

@@ -44,6 +44,7 @@ private func issues(
               idle_timeout_seconds: 20.5
               max_message_bytes: 1048576
               max_ingest_delay_seconds: 1.5
+              event_loop_threads: 3
               tls: { listen: "[::]:1937", cert: tls/cert.pem, key: /etc/tls/key.pem }
             http:
               listen: 0.0.0.0:9090
@@ -66,6 +67,7 @@ private func issues(
         #expect(config.rtmp.idleTimeoutSeconds == 20.5)
         #expect(config.rtmp.maxMessageBytes == 1_048_576)
         #expect(config.rtmp.maxIngestDelaySeconds == 1.5)
+        #expect(config.rtmp.eventLoopThreads == 3)
         #expect(
             config.rtmp.tls
                 == GatewayConfig.TLS(
@@ -133,6 +135,7 @@ private func issues(
               handshake_timeout_seconds: -1
               max_message_bytes: 20000000
               max_ingest_delay_seconds: 120
+              event_loop_threads: 0
             http:
               listen: 0.0.0.0:99999
               hls_js_url: javascript:alert(1)
@@ -154,10 +157,12 @@ private func issues(
                     8, 29, "rtmp.max_ingest_delay_seconds",
                     "max_ingest_delay_seconds must be above 0 and at most 60, found 120.0"),
                 Reported(
-                    10, 11, "http.listen",
+                    9, 23, "rtmp.event_loop_threads", "event_loop_threads must be between 1 and 256, found 0"),
+                Reported(
+                    11, 11, "http.listen",
                     "expected HOST:PORT such as 0.0.0.0:1935 or [::]:1935, found \"0.0.0.0:99999\""),
                 Reported(
-                    11, 15, "http.hls_js_url",
+                    12, 15, "http.hls_js_url",
                     "expected an http(s):// URL or a path starting with /, found \"javascript:alert(1)\""),
             ])
     }
