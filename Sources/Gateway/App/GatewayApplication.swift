@@ -34,7 +34,9 @@ struct GatewayOptions: Sendable {
             maxConnections: config.rtmp.maxConnections,
             maxConnectionsPerIP: config.rtmp.maxConnectionsPerIP,
             handshakeTimeout: .milliseconds(Int64(config.rtmp.handshakeTimeoutSeconds * 1000)),
-            chunkLimits: ChunkLimits(maxMessageLength: config.rtmp.maxMessageBytes))
+            chunkLimits: ChunkLimits(maxMessageLength: config.rtmp.maxMessageBytes),
+            readBatching: config.rtmp.readBatchingMilliseconds > 0
+                ? .milliseconds(Int64(config.rtmp.readBatchingMilliseconds)) : nil)
     }
 
     var idleTimeout: TimeAmount { .milliseconds(Int64(config.rtmp.idleTimeoutSeconds * 1000)) }

@@ -13,8 +13,8 @@ enum GatewayConfigLoader {
     static let topKeys = ["rtmp", "http", "profile", "streams", "keys_file", "data_dir"]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
-        "idle_timeout_seconds", "max_message_bytes", "max_ingest_delay_seconds", "event_loop_threads", "tls",
-        "on_publish",
+        "idle_timeout_seconds", "max_message_bytes", "max_ingest_delay_seconds", "event_loop_threads",
+        "read_batching_ms", "tls", "on_publish",
     ]
     static let httpKeys = ["listen", "hls_js_url", "dash_js_url", "tls"]
     static let tlsKeys = ["listen", "cert", "key"]
@@ -224,6 +224,7 @@ enum GatewayConfigLoader {
                 rtmp.maxIngestDelaySeconds = value
             }
             if let value = integer(map, "event_loop_threads", in: 1...256) { rtmp.eventLoopThreads = value }
+            if let value = integer(map, "read_batching_ms", in: 0...200) { rtmp.readBatchingMilliseconds = value }
             if let tls = reader.mapping(map, "tls", knownKeys: tlsKeys) {
                 rtmp.tls = parseTLS(tls, plainListen: rtmp.listen)
             }

@@ -45,6 +45,7 @@ private func issues(
               max_message_bytes: 1048576
               max_ingest_delay_seconds: 1.5
               event_loop_threads: 3
+              read_batching_ms: 0
               tls: { listen: "[::]:1937", cert: tls/cert.pem, key: /etc/tls/key.pem }
             http:
               listen: 0.0.0.0:9090
@@ -68,6 +69,7 @@ private func issues(
         #expect(config.rtmp.maxMessageBytes == 1_048_576)
         #expect(config.rtmp.maxIngestDelaySeconds == 1.5)
         #expect(config.rtmp.eventLoopThreads == 3)
+        #expect(config.rtmp.readBatchingMilliseconds == 0)
         #expect(
             config.rtmp.tls
                 == GatewayConfig.TLS(
@@ -93,6 +95,7 @@ private func issues(
         #expect(config == GatewayConfig())
         #expect(config.rtmp.listen == ListenAddress(host: "0.0.0.0", port: 1935))
         #expect(config.rtmp.app == "live")
+        #expect(config.rtmp.readBatchingMilliseconds == 30)
         #expect(config.http.listen == ListenAddress(host: "0.0.0.0", port: 8080))
         #expect(config.profilePath(forStream: "any") == nil)
     }
@@ -136,6 +139,7 @@ private func issues(
               max_message_bytes: 20000000
               max_ingest_delay_seconds: 120
               event_loop_threads: 0
+              read_batching_ms: 500
             http:
               listen: 0.0.0.0:99999
               hls_js_url: javascript:alert(1)
@@ -159,10 +163,12 @@ private func issues(
                 Reported(
                     9, 23, "rtmp.event_loop_threads", "event_loop_threads must be between 1 and 256, found 0"),
                 Reported(
-                    11, 11, "http.listen",
+                    10, 21, "rtmp.read_batching_ms", "read_batching_ms must be between 0 and 200, found 500"),
+                Reported(
+                    12, 11, "http.listen",
                     "expected HOST:PORT such as 0.0.0.0:1935 or [::]:1935, found \"0.0.0.0:99999\""),
                 Reported(
-                    12, 15, "http.hls_js_url",
+                    13, 15, "http.hls_js_url",
                     "expected an http(s):// URL or a path starting with /, found \"javascript:alert(1)\""),
             ])
     }

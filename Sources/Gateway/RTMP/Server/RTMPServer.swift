@@ -10,6 +10,8 @@ struct RTMPServerLimits: Sendable {
     var maxConnectionsPerIP = 50
     var handshakeTimeout = TimeAmount.seconds(10)
     var chunkLimits = ChunkLimits()
+    /// Socket reads of a steady stream wait for about this much data (nil: every arrival wakes).
+    var readBatching: TimeAmount? = .milliseconds(30)
 }
 
 /// Counts open connections in total and per IP, refusing those over the limits.
@@ -87,6 +89,9 @@ final class RTMPServer: Sendable {
                 channel.closeFuture.whenComplete { _ in limiter.release(ip: ip) }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if let delay = limits.readBatching {
+                        try sync.addHandler(ReceiveBatchingHandler(delay: delay))
+                    }
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
