@@ -58,11 +58,6 @@ final class IngestQueue: @unchecked Sendable {
     private let condition = NSCondition()
     private var sleepingConsumers = 0
     private var sleepingProducers = 0
-    private var nappingConsumers = 0
-    /// Live only: a consumer that emptied the queue waits this long before it asks to be woken,
-    /// so that a stream's samples are handed over in batches (one wake-up per nap, not per
-    /// sample). Only a queue half full cuts a nap short.
-    let napSeconds: Double?
     private var items: [Entry] = []
     private var head = 0
     private var closed = false
@@ -82,18 +77,12 @@ final class IngestQueue: @unchecked Sendable {
 
     init(
         maxItems: Int, maxBytes: Int, overflow: IngestOverflow, maxDelay: Duration? = nil,
-        batching nap: Duration? = nil, clock: @escaping Clock = IngestQueue.monotonicClock
+        clock: @escaping Clock = IngestQueue.monotonicClock
     ) {
         self.maxItems = max(2, maxItems)
         self.maxBytes = max(1024, maxBytes)
         self.overflow = overflow
         self.clock = clock
-        if overflow == .dropToNextKeyframe, let nap, nap > .zero {
-            let (seconds, attoseconds) = nap.components
-            napSeconds = Double(seconds) + Double(attoseconds) * 1e-18
-        } else {
-            napSeconds = nil
-        }
         if overflow == .dropToNextKeyframe, let maxDelay, maxDelay > .zero {
             let (seconds, attoseconds) = maxDelay.components
             maxDelayNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
@@ -122,10 +111,7 @@ final class IngestQueue: @unchecked Sendable {
         let cost = Self.cost(sample)
         condition.lock()
         let outcome = enqueue(sample, cost: cost)
-        let wake =
-            outcome == .accepted
-            && (sleepingConsumers > 0
-                || (nappingConsumers > 0 && (queuedCount * 2 >= maxItems || counters.bytes * 2 >= maxBytes)))
+        let wake = outcome == .accepted && sleepingConsumers > 0
         condition.unlock()
         if wake { condition.signal() }
         return outcome
@@ -194,19 +180,11 @@ final class IngestQueue: @unchecked Sendable {
 
     /// Caller holds the lock.
     private func dequeue() -> IngestSample? {
-        var napped = false
         while true {
             while queuedCount == 0 && !closed {
-                if let napSeconds, !napped {
-                    napped = true
-                    nappingConsumers += 1
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: napSeconds))
-                    nappingConsumers -= 1
-                } else {
-                    sleepingConsumers += 1
-                    condition.wait()
-                    sleepingConsumers -= 1
-                }
+                sleepingConsumers += 1
+                condition.wait()
+                sleepingConsumers -= 1
             }
             guard queuedCount > 0 else { return nil }
             // Once closed everything queued is drained: the publisher left, the backlog is finite.
@@ -268,11 +246,11 @@ final class IngestQueue: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// True while the consumer naps between batches (for tests).
-    var isConsumerNapping: Bool {
+    /// True while a consumer waits on an empty queue (for tests).
+    var isConsumerSleeping: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return nappingConsumers > 0
+        return sleepingConsumers > 0
     }
 
     var snapshot: Counters {

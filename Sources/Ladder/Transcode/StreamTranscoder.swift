@@ -23,22 +23,16 @@ public final class StreamTranscoder: Sendable {
         /// dropped to the next keyframe, which bounds the added latency when the CPU cannot keep up
         /// (the byte and item bounds alone would let a slow stream lag by their whole depth).
         public var ingestMaxDelay: Duration?
-        /// With `.dropToNextKeyframe`: the decode thread, having emptied the ingest queue, waits
-        /// this long before it asks to be woken, so samples are handed over in small batches
-        /// (fewer thread wake-ups per stream) at the cost of at most this much added latency.
-        public var ingestBatching: Duration?
 
         public init(
             overflow: IngestOverflow = .dropToNextKeyframe, ingestMaxItems: Int = 320,
-            ingestMaxBytes: Int = 6 << 20, stageQueueCapacity: Int = 6, ingestMaxDelay: Duration? = .seconds(3),
-            ingestBatching: Duration? = .milliseconds(40)
+            ingestMaxBytes: Int = 6 << 20, stageQueueCapacity: Int = 6, ingestMaxDelay: Duration? = .seconds(3)
         ) {
             self.overflow = overflow
             self.ingestMaxItems = ingestMaxItems
             self.ingestMaxBytes = ingestMaxBytes
             self.stageQueueCapacity = stageQueueCapacity
             self.ingestMaxDelay = ingestMaxDelay
-            self.ingestBatching = ingestBatching
         }
     }
 
@@ -57,7 +51,7 @@ public final class StreamTranscoder: Sendable {
     ) {
         let ingest = IngestQueue(
             maxItems: options.ingestMaxItems, maxBytes: options.ingestMaxBytes, overflow: options.overflow,
-            maxDelay: options.ingestMaxDelay, batching: options.ingestBatching)
+            maxDelay: options.ingestMaxDelay)
         let collector = StatsCollector()
         let control = PipelineControl()
         let completion = completion

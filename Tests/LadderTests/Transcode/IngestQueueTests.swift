@@ -81,7 +81,7 @@ struct IngestQueueTests {
         #expect(queue.snapshot.droppedAudio == 0)
     }
 
-    // MARK: Batched hand-off
+    // MARK: Hand-off between threads
 
     /// Takes `count` samples (or until closed) on its own thread, as the decode thread does.
     private final class Consumer: @unchecked Sendable {
@@ -104,9 +104,9 @@ struct IngestQueueTests {
         }
     }
 
-    /// Polls (the queue has no event for this) until the consumer naps on an empty queue.
-    private func waitUntilNapping(_ queue: IngestQueue) {
-        while !queue.isConsumerNapping { usleep(200) }
+    /// Polls (the queue has no event for this) until the consumer sleeps on an empty queue.
+    private func waitUntilSleeping(_ queue: IngestQueue) {
+        while !queue.isConsumerSleeping { usleep(200) }
     }
 
     private static func key(_ sample: IngestSample?) -> Int64? {
@@ -114,43 +114,23 @@ struct IngestQueueTests {
         return nil
     }
 
-    @Test(.timeLimit(.minutes(1))) func aHalfFullQueueCutsTheConsumersNapShort() {
-        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, batching: .seconds(20))
-        let consumer = Consumer(queue, count: 5, dts: Self.key)
-        _ = queue.offer(video(0, key: true))
-        waitUntilNapping(queue)
-        for index in 1...3 { _ = queue.offer(video(Int64(index), key: false)) }
-        #expect(queue.isConsumerNapping)  // 3 of 8: no wake-up, the batch keeps filling
-        let woken = ContinuousClock.now
-        _ = queue.offer(video(4, key: false))  // half full: wakes the consumer
-        #expect(consumer.result() == [0, 1, 2, 3, 4])
-        #expect(ContinuousClock.now - woken < .seconds(10))  // not at the nap's end
+    @Test(.timeLimit(.minutes(1))) func anOfferWakesASleepingConsumer() {
+        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe)
+        let consumer = Consumer(queue, count: 3, dts: Self.key)
+        for index in 0..<3 {
+            waitUntilSleeping(queue)
+            _ = queue.offer(video(Int64(index), key: index == 0))
+        }
+        #expect(consumer.result() == [0, 1, 2])
     }
 
-    @Test(.timeLimit(.minutes(1))) func aSampleOfferedDuringANapIsTakenWhenItEnds() {
-        let queue = IngestQueue(
-            maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, batching: .milliseconds(20))
+    @Test(.timeLimit(.minutes(1))) func closingWakesASleepingConsumer() {
+        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe)
         let consumer = Consumer(queue, count: 2, dts: Self.key)
         _ = queue.offer(video(0, key: true))
-        waitUntilNapping(queue)
-        _ = queue.offer(video(33, key: false))  // no wake-up: the nap's end picks it up
-        #expect(consumer.result() == [0, 33])
-    }
-
-    @Test(.timeLimit(.minutes(1))) func closingWakesANappingConsumer() {
-        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe, batching: .seconds(20))
-        let consumer = Consumer(queue, count: 2, dts: Self.key)
-        _ = queue.offer(video(0, key: true))
-        waitUntilNapping(queue)
-        let closed = ContinuousClock.now
+        waitUntilSleeping(queue)
         queue.close()
         #expect(consumer.result() == [0])
-        #expect(ContinuousClock.now - closed < .seconds(10))
-    }
-
-    @Test func offlineQueuesDoNotNap() {
-        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .block, batching: .seconds(20))
-        #expect(queue.napSeconds == nil)
     }
 
     private func dts(_ sample: IngestSample?) -> Int64? {

@@ -14,7 +14,7 @@ struct ReceiveWatermark: Sendable, Equatable {
     var maximumMark = 64 * 1024
     private(set) var mark = 1
 
-    init(delay: TimeAmount, tick: TimeAmount = .milliseconds(200)) {
+    init(delay: TimeAmount, tick: TimeAmount = .milliseconds(500)) {
         self.delay = delay
         self.tick = tick
     }
@@ -41,7 +41,7 @@ final class ReceiveBatchingHandler: ChannelInboundHandler, RemovableChannelHandl
     private var bytesThisTick = 0
     private var ticker: RepeatedTask?
 
-    init(delay: TimeAmount, tick: TimeAmount = .milliseconds(200)) {
+    init(delay: TimeAmount, tick: TimeAmount = .milliseconds(500)) {
         watermark = ReceiveWatermark(delay: delay, tick: tick)
     }
 
