@@ -104,21 +104,20 @@ final class StatsCollector: @unchecked Sendable {
 
     func rungOutput(name: String, bytes: Int, pts: Int64) {
         lock.lock()
-        if var counters = rungs[name] {
-            counters.rendition.framesOut += 1
-            counters.bytes += bytes
-            counters.firstPts = min(counters.firstPts ?? pts, pts)
-            counters.lastPts = max(counters.lastPts ?? pts, pts)
-            rungs[name] = counters
+        // In place (one lookup, no copy of the counters): this runs once per output sample.
+        if let index = rungs.index(forKey: name) {
+            rungs.values[index].rendition.framesOut += 1
+            rungs.values[index].bytes += bytes
+            rungs.values[index].firstPts = min(rungs.values[index].firstPts ?? pts, pts)
+            rungs.values[index].lastPts = max(rungs.values[index].lastPts ?? pts, pts)
         }
         lock.unlock()
     }
 
     func rungEvent(name: String, _ body: (inout RungCounters) -> Void) {
         lock.lock()
-        if var counters = rungs[name] {
-            body(&counters)
-            rungs[name] = counters
+        if let index = rungs.index(forKey: name) {
+            body(&rungs.values[index])
         }
         lock.unlock()
     }

@@ -36,6 +36,24 @@ struct Epoch: Sendable {
 
     var activeIndices: [Int] { tracks.indices.filter { tracks[$0].status == .active } }
 
+    /// A digest of everything `nextPublishable()` and `dropLaggingTracks` read: per track its
+    /// status, completed segments (count and head), open segment and closed/started flags. While it
+    /// is unchanged, both would answer as they did last time, so a sample that changes none of it
+    /// (most samples: they extend an open segment) skips the publication check.
+    var publicationState: Int {
+        var hasher = Hasher()
+        for index in tracks.indices {
+            hasher.combine(tracks[index].status == .active)
+            let segmenter = tracks[index].segmenter
+            hasher.combine(segmenter.completed.count)
+            hasher.combine(segmenter.completed.first?.index)
+            hasher.combine(segmenter.open?.index)
+            hasher.combine(segmenter.isClosed)
+            hasher.combine(segmenter.hasStarted)
+        }
+        return hasher.finalize()
+    }
+
     /// Highest segment index any track has opened or completed.
     var highestIndex: Int? {
         tracks.compactMap { track in track.segmenter.open?.index ?? track.segmenter.completed.last?.index }.max()
@@ -50,7 +68,10 @@ struct Epoch: Sendable {
     }
 
     /// Routes a sample: buffered until the epoch is anchored, then segmented.
-    mutating func append(_ sample: EncodedSample, track index: Int, previousEndSeconds: Double) {
+    /// `previousEndSeconds` is only evaluated when this sample anchors the epoch's timing.
+    mutating func append(
+        _ sample: EncodedSample, track index: Int, previousEndSeconds: @autoclosure () -> Double
+    ) {
         guard tracks.indices.contains(index), tracks[index].status == .active else {
             droppedSamples += 1
             return
@@ -58,7 +79,7 @@ struct Epoch: Sendable {
         guard timing != nil else {
             tracks[index].pendingAnchor.append(sample)
             if shouldAnchor(afterAppendingTo: index) {
-                anchor(previousEndSeconds: previousEndSeconds)
+                anchor(previousEndSeconds: previousEndSeconds())
             }
             return
         }

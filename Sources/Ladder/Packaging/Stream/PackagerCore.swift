@@ -217,8 +217,11 @@ struct PackagerCore: Sendable {
             return
         }
         epoch = nil
+        let before = current.publicationState
         current.append(sample, track: track, previousEndSeconds: previousEndSeconds)
-        publishReady(&current, nowMs: nowMs)
+        if current.publicationState != before {
+            publishReady(&current, nowMs: nowMs)
+        }
         epoch = current
     }
 
