@@ -154,7 +154,7 @@ final class MediaRelay: Sendable {
             case .other:
                 break
             }
-            return Array(state.subscribers.values)
+            return state.subscribers.isEmpty ? [] : Array(state.subscribers.values)
         }
         for subscriber in subscribers { subscriber.relay(message) }
     }

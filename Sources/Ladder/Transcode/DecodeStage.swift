@@ -160,10 +160,9 @@ final class DecodeStage {
             guard unit.isKeyframe else { return }
             copyNeedsKeyframe = false
         }
-        if var epoch, !epochStale, var copy = epoch.copy {
-            copy.append(unit, sink: sink, stats: stats)
-            epoch.copy = copy
-            self.epoch = epoch
+        if !epochStale, epoch?.copy != nil {
+            // In place: a copy of the epoch would retain every field and copy the rung's held sample.
+            epoch!.copy!.append(unit, sink: sink, stats: stats)
         } else {
             if pendingCopy.count >= Self.maxPendingUnits { pendingCopy.removeFirst() }
             pendingCopy.append(unit)
@@ -284,11 +283,10 @@ final class DecodeStage {
         unit.pts = rebase(input.pts, with: &audioTimes, track: "audio")
         stats.countInput(bytes: unit.data.count, milliseconds: unit.pts)
         guard audioConfig != nil, profile.audio != nil else { return }
-        if var epoch, let audio = epoch.audio {
-            guard epoch.audioAlive else { return }
+        if let audio = epoch?.audio {
+            guard epoch?.audioAlive == true else { return }
             if audio.push(.payload(unit)) == .closed {
-                epoch.audioAlive = false
-                self.epoch = epoch
+                epoch?.audioAlive = false
             }
             return
         }

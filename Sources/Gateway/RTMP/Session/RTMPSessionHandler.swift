@@ -317,9 +317,14 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     // MARK: Media
 
     private func handleMedia(_ message: RTMPMessage) {
-        guard var state = publishing, message.streamID == state.streamID else {
+        guard publishing?.streamID == message.streamID else {
             return  // media before publish was admitted, or for another stream: not ours to take
         }
+        // In place: copying the state out and back costs a retain and release per field per message.
+        handleMedia(message, state: &publishing!)
+    }
+
+    private func handleMedia(_ message: RTMPMessage, state: inout PublishingState) {
         state.bytes += message.payload.readableBytes
         if message.payload.readableBytes > 0 { state.ingestBytes.increment(by: message.payload.readableBytes) }
         do {
@@ -339,7 +344,6 @@ final class RTMPSessionHandler: ChannelInboundHandler {
                     ])
             }
         }
-        publishing = state
     }
 
     private func ingestSample(from message: RTMPMessage, state: inout PublishingState) throws -> IngestSample? {

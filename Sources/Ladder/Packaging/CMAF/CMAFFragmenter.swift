@@ -49,32 +49,53 @@ public struct CMAFFragmenter: Sendable {
     /// One `moof`+`mdat`. `tfdt` is the first sample's decode time; samples must be contiguous
     /// (each starts where the previous one's duration ends).
     public mutating func chunk(_ samples: [CMAFSample]) -> [UInt8] {
+        let fragment = movieFragment(samples)
+        var writer = BoxWriter(capacity: fragment.chunkSize)
+        Self.write(fragment, samples: samples, into: &writer)
+        return writer.bytes
+    }
+
+    /// A `moof` with its data_offset already patched, and the size of the chunk it heads.
+    private struct MovieFragment {
+        var moof: [UInt8]
+        var payloadSize: Int
+        var chunkSize: Int { moof.count + FragmentBoxes.mediaDataHeaderSize(payloadSize: payloadSize) + payloadSize }
+    }
+
+    /// Writes the small `moof` on its own, so the chunk's size is known before the payload is copied.
+    private mutating func movieFragment(_ samples: [CMAFSample]) -> MovieFragment {
         let fragmentSamples = samples.map {
             FragmentSample(
                 size: UInt32(clamping: $0.data.count), duration: $0.duration, flags: flags(for: $0),
                 compositionOffset: $0.compositionOffset)
         }
         let payloadSize = samples.reduce(0) { $0 + $1.data.count }
-        var writer = BoxWriter(capacity: payloadSize + 64 + samples.count * 16)
+        var writer = BoxWriter(capacity: 64 + samples.count * 16)
         let dataOffsetPosition = FragmentBoxes.writeMovieFragment(
             &writer, sequenceNumber: nextSequenceNumber, trackID: trackID,
             baseMediaDecodeTime: UInt64(max(0, samples.first?.decodeTime ?? 0)), samples: fragmentSamples,
             defaultFlags: defaultFlags)
         nextSequenceNumber &+= 1
         // default-base-is-moof: data_offset counts from the first byte of this moof.
-        let moofSize = writer.count
-        let dataOffset = moofSize + FragmentBoxes.mediaDataHeaderSize(payloadSize: payloadSize)
+        let dataOffset = writer.count + FragmentBoxes.mediaDataHeaderSize(payloadSize: payloadSize)
         writer.patchUInt32(at: dataOffsetPosition, UInt32(truncatingIfNeeded: dataOffset))
+        return MovieFragment(moof: writer.bytes, payloadSize: payloadSize)
+    }
+
+    private static func write(_ fragment: MovieFragment, samples: [CMAFSample], into writer: inout BoxWriter) {
+        writer.writeBytes(fragment.moof)
         FragmentBoxes.writeMediaData(&writer, payloads: samples.map(\.data))
-        return writer.bytes
     }
 
     /// A complete media segment: `styp`, optional `sidx` covering all chunks, the chunks.
     public mutating func segment(chunks: [[CMAFSample]], segmentIndex: Bool = false) -> [UInt8] {
-        let chunkBytes = chunks.filter { !$0.isEmpty }.map { chunk($0) }
+        let chunks = chunks.filter { !$0.isEmpty }
+        // Each sample's payload is copied once, straight into a buffer of the segment's final size.
+        let fragments = chunks.map { movieFragment($0) }
+        let chunksSize = fragments.reduce(0) { $0 + $1.chunkSize }
         var brands: [FourCC] = [Self.segmentMajorBrand, "msdh"]
         if segmentIndex { brands.append("msix") }
-        var writer = BoxWriter(capacity: chunkBytes.reduce(128) { $0 + $1.count })
+        var writer = BoxWriter(capacity: chunksSize + 128)
         FileTypeBoxes.writeSegmentType(
             &writer, majorBrand: Self.segmentMajorBrand, minorVersion: 0, compatibleBrands: brands)
         if segmentIndex {
@@ -82,14 +103,14 @@ public struct CMAFFragmenter: Sendable {
             let earliest = all.map { $0.decodeTime + Int64($0.compositionOffset) }.min() ?? 0
             let duration = all.reduce(UInt64(0)) { $0 + UInt64($1.duration) }
             let reference = SegmentIndexBox.Reference(
-                referencedSize: UInt32(clamping: chunkBytes.reduce(0) { $0 + $1.count }),
-                subsegmentDuration: UInt32(clamping: duration), startsWithSAP: all.first?.isSync ?? false)
+                referencedSize: UInt32(clamping: chunksSize), subsegmentDuration: UInt32(clamping: duration),
+                startsWithSAP: all.first?.isSync ?? false)
             SegmentIndexBox.write(
                 &writer, referenceID: trackID, timescale: timescale, earliestPresentationTime: UInt64(max(0, earliest)),
                 references: [reference])
         }
-        for bytes in chunkBytes {
-            writer.writeBytes(bytes)
+        for (fragment, samples) in zip(fragments, chunks) {
+            Self.write(fragment, samples: samples, into: &writer)
         }
         return writer.bytes
     }
