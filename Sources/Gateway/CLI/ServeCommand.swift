@@ -55,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "gateway")
+        if !MallocTuning.apply() {
+            logger.debug("malloc thresholds left at the C library's defaults (no glibc mallopt)")
+        }
         var fileConfig = GatewayConfig()
         if let config {
             do {

@@ -31,6 +31,7 @@ struct TranscodeCommand: ParsableCommand {
             handler.logLevel = .warning
             return handler
         }
+        MallocTuning.apply()
         let loaded: Profile
         do {
             loaded = try ProfileLoader.load(path: profile)
