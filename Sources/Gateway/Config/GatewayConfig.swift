@@ -14,7 +14,7 @@ import NIOCore
 ///   max_message_bytes: 8388608
 ///   max_ingest_delay_seconds: 3     # video older than this in the ingest queue is dropped
 ///   event_loop_threads: 1           # RTMP I/O threads (default: one per 4 cores, at least 1)
-///   read_batching_ms: 50            # a steady stream's socket wakes per ~50 ms of data (0: per arrival)
+///   read_batching_ms: 150           # a steady stream's socket wakes per ~150 ms (at most 64 KiB) of data (0: per arrival)
 ///   tls: { listen: 0.0.0.0:1936, cert: tls/cert.pem, key: tls/key.pem }
 /// http:
 ///   listen: 0.0.0.0:8080
@@ -63,7 +63,9 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         /// the media work runs on the pipelines' own threads, and fewer loops mean fewer wake-ups.
         var eventLoopThreads = RTMP.defaultEventLoopThreads
         /// Latency a publisher's socket reads may batch (SO_RCVLOWAT, see `ReceiveWatermark`); 0 is off.
-        var readBatchingMilliseconds = 50
+        /// 150 ms: per-read costs (syscalls, wake-ups, thread hand-offs) are most of a copy stream's
+        /// CPU, and 150 ms is small next to a 2 s segment.
+        var readBatchingMilliseconds = 150
         static var defaultEventLoopThreads: Int { max(1, System.coreCount / 4) }
         /// RTMPS listener, in addition to `listen`.
         var tls: TLS?

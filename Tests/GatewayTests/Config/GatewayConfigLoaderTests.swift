@@ -95,7 +95,7 @@ private func issues(
         #expect(config == GatewayConfig())
         #expect(config.rtmp.listen == ListenAddress(host: "0.0.0.0", port: 1935))
         #expect(config.rtmp.app == "live")
-        #expect(config.rtmp.readBatchingMilliseconds == 50)
+        #expect(config.rtmp.readBatchingMilliseconds == 150)
         #expect(config.http.listen == ListenAddress(host: "0.0.0.0", port: 8080))
         #expect(config.profilePath(forStream: "any") == nil)
     }

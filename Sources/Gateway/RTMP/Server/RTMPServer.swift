@@ -11,7 +11,7 @@ struct RTMPServerLimits: Sendable {
     var handshakeTimeout = TimeAmount.seconds(10)
     var chunkLimits = ChunkLimits()
     /// Socket reads of a steady stream wait for about this much data (nil: every arrival wakes).
-    var readBatching: TimeAmount? = .milliseconds(50)
+    var readBatching: TimeAmount? = .milliseconds(150)
 }
 
 /// Counts open connections in total and per IP, refusing those over the limits.
