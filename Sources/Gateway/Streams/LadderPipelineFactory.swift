@@ -89,9 +89,9 @@ final class LadderPipeline: IngestPipeline {
         self.profile = profile
     }
 
-    func submit(_ sample: IngestSample) {
+    func submit(contentsOf samples: [IngestSample]) {
         // Drops (queue full: skip to the next keyframe) are counted in the transcoder's stats.
-        _ = transcoder.submit(sample)
+        transcoder.submit(contentsOf: samples)
     }
 
     func finish() {

@@ -4,8 +4,8 @@ import NIOConcurrencyHelpers
 
 /// The media side of one publish (transcoder + packager); the RTMP session feeds it.
 protocol IngestPipeline: AnyObject, Sendable {
-    /// Never blocks: called on an NIO event loop.
-    func submit(_ sample: IngestSample)
+    /// Never blocks: called on an NIO event loop. The samples of one socket read, in order.
+    func submit(contentsOf samples: [IngestSample])
     /// The publisher left: flush everything and close the open segments, asynchronously.
     func finish()
     /// Returns once a `finish()` has fully drained (every frame encoded, last segment closed).

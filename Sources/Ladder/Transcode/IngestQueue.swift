@@ -117,6 +117,20 @@ final class IngestQueue: @unchecked Sendable {
         return outcome
     }
 
+    /// `offer` for each sample in order under one lock, waking a sleeping consumer once at the end:
+    /// a socket read's messages cost one hand-off instead of one per message.
+    @discardableResult
+    func offer(contentsOf samples: [IngestSample]) -> [SubmitOutcome] {
+        guard !samples.isEmpty else { return [] }
+        let costs = samples.map(Self.cost)
+        condition.lock()
+        let outcomes = zip(samples, costs).map { enqueue($0, cost: $1) }
+        let wake = outcomes.contains(.accepted) && sleepingConsumers > 0
+        condition.unlock()
+        if wake { condition.signal() }
+        return outcomes
+    }
+
     /// Blocks (offline) until `hasRoom(for:)` or closed. Caller holds the lock.
     private func waitForRoom(_ cost: Int) {
         while !hasRoom(for: cost) && !closed {

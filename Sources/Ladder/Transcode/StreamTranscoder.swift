@@ -80,6 +80,12 @@ public final class StreamTranscoder: Sendable {
         ingest.offer(sample)
     }
 
+    /// `submit` for each sample in order, with one wake-up of the decode thread for all of them.
+    @discardableResult
+    public func submit(contentsOf samples: [IngestSample]) -> [SubmitOutcome] {
+        ingest.offer(contentsOf: samples)
+    }
+
     /// Ends the input and waits until every queued sample is decoded, every rung flushed and
     /// `sink.end()` returned. Idempotent. Blocks the calling thread: not for event loops.
     public func finish() {

@@ -124,6 +124,26 @@ struct IngestQueueTests {
         #expect(consumer.result() == [0, 1, 2])
     }
 
+    @Test(.timeLimit(.minutes(1))) func aBatchWakesASleepingConsumerAndKeepsItsOrder() {
+        let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe)
+        let consumer = Consumer(queue, count: 3, dts: Self.key)
+        waitUntilSleeping(queue)
+        let outcomes = queue.offer(contentsOf: [video(0, key: true), video(33, key: false), video(67, key: false)])
+        #expect(outcomes == [.accepted, .accepted, .accepted])
+        #expect(consumer.result() == [0, 33, 67])
+    }
+
+    @Test func aBatchFollowsTheDropRulesSampleBySample() {
+        let queue = IngestQueue(maxItems: 2, maxBytes: 1 << 20, overflow: .dropToNextKeyframe)
+        let outcomes = queue.offer(contentsOf: [
+            video(0, key: true), video(33, key: false), video(67, key: false), audio(70),
+        ])
+        // Full after two: the third video starts a drop to the next keyframe, and audio finds no room.
+        #expect(outcomes == [.accepted, .accepted, .dropped, .dropped])
+        #expect(queue.snapshot.droppedVideo == 1)
+        #expect(queue.offer(contentsOf: []).isEmpty)
+    }
+
     @Test(.timeLimit(.minutes(1))) func closingWakesASleepingConsumer() {
         let queue = IngestQueue(maxItems: 8, maxBytes: 1 << 20, overflow: .dropToNextKeyframe)
         let consumer = Consumer(queue, count: 2, dts: Self.key)

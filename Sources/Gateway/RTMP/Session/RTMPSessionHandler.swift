@@ -56,7 +56,13 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         var mediaErrors = 0
         var bytes = 0
         var ingestBytes: Metrics.Counter
+        /// Samples of the current socket read, handed to the pipeline together at channelReadComplete
+        /// (one wake-up of its decode thread per read instead of one per message).
+        var pendingSamples: [IngestSample] = []
     }
+
+    /// A read burst is bounded by NIO's read sizes; this only caps a pathological one.
+    private static let maxPendingSamples = 256
 
     init(services: RTMPSessionServices) {
         self.services = services
@@ -78,6 +84,17 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             logger[metadataKey: "client"] = "\(remoteAddress)"
             startIdleCheck(context: context)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        submitPendingSamples()
+        context.fireChannelReadComplete()
+    }
+
+    private func submitPendingSamples() {
+        guard let pending = publishing?.pendingSamples, !pending.isEmpty else { return }
+        publishing?.pendingSamples.removeAll(keepingCapacity: true)
+        publishing?.pipeline?.submit(contentsOf: pending)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -286,6 +303,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
 
     /// Ends publishing or playing (the connection may stay open).
     private func endRole(reason: String) {
+        submitPendingSamples()  // before finish(): the pipeline encodes everything that arrived
         if let publishing {
             self.publishing = nil
             let duration = Double((NIODeadline.now() - publishing.startedAt).nanoseconds) / 1e9
@@ -328,8 +346,12 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         state.bytes += message.payload.readableBytes
         if message.payload.readableBytes > 0 { state.ingestBytes.increment(by: message.payload.readableBytes) }
         do {
-            if let sample = try ingestSample(from: message, state: &state) {
-                state.pipeline?.submit(sample)
+            if let sample = try ingestSample(from: message, state: &state), state.pipeline != nil {
+                state.pendingSamples.append(sample)
+                if state.pendingSamples.count >= Self.maxPendingSamples {
+                    state.pipeline?.submit(contentsOf: state.pendingSamples)
+                    state.pendingSamples.removeAll(keepingCapacity: true)
+                }
             }
             state.stream.relay.publish(message)
         } catch {
