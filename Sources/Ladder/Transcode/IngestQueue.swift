@@ -134,6 +134,8 @@ final class IngestQueue: @unchecked Sendable {
     /// Blocks (offline) until `hasRoom(for:)` or closed. Caller holds the lock.
     private func waitForRoom(_ cost: Int) {
         while !hasRoom(for: cost) && !closed {
+            // A batch signals only at its end: wake the consumer that can make room before waiting.
+            if sleepingConsumers > 0 { condition.broadcast() }
             sleepingProducers += 1
             condition.wait()
             sleepingProducers -= 1

@@ -133,6 +133,15 @@ struct IngestQueueTests {
         #expect(consumer.result() == [0, 33, 67])
     }
 
+    @Test(.timeLimit(.minutes(1))) func aBlockingBatchLargerThanTheQueueWakesTheConsumerForRoom() {
+        let queue = IngestQueue(maxItems: 2, maxBytes: 1 << 20, overflow: .block)
+        let consumer = Consumer(queue, count: 4, dts: Self.key)
+        waitUntilSleeping(queue)
+        let outcomes = queue.offer(contentsOf: (0..<4).map { video(Int64($0), key: $0 == 0) })
+        #expect(outcomes == [.accepted, .accepted, .accepted, .accepted])
+        #expect(consumer.result() == [0, 1, 2, 3])
+    }
+
     @Test func aBatchFollowsTheDropRulesSampleBySample() {
         let queue = IngestQueue(maxItems: 2, maxBytes: 1 << 20, overflow: .dropToNextKeyframe)
         let outcomes = queue.offer(contentsOf: [

@@ -92,9 +92,14 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     }
 
     private func submitPendingSamples() {
-        guard let pending = publishing?.pendingSamples, !pending.isEmpty else { return }
-        publishing?.pendingSamples.removeAll(keepingCapacity: true)
-        publishing?.pipeline?.submit(contentsOf: pending)
+        if publishing != nil { Self.submitPendingSamples(of: &publishing!) }
+    }
+
+    /// After the call the array is unique again, so emptying it keeps its buffer for the next read.
+    private static func submitPendingSamples(of state: inout PublishingState) {
+        guard !state.pendingSamples.isEmpty else { return }
+        state.pipeline?.submit(contentsOf: state.pendingSamples)
+        state.pendingSamples.removeAll(keepingCapacity: true)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -348,10 +353,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         do {
             if let sample = try ingestSample(from: message, state: &state), state.pipeline != nil {
                 state.pendingSamples.append(sample)
-                if state.pendingSamples.count >= Self.maxPendingSamples {
-                    state.pipeline?.submit(contentsOf: state.pendingSamples)
-                    state.pendingSamples.removeAll(keepingCapacity: true)
-                }
+                if state.pendingSamples.count >= Self.maxPendingSamples { Self.submitPendingSamples(of: &state) }
             }
             state.stream.relay.publish(message)
         } catch {
