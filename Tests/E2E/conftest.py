@@ -19,16 +19,45 @@ GATEWAY_BIN = os.environ.get("GATEWAY_BIN", str(REPO / ".build/debug/gateway"))
 JS_PLAYERS_DIR = os.environ.get("JS_PLAYERS_DIR", str(REPO / ".cache/js"))
 
 
-def wait_for(predicate, timeout, what, interval=0.1):
-    """Poll `predicate` until it returns a truthy value or `timeout` seconds pass."""
+def poll(predicate, timeout, interval=0.1):
+    """Poll `predicate` until it returns a truthy value (returned) or `timeout` seconds pass (None).
+
+    The one poll interval of the harness: the events waited for (a playlist entry, a player's
+    position, a status counter) are only observable by asking for them.
+    """
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+            return None
         time.sleep(interval)
+
+
+def wait_for(predicate, timeout, what, interval=0.1):
+    """Poll `predicate` until it returns a truthy value or `timeout` seconds pass (an error)."""
+    value = poll(predicate, timeout, interval)
+    if not value:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+    return value
+
+
+def ticks(period, duration):
+    """Yield the seconds elapsed, every `period` seconds, until `duration` has passed.
+
+    A measurement cadence, not a wait: tests that measure playback, lag or memory over time
+    sample at a fixed rate. The schedule does not drift with the time each sample takes.
+    """
+    start = time.monotonic()
+    count = 0
+    while True:
+        elapsed = time.monotonic() - start
+        yield elapsed
+        if elapsed >= duration:
+            return
+        count += 1
+        time.sleep(max(0.0, start + count * period - time.monotonic()))
 
 
 def stop_process(proc, sig=signal.SIGTERM, timeout=10):

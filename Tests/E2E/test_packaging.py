@@ -18,7 +18,7 @@ from mpegdash.parser import MPEGDASHParser
 from pymp4.parser import Box
 
 from conftest import (FFMPEG, GATEWAY_BIN, REPO, Gateway, http_fetch, make_clip, mp4_boxes, publish_ffmpeg,
-                      stop_process, wait_for)
+                      stop_process, ticks, wait_for)
 
 PROFILE = REPO / "profiles/test-small.yaml"
 SEGMENT_SECONDS = 1.0
@@ -414,7 +414,9 @@ def test_live_stream_is_playable_while_live_and_after_end(gateway, clip10):
     live_polls = 0
     try:
         wait_for(lambda: http_fetch(reader.base + "master.m3u8")[0] == 200, 20, "the live master playlist")
-        while publisher.poll() is None:
+        for _ in ticks(0.3, 120):  # one round of fetches per tick while the publisher runs
+            if publisher.poll() is not None:
+                break
             master_body = reader.get(reader.base + "master.m3u8", "master")
             playlists = {n: reader.media_playlist(n) for n in names}
             mpd_body = reader.get(reader.base + "manifest.mpd", "MPD")
@@ -436,7 +438,6 @@ def test_live_stream_is_playable_while_live_and_after_end(gateway, clip10):
                     probes = {url: start_probe(url) for url in
                               [reader.base + p for p in ["master.m3u8", "manifest.mpd",
                                                          *(f"{n}/index.m3u8" for n in names)]]}
-            time.sleep(0.3)  # poll pacing only; every wait above is on an observed event
         assert publisher.wait(10) == 0, publisher.stderr.read().decode()
     finally:
         stop_process(publisher)

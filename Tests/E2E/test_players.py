@@ -18,7 +18,7 @@ import pytest
 from clients import browser, gst, probe, streamlink_client, vlc
 from clients.live import LiveStream
 from clients.static_server import StaticServer
-from conftest import JS_PLAYERS_DIR
+from conftest import JS_PLAYERS_DIR, ticks
 
 STREAM = "players"
 # (width, height) of the test-small ladder, highest first; checked against master.m3u8 below.
@@ -197,8 +197,7 @@ def test_vlc_plays_hls(live, tmp_path):
 def wait_sustained(driver, predicate, hold, timeout, what):
     """Poll playerState until `predicate` has held for `hold` seconds; return the samples."""
     samples, since = [], None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    for _ in ticks(0.5, timeout):
         state = browser.player_state(driver) or {}
         samples.append((round(state.get("currentTime", 0), 1), state.get("height"), state.get("rendition")))
         assert not state.get("error"), f"player error while waiting for {what}: {state['error']} {samples[-20:]}"
@@ -208,7 +207,6 @@ def wait_sustained(driver, predicate, hold, timeout, what):
                 return samples
         else:
             since = None
-        time.sleep(0.5)
     raise AssertionError(f"no {what} sustained for {hold}s within {timeout}s; (t, height, rendition): {samples[-30:]}")
 
 

@@ -12,6 +12,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
+from conftest import poll, ticks
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
@@ -97,32 +99,27 @@ def watch(driver, url, seconds=10.0, startup_timeout=25.0):
     t0 = time.monotonic()
     driver.get(url)
     driver.execute_script(HOOK_EVENTS_JS)
-    deadline = t0 + startup_timeout
-    previous = None
-    while time.monotonic() < deadline:
+    seen = {}
+
+    def started_or_failed():
         state = player_state(driver)
+        previous, seen["state"] = seen.get("state"), state
         if state and state.get("error"):
             report.error = state["error"]
-            break
-        if state and previous and state.get("currentTime", 0) > previous.get("currentTime", 0) \
-                and not state.get("paused", True):
-            report.started = True
-            break
-        previous = state
-        time.sleep(0.25)
+            return True
+        return bool(state and previous and state.get("currentTime", 0) > previous.get("currentTime", 0)
+                    and not state.get("paused", True))
+
+    report.started = bool(poll(started_or_failed, startup_timeout, interval=0.25)) and not report.error
     report.startup_seconds = time.monotonic() - t0
     if report.started:
-        end = time.monotonic() + seconds
-        while True:
+        for _ in ticks(1.0, seconds):
             state = player_state(driver)
             state["wall"] = time.monotonic() - t0
             report.samples.append(state)
             if state.get("error"):
                 report.error = state["error"]
                 break
-            if time.monotonic() >= end:
-                break
-            time.sleep(1.0)
     report.events = driver.execute_script("return (window.mediaEvents || []).slice(-20)")
     report.console = console_errors(driver)
     return report

@@ -13,6 +13,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from conftest import poll, ticks
+
 
 @dataclass
 class VlcRun:
@@ -107,21 +109,11 @@ def play(url, seconds, home, startup_timeout=20.0):
     result = VlcRun()
     try:
         rc.read_until(r"Remote control interface initialized", timeout=10)
-        t0 = time.monotonic()
-        first = None
-        while time.monotonic() < t0 + startup_timeout:
-            now = rc.get_time()
-            if first is None:
-                first = now
-            elif now > first:
-                break
-            time.sleep(0.25)
-        start = time.monotonic()
-        while True:
-            result.samples.append((time.monotonic() - start, rc.get_time(), rc.frames_displayed()))
-            if time.monotonic() - start >= seconds:
-                break
-            time.sleep(1.0)
+        first = rc.get_time()
+        # Sampled either way: a position that never moves fails the caller's assertions.
+        poll(lambda: rc.get_time() > first, startup_timeout, interval=0.25)
+        for elapsed in ticks(1.0, seconds):
+            result.samples.append((elapsed, rc.get_time(), rc.frames_displayed()))
         info = rc.command("info", r"end of stream info", timeout=5)
         found = [m.group(1) for m in (re.search(r"Video resolution: (\d+x\d+)", l) for l in info) if m]
         result.resolution = found[-1] if found else None

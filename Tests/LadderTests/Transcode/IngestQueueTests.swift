@@ -104,9 +104,17 @@ struct IngestQueueTests {
         }
     }
 
-    /// Polls (the queue has no event for this) until the consumer sleeps on an empty queue.
-    private func waitUntilSleeping(_ queue: IngestQueue) {
-        while !queue.isConsumerSleeping { usleep(200) }
+    /// Polls (the queue has no event for this) until the consumer sleeps on an empty queue, for at
+    /// most 10 s.
+    private func waitUntilSleeping(_ queue: IngestQueue, sourceLocation: SourceLocation = #_sourceLocation) {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !queue.isConsumerSleeping {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("the consumer never slept on the empty queue", sourceLocation: sourceLocation)
+                return
+            }
+            usleep(200)
+        }
     }
 
     private static func key(_ sample: IngestSample?) -> Int64? {
