@@ -159,3 +159,17 @@ def test_garbage_on_the_port_does_not_disturb_a_live_stream(gateway, clip10, tmp
         stop_process(publisher)
         if player:
             stop_process(player, timeout=5)
+
+
+def test_read_batching_is_off_for_an_encoded_ladder_and_on_for_passthrough(gateway_factory, clip10):
+    """Batching trades up to read_batching_ms of latency for fewer wake-ups: worth it for copy
+    streams, not where an encoder's delay already fills the latency budget."""
+    for profile, expected in [("profiles/test-small.yaml", "off (encoded ladder)"),
+                              ("profiles/passthrough.yaml", "150ms")]:
+        gateway = gateway_factory(profile=profile)
+        publisher = publish_ffmpeg(gateway.rtmp_url("batching"), clip10)
+        try:
+            line = gateway.wait_log(r".*stream=batching .*publish start", 20).group(0)
+            assert f"read_batching={expected} " in line, f"{profile}: {line}"
+        finally:
+            stop_process(publisher)

@@ -14,7 +14,7 @@ import NIOCore
 ///   max_message_bytes: 8388608
 ///   max_ingest_delay_seconds: 3     # video older than this in the ingest queue is dropped
 ///   event_loop_threads: 1           # RTMP I/O threads (default: one per 4 cores, at least 1)
-///   read_batching_ms: 150           # a steady stream's socket wakes per ~150 ms (at most 64 KiB) of data (0: per arrival)
+///   read_batching_ms: 150           # copy-only publishes: wake per ~150 ms (<= 64 KiB) of data (0: per arrival)
 ///   tls: { listen: 0.0.0.0:1936, cert: tls/cert.pem, key: tls/key.pem }
 /// http:
 ///   listen: 0.0.0.0:8080

@@ -102,4 +102,6 @@ final class LadderPipeline: IngestPipeline {
     func waitUntilFinished() async {
         await transcoder.finish()
     }
+
+    var encodesVideo: Bool { profile.video.encodesVideo }
 }

@@ -10,6 +10,9 @@ protocol IngestPipeline: AnyObject, Sendable {
     func finish()
     /// Returns once a `finish()` has fully drained (every frame encoded, last segment closed).
     func waitUntilFinished() async
+    /// Whether video is encoded (not only passed through): the encoder's own delay then leaves no
+    /// room for read batching's, and its CPU dwarfs the per-read cost that batching saves.
+    var encodesVideo: Bool { get }
 }
 
 /// Builds the pipeline for a stream name (chooses the profile, re-reading it when edited).

@@ -28,6 +28,9 @@ public struct VideoLadderSpec: Sendable, Hashable {
     public var preset: String
     public var renditions: [RenditionSpec]
 
+    /// Whether any rung is encoded here (not every rung passes the source through).
+    public var encodesVideo: Bool { renditions.contains { !$0.copy } }
+
     public init(encoder: String, preset: String, renditions: [RenditionSpec]) {
         self.encoder = encoder
         self.preset = preset

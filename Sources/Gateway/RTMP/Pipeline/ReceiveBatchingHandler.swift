@@ -45,6 +45,8 @@ final class ReceiveBatchingHandler: ChannelInboundHandler, RemovableChannelHandl
         watermark = ReceiveWatermark(delay: delay, tick: tick)
     }
 
+    var delayMilliseconds: Int64 { watermark.delay.nanoseconds / 1_000_000 }
+
     /// The socket option this handler sets.
     static let lowWatermarkOption = ChannelOptions.socketOption(NIOBSDSocket.Option(rawValue: SO_RCVLOWAT))
 
@@ -62,8 +64,12 @@ final class ReceiveBatchingHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelInactive()
     }
 
+    /// Removing the handler ends batching: a raised mark goes back to 1 (wake per arrival).
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
+        if watermark.mark > 1, let options = context.channel.syncOptions {
+            try? options.setOption(Self.lowWatermarkOption, value: 1)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

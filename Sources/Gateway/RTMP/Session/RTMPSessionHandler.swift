@@ -250,6 +250,17 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         name: String, streamID: UInt32, pipeline: any IngestPipeline, context: ChannelHandlerContext
     ) {
         machine.publishAdmitted()
+        let sync = context.pipeline.syncOperations
+        var readBatching = "off"
+        if let batching = try? sync.handler(type: ReceiveBatchingHandler.self) {
+            if pipeline.encodesVideo {
+                // An encoded ladder reads per arrival: the encoder's delay leaves no room for batching's.
+                sync.removeHandler(batching, promise: nil)
+                readBatching = "off (encoded ladder)"
+            } else {
+                readBatching = "\(batching.delayMilliseconds)ms"
+            }
+        }
         let handle = RTMPPublisherHandle(channel: context.channel, remoteAddress: remoteAddress)
         let (stream, replaced) = services.registry.beginPublish(name: name, publisher: handle, pipeline: pipeline)
         if let replaced {
@@ -263,7 +274,9 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             stream: stream, handle: handle, pipeline: pipeline, streamID: streamID, startedAt: .now(),
             ingestBytes: GatewayMetrics.ingestBytesCounter(stream: name))
         stream.relay.publisherStarted()
-        logger.info("publish start", metadata: ["stream": "\(name)", "app": "\(services.application)"])
+        logger.info(
+            "publish start",
+            metadata: ["stream": "\(name)", "app": "\(services.application)", "read_batching": "\(readBatching)"])
         GatewayMetrics.publishStarted()
         context.write(
             wrapOutboundOut(ProtocolControlMessage.userControl(.streamBegin(streamID: streamID)).message()),

@@ -72,43 +72,78 @@ private final class ByteCounter: ChannelInboundHandler, Sendable {
         return try await condition()
     }
 
-    @Test func aSteadyStreamRaisesTheMarkAndItsTailStillArrives() async throws {
+    /// A server whose accepted socket batches (30 ms per 20 ms tick), and a client connected to it.
+    final class Connection {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let counter = ByteCounter()
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ReceiveBatchingHandler(delay: .milliseconds(30), tick: .milliseconds(20)))
-                    try channel.pipeline.syncOperations.addHandler(counter)
-                }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let client = try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()
-        let chunk = ByteBuffer(repeating: 0x42, count: 8192)
+        fileprivate let counter = ByteCounter()
+        let server: any Channel
+        let client: any Channel
         var sent = 0
+
+        init() async throws {
+            let counter = self.counter
+            server = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ReceiveBatchingHandler(delay: .milliseconds(30), tick: .milliseconds(20)))
+                        try channel.pipeline.syncOperations.addHandler(counter)
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            client = try await ClientBootstrap(group: group).connect(to: server.localAddress!).get()
+        }
+
+        var accepted: (any Channel)? { counter.channel.withLockedValue { $0 } }
+
+        /// The accepted socket's SO_RCVLOWAT.
         func mark() async throws -> Int {
-            guard let accepted = counter.channel.withLockedValue({ $0 }) else { return 1 }
+            guard let accepted else { return 1 }
             return Int(try await accepted.getOption(ReceiveBatchingHandler.lowWatermarkOption).get())
         }
 
-        // About 1.6 MB/s until the server's socket batches reads.
-        let raised = try await eventually(attempts: 2000) {
-            try await client.writeAndFlush(chunk).get()
-            sent += chunk.readableBytes
-            return try await mark() > 1
+        func send(_ count: Int, byte: UInt8 = 0x42) async throws {
+            try await client.writeAndFlush(ByteBuffer(repeating: byte, count: count)).get()
+            sent += count
         }
-        #expect(raised)
+
+        func close() async throws {
+            try await client.close()
+            try await server.close()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    /// Sends about 1.6 MB/s until the server's socket batches reads.
+    func raiseMark(_ connection: Connection) async throws -> Bool {
+        try await eventually(attempts: 2000) {
+            try await connection.send(8192)
+            return try await connection.mark() > 1
+        }
+    }
+
+    @Test func aSteadyStreamRaisesTheMarkAndItsTailStillArrives() async throws {
+        let connection = try await Connection()
+        #expect(try await raiseMark(connection))
 
         // A 100-byte tail is far below the mark: the next tick must lower it so the bytes are read.
-        try await client.writeAndFlush(ByteBuffer(repeating: 0x43, count: 100)).get()
-        sent += 100
-        let total = sent
+        try await connection.send(100, byte: 0x43)
+        let total = connection.sent
+        let counter = connection.counter
         #expect(try await eventually(attempts: 2000) { counter.received.withLockedValue { $0 } == total })
-        #expect(try await eventually(attempts: 2000) { try await mark() == 1 })
+        #expect(try await eventually(attempts: 2000) { try await connection.mark() == 1 })
+        try await connection.close()
+    }
 
-        try await client.close()
-        try await server.close()
-        try await group.shutdownGracefully()
+    @Test func removingTheHandlerEndsBatchingAtOnce() async throws {
+        let connection = try await Connection()
+        #expect(try await raiseMark(connection))
+        let accepted = try #require(connection.accepted)
+        try await accepted.eventLoop.submit {
+            let sync = accepted.pipeline.syncOperations
+            sync.removeHandler(try sync.handler(type: ReceiveBatchingHandler.self), promise: nil)
+        }.get()
+        #expect(try await connection.mark() == 1)
+        try await connection.close()
     }
 }
