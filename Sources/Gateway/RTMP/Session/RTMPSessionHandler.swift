@@ -59,6 +59,13 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         /// Samples of the current socket read, handed to the pipeline together at channelReadComplete
         /// (one wake-up of its decode thread per read instead of one per message).
         var pendingSamples: [IngestSample] = []
+
+        /// After the call the array is unique again, so emptying it keeps its buffer for the next read.
+        mutating func submitPendingSamples() {
+            guard !pendingSamples.isEmpty else { return }
+            pipeline?.submit(contentsOf: pendingSamples)
+            pendingSamples.removeAll(keepingCapacity: true)
+        }
     }
 
     /// A read burst is bounded by NIO's read sizes; this only caps a pathological one.
@@ -87,19 +94,8 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        submitPendingSamples()
+        publishing?.submitPendingSamples()
         context.fireChannelReadComplete()
-    }
-
-    private func submitPendingSamples() {
-        if publishing != nil { Self.submitPendingSamples(of: &publishing!) }
-    }
-
-    /// After the call the array is unique again, so emptying it keeps its buffer for the next read.
-    private static func submitPendingSamples(of state: inout PublishingState) {
-        guard !state.pendingSamples.isEmpty else { return }
-        state.pipeline?.submit(contentsOf: state.pendingSamples)
-        state.pendingSamples.removeAll(keepingCapacity: true)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -321,7 +317,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
 
     /// Ends publishing or playing (the connection may stay open).
     private func endRole(reason: String) {
-        submitPendingSamples()  // before finish(): the pipeline encodes everything that arrived
+        publishing?.submitPendingSamples()  // before finish(): the pipeline encodes everything that arrived
         if let publishing {
             self.publishing = nil
             let duration = Double((NIODeadline.now() - publishing.startedAt).nanoseconds) / 1e9
@@ -366,7 +362,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         do {
             if let sample = try ingestSample(from: message, state: &state), state.pipeline != nil {
                 state.pendingSamples.append(sample)
-                if state.pendingSamples.count >= Self.maxPendingSamples { Self.submitPendingSamples(of: &state) }
+                if state.pendingSamples.count >= Self.maxPendingSamples { state.submitPendingSamples() }
             }
             state.stream.relay.publish(message)
         } catch {
