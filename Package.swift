@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "gateway", targets: ["Gateway"]),
         .executable(name: "gateway-fuzz", targets: ["GatewayFuzz"]),
         .library(name: "Ladder", targets: ["Ladder"]),
+        .library(name: "RTMPWire", targets: ["RTMPWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
@@ -30,20 +31,51 @@ let package = Package(
                 .apt(["libavcodec-dev", "libavformat-dev", "libswscale-dev", "libswresample-dev", "libavutil-dev"])
             ]
         ),
-        // Media core: profiles, transcode pipeline, CMAF/HLS/DASH packaging. No networking.
+        // The media core. No networking anywhere in it; the arrows below are its architecture.
+        // Samples, tracks, timing and the bitstream parsers every other part shares. Pure Swift.
+        .target(name: "LadderMedia"),
+        // The only target that imports CFFmpeg: one final class per FFmpeg context; the raw
+        // pointers stay internal to it.
         .target(
-            name: "Ladder",
+            name: "LadderFFmpeg",
+            dependencies: ["CFFmpeg", "LadderMedia", .product(name: "Logging", package: "swift-log")]
+        ),
+        // YAML profiles, the ladder planner, and the positioned config reader the gateway reuses.
+        .target(name: "LadderProfile", dependencies: ["LadderMedia", .product(name: "Yams", package: "Yams")]),
+        // Decode once, scale and encode every rung on owned threads with bounded queues.
+        .target(
+            name: "LadderTranscode",
             dependencies: [
-                "CFFmpeg",
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "Logging", package: "swift-log"),
+                "LadderMedia", "LadderFFmpeg", "LadderProfile", .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The `gateway` executable: RTMP ingest, HTTP origin, CLI and wiring.
+        // CMAF fragments, HLS playlists, DASH MPDs and the segment store. Pure Swift: no FFmpeg,
+        // no clock but the one injected.
+        .target(
+            name: "LadderPackaging",
+            dependencies: ["LadderMedia", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Umbrella for the executable.
+        .target(
+            name: "Ladder",
+            dependencies: ["LadderMedia", "LadderFFmpeg", "LadderProfile", "LadderTranscode", "LadderPackaging"]
+        ),
+        // The RTMP wire format (handshake, chunks, AMF0, FLV tags, messages) as pure values over
+        // bytes, shared by the server and the fuzzers.
+        .target(
+            name: "RTMPWire",
+            dependencies: [
+                "LadderMedia",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The `gateway` executable: RTMP server and sessions, HTTP origin, CLI and wiring.
         .executableTarget(
             name: "Gateway",
             dependencies: [
                 "Ladder",
+                "RTMPWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -58,23 +90,40 @@ let package = Package(
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
             ]
         ),
-        // libFuzzer harness for the RTMP parsers (scripts/fuzz.sh); without -sanitize=fuzzer it replays
-        // inputs. Its RTMP/ folders are symlinks to Gateway's parser sources.
+        // libFuzzer harness for the RTMP parsers (scripts/fuzz.sh); without -sanitize=fuzzer it
+        // replays inputs through the same RTMPWire code the server runs.
         .target(name: "GatewayFuzzDriver"),
-        .executableTarget(
-            name: "GatewayFuzz",
-            dependencies: [
-                "Ladder",
-                "GatewayFuzzDriver",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+        .executableTarget(name: "GatewayFuzz", dependencies: ["RTMPWire", "GatewayFuzzDriver"]),
+        // Support shared by the media-core tests (fixture media made with FFmpeg, temp dirs).
+        .target(
+            name: "LadderTestSupport",
+            dependencies: ["LadderMedia", "LadderFFmpeg", "LadderProfile", "LadderTranscode"],
+            path: "Tests/LadderTestSupport"
         ),
-        .testTarget(name: "LadderTests", dependencies: ["Ladder"]),
+        .testTarget(name: "LadderMediaTests", dependencies: ["LadderMedia", "LadderTestSupport"]),
+        .testTarget(name: "LadderFFmpegTests", dependencies: ["LadderFFmpeg", "LadderTestSupport"]),
+        .testTarget(name: "LadderProfileTests", dependencies: ["LadderProfile"]),
+        .testTarget(
+            name: "LadderTranscodeTests",
+            dependencies: ["LadderTranscode", "LadderPackaging", "LadderTestSupport"]
+        ),
+        .testTarget(name: "LadderPackagingTests", dependencies: ["LadderPackaging", "LadderTestSupport"]),
+        // Captured client bytes and encoders shared by the RTMP wire and session tests.
+        .target(
+            name: "RTMPTestSupport",
+            dependencies: ["RTMPWire", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/RTMPTestSupport"
+        ),
+        .testTarget(
+            name: "RTMPWireTests",
+            dependencies: ["RTMPWire", "RTMPTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
                 "Gateway",
+                "RTMPWire",
+                "RTMPTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Fuzz one RTMP parser target with libFuzzer + AddressSanitizer.
 # Usage: scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags]
-#   TARGET: handshake | chunk | amf0 | flv   (Sources/Gateway/RTMP/Fuzzing/FuzzHarness.swift)
+#   TARGET: handshake | chunk | amf0 | flv   (Sources/RTMPWire/Fuzzing/FuzzHarness.swift)
 # Seeds: Tests/Fuzz/corpus/TARGET and Tests/Fuzz/regressions/TARGET (read only). New corpus
 # entries and crash artifacts go to .build-fuzz/work/TARGET/, never into the repository.
 # A crash is fixed in the parser, then its input is copied to Tests/Fuzz/regressions/TARGET/
-# (the replay test in Tests/GatewayTests/Fuzz runs it on every `swift test`).
+# (the replay test in Tests/RTMPWireTests/Fuzzing runs it on every `swift test`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target=${1:?usage: scripts/fuzz.sh TARGET SECONDS}

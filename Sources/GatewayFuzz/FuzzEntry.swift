@@ -1,3 +1,5 @@
+import RTMPWire
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,5 @@
 import Foundation
+import RTMPWire
 
 /// `gateway-fuzz [TARGET] PATH...` without libFuzzer: runs every file (folders: every file in
 /// them) through `FuzzHarness`. TARGET may instead come from GATEWAY_FUZZ_TARGET.

@@ -6,7 +6,7 @@
 
 `proxy` forwards every TCP connection on 127.0.0.1 to the gateway's RTMP port and writes the bytes
 of each direction to DIR/conn-N.c2s and DIR/conn-N.s2c. `seeds` splits each client stream into
-what the four fuzz targets take (see Sources/Gateway/RTMP/Fuzzing/FuzzHarness.swift):
+what the four fuzz targets take (see Sources/RTMPWire/Fuzzing/FuzzHarness.swift):
 
 * handshake/  C0+C1+C2 (RTMP spec 5.2) and the first chunk bytes after it;
 * chunk/      the chunk stream after the handshake (RTMP spec 5.3), in pieces of at most 64 KiB;

@@ -3,6 +3,7 @@ import Ladder
 import Logging
 import NIOCore
 import NIOPosix
+import RTMPWire
 import ServiceLifecycle
 
 /// What `gateway serve` runs with: the config file's values, overridden by flags.
@@ -65,7 +66,7 @@ final class GatewayApplication: Sendable {
         let config = options.config
         let store = SegmentStore(mirror: options.dataDirectory.map { DiskMirror(root: $0) })
         let pipelines = LadderPipelineFactory(
-            defaultProfilePath: options.profilePath, profileOverrides: { config.profilePath(forStream: $0) },
+            defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
             transcoderOptions: StreamTranscoder.Options(
                 ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000))))

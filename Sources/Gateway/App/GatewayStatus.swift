@@ -27,6 +27,7 @@ struct GatewayStatus: StatusSource {
             name: name, state: publish == nil ? .ended : .live,
             uptimeSeconds: publish.map { Date().timeIntervalSince($0.startedAt) } ?? 0,
             publisherAddress: publish?.publisher.remoteAddress, profile: ladder?.profile.name)
+        status.ingestErrors = publish?.publisher.ingestErrors ?? 0
         if let stats {
             status.input = StreamStatus.Input(
                 videoCodec: stats.input.videoCodec?.rawValue, width: stats.input.width, height: stats.input.height,

@@ -80,3 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+extension ListenAddress: ExpressibleByArgument {
+    init?(argument: String) { self.init(parsing: argument) }
+}

@@ -27,6 +27,7 @@ import NIOCore
 ///   lobby: {}
 /// keys_file: keys.txt               # more keys, one `NAME SECRET` per line
 /// data_dir: /var/lib/gateway        # optional disk mirror of segments
+/// ended_stream_seconds: 600         # an ended stream stays playable this long, then is freed
 /// ```
 /// Relative paths are relative to the config file's folder.
 struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
@@ -99,12 +100,15 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var streams: [String: Stream] = [:]
     var keysFile: String?
     var dataDirectory: String?
+    /// How long an ended stream's last window stays in memory (playable, listed), then is freed.
+    var endedStreamSeconds = 600.0
     /// Publish secrets by stream name: `streams.*.key` plus the keys file's lines (merged by the loader).
     var streamKeys: [String: String] = [:]
 
-    /// The profile file a publish of `stream` uses; nil means the command line's default.
-    func profilePath(forStream stream: String) -> String? {
-        streams[stream]?.profilePath ?? profilePath
+    /// The profile file of `stream`'s own entry; nil means the default profile, which is
+    /// `GatewayOptions.profilePath` (the --profile flag, else `profile:`, else profiles/default.yaml).
+    func streamProfilePath(_ stream: String) -> String? {
+        streams[stream]?.profilePath
     }
 
     /// Every profile file the config names (default first), without duplicates.

@@ -10,7 +10,9 @@ enum GatewayConfigLoader {
     static let maxRTMPMessageBytes = (1 << 24) - 1
     static let maxSecretLength = 256
 
-    static let topKeys = ["rtmp", "http", "profile", "streams", "keys_file", "data_dir"]
+    static let topKeys = [
+        "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds",
+    ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
         "idle_timeout_seconds", "max_message_bytes", "max_ingest_delay_seconds", "event_loop_threads",
@@ -183,6 +185,9 @@ enum GatewayConfigLoader {
             config.profilePath = path(top, "profile")
             config.keysFile = path(top, "keys_file")
             config.dataDirectory = path(top, "data_dir")
+            if let value = seconds(top, "ended_stream_seconds", maximum: 30 * 86400) {
+                config.endedStreamSeconds = value
+            }
             if let entry = top.entry("streams") {
                 config.streams = parseStreams(entry.value, path: top.path.key("streams"))
             }
@@ -315,7 +320,7 @@ enum GatewayConfigLoader {
         {
             reader.field(map, key, required: required) { node in
                 ConfigValue.string(node).flatMap { text in
-                    guard let address = ListenAddress(argument: text) else {
+                    guard let address = ListenAddress(parsing: text) else {
                         return .failure(
                             ConfigValueProblem(
                                 "expected HOST:PORT such as 0.0.0.0:1935 or [::]:1935, found \(node.summary)"))

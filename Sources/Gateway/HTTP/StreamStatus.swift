@@ -102,6 +102,8 @@ struct StreamStatus: Codable, Sendable, Equatable {
     var ingestDrops: Int
     /// Of `ingestDrops`, video that waited longer than the latency bound (encoding slower than real time).
     var ingestDropsLate: Int
+    /// Media messages of the current publish dropped as malformed before they reached the ladder.
+    var ingestErrors: Int
     var decodeErrors: Int
     var discontinuities: Int
     /// Publisher timestamp jumps (clock restarts re-based at ingest, gaps closed by the packager).
@@ -111,7 +113,7 @@ struct StreamStatus: Codable, Sendable, Equatable {
         name: String, state: State, uptimeSeconds: Double, publisherAddress: String? = nil, profile: String? = nil,
         input: Input = Input(), renditions: [Rendition] = [], audio: Audio? = nil, segmentsProduced: Int = 0,
         viewers: Int = 0, bytesServed: Int64 = 0, ingestDrops: Int = 0, ingestDropsLate: Int = 0,
-        decodeErrors: Int = 0, discontinuities: Int = 0, timestampJumps: Int = 0
+        ingestErrors: Int = 0, decodeErrors: Int = 0, discontinuities: Int = 0, timestampJumps: Int = 0
     ) {
         self.name = name
         self.state = state
@@ -126,6 +128,7 @@ struct StreamStatus: Codable, Sendable, Equatable {
         self.bytesServed = bytesServed
         self.ingestDrops = ingestDrops
         self.ingestDropsLate = ingestDropsLate
+        self.ingestErrors = ingestErrors
         self.decodeErrors = decodeErrors
         self.discontinuities = discontinuities
         self.timestampJumps = timestampJumps

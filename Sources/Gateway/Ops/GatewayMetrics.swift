@@ -12,6 +12,8 @@ enum GatewayMetrics {
     enum DropStage: String, Sendable, CaseIterable {
         /// The bounded ingest queue overflowed (dropped to the next IDR).
         case ingest
+        /// A malformed media message refused at ingest (NAL lengths overrunning the tag, no config).
+        case malformed
         case decode
         case scale
         case encode

@@ -23,6 +23,8 @@ protocol IngestPipelineFactory: Sendable {
 /// The publishing side of a session, as the registry sees it.
 protocol Publisher: AnyObject, Sendable {
     var remoteAddress: String { get }
+    /// Media messages of this publish dropped as malformed (bad NAL lengths, no sequence header...).
+    var ingestErrors: Int { get }
     /// Close the session (for a takeover or shutdown), logging `reason`.
     func disconnect(reason: String)
 }
@@ -38,29 +40,40 @@ final class LiveStream: Sendable {
         var startedAt: Date
     }
 
-    private let current = NIOLockedValueBox<Publish?>(nil)
+    private struct State {
+        var publish: Publish?
+        /// When the last publish ended (nil while live, or before any publish).
+        var endedAt: ContinuousClock.Instant?
+    }
+
+    private let current = NIOLockedValueBox(State())
 
     init(name: String) {
         self.name = name
     }
 
-    var publish: Publish? { current.withLockedValue { $0 } }
+    var publish: Publish? { current.withLockedValue { $0.publish } }
 
-    var isLive: Bool { current.withLockedValue { $0 != nil } }
+    var isLive: Bool { current.withLockedValue { $0.publish != nil } }
 
-    fileprivate func replacePublish(_ publish: Publish?) -> Publish? {
-        current.withLockedValue { value in
-            let old = value
-            value = publish
+    /// When the last publish ended; nil while live or before the first publish.
+    var endedAt: ContinuousClock.Instant? { current.withLockedValue { $0.endedAt } }
+
+    fileprivate func replacePublish(_ publish: Publish) -> Publish? {
+        current.withLockedValue { state in
+            let old = state.publish
+            state.publish = publish
+            state.endedAt = nil
             return old
         }
     }
 
     /// Clears the publish only if `publisher` still owns it.
-    fileprivate func clearPublish(ifOwnedBy publisher: any Publisher) -> Publish? {
-        current.withLockedValue { value in
-            guard let owner = value, owner.publisher === publisher else { return nil }
-            value = nil
+    fileprivate func clearPublish(ifOwnedBy publisher: any Publisher, at now: ContinuousClock.Instant) -> Publish? {
+        current.withLockedValue { state in
+            guard let owner = state.publish, owner.publisher === publisher else { return nil }
+            state.publish = nil
+            state.endedAt = now
             return owner
         }
     }
@@ -93,15 +106,31 @@ final class StreamRegistry: Sendable {
     func beginPublish(
         name: String, publisher: any Publisher, pipeline: (any IngestPipeline)?
     ) -> (LiveStream, replaced: LiveStream.Publish?) {
-        let stream = streamCreatingIfNeeded(name)
-        let replaced = stream.replacePublish(
-            LiveStream.Publish(publisher: publisher, pipeline: pipeline, startedAt: Date()))
-        return (stream, replaced)
+        let publish = LiveStream.Publish(publisher: publisher, pipeline: pipeline, startedAt: Date())
+        // One step under the registry lock (registry, then stream: the order removeEnded takes),
+        // so the retention sweep cannot remove the entry between lookup and publish.
+        return streams.withLockedValue { streams in
+            let stream = streams[name] ?? LiveStream(name: name)
+            streams[name] = stream
+            return (stream, stream.replacePublish(publish))
+        }
     }
 
     /// The publisher left; returns its publish if it still owned the name.
     func endPublish(name: String, publisher: any Publisher) -> LiveStream.Publish? {
         guard let stream = stream(named: name) else { return nil }
-        return stream.clearPublish(ifOwnedBy: publisher)
+        return stream.clearPublish(ifOwnedBy: publisher, at: .now)
+    }
+
+    /// Forgets `name` if it has been ended since `cutoff` or earlier, and is not live. The check
+    /// and the removal are one step under the registry lock, so a publish beginning meanwhile
+    /// keeps its entry. Returns whether it was removed.
+    func removeEnded(name: String, endedBefore cutoff: ContinuousClock.Instant) -> Bool {
+        streams.withLockedValue { streams in
+            guard let stream = streams[name], !stream.isLive, let endedAt = stream.endedAt, endedAt <= cutoff
+            else { return false }
+            streams[name] = nil
+            return true
+        }
     }
 }

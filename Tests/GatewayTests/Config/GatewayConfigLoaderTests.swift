@@ -1,5 +1,7 @@
 import Foundation
 import Ladder
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway
@@ -84,8 +86,9 @@ private func issues(
         #expect(config.dataDirectory == "/var/lib/gateway")
         #expect(config.streams.keys.sorted() == ["lobby", "open", "studio"])
         #expect(config.streamKeys == ["studio": "Sup3r-secret_key"])
-        #expect(config.profilePath(forStream: "studio") == "/etc/gateway/profiles/1080p.yaml")
-        #expect(config.profilePath(forStream: "lobby") == "/etc/gateway/profiles/default.yaml")
+        #expect(config.streamProfilePath("studio") == "/etc/gateway/profiles/1080p.yaml")
+        #expect(config.streamProfilePath("lobby") == nil)
+        #expect(config.profilePath == "/etc/gateway/profiles/default.yaml")
         #expect(
             config.referencedProfiles == ["/etc/gateway/profiles/default.yaml", "/etc/gateway/profiles/1080p.yaml"])
     }
@@ -97,7 +100,7 @@ private func issues(
         #expect(config.rtmp.app == "live")
         #expect(config.rtmp.readBatchingMilliseconds == 150)
         #expect(config.http.listen == ListenAddress(host: "0.0.0.0", port: 8080))
-        #expect(config.profilePath(forStream: "any") == nil)
+        #expect(config.streamProfilePath("any") == nil)
     }
 
     @Test func relativePathsStayRelativeForABareFileName() throws {

@@ -1,5 +1,8 @@
+import Ladder
 import NIOConcurrencyHelpers
 import NIOCore
+import RTMPTestSupport
+import RTMPWire
 
 @testable import Gateway
 

@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Ladder
 import NIOCore
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway

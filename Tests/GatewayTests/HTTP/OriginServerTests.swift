@@ -1,6 +1,9 @@
 import HummingbirdTesting
+import Ladder
 import Logging
 import NIOCore
+import RTMPTestSupport
+import RTMPWire
 import ServiceLifecycle
 import Testing
 

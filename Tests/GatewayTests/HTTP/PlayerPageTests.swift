@@ -1,4 +1,7 @@
 import Foundation
+import Ladder
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway

@@ -1,3 +1,6 @@
+import Ladder
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway

@@ -1,4 +1,5 @@
 import NIOCore
+import RTMPWire
 
 /// The chunk layer of an RTMP connection (RTMP spec 5.3, 5.4) as one duplex handler.
 ///

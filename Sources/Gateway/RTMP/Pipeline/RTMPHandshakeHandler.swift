@@ -1,4 +1,5 @@
 import NIOCore
+import RTMPWire
 
 /// Runs `RTMPServerHandshake` on a new connection (RTMP spec 5.2).
 ///

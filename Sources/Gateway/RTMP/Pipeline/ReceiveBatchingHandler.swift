@@ -1,5 +1,6 @@
 import Glibc
 import NIOCore
+import RTMPWire
 
 /// When to wake for a steady media stream: SO_RCVLOWAT (socket(7)) tells the kernel to report a
 /// socket readable only once that many bytes are queued. Each tick measures the rate and sets the

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import RTMPWire
 
 /// Listener limits for the RTMP port.
 struct RTMPServerLimits: Sendable {

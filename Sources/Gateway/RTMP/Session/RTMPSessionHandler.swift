@@ -2,8 +2,10 @@ import Foundation
 import Ladder
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RTMPWire
 
 /// Everything a session needs from the rest of the gateway.
 struct RTMPSessionServices: Sendable {
@@ -52,7 +54,9 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         var startedAt: NIODeadline
         var videoClock = TimestampUnwrapper()
         var audioClock = TimestampUnwrapper()
-        var videoCodec: VideoCodec?
+        /// The one FLV-to-sample conversion (the code the fuzzers test): validates NAL lengths and
+        /// configs, drops empty frames and repeated sequence headers.
+        var converter = FLVIngestConverter()
         var mediaErrors = 0
         var bytes = 0
         var ingestBytes: Metrics.Counter
@@ -366,7 +370,8 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             }
             state.stream.relay.publish(message)
         } catch {
-            state.mediaErrors += 1
+            state.mediaErrors = state.handle.countIngestError()
+            GatewayMetrics.droppedFrames(stream: state.stream.name, stage: .malformed)
             // Log the first few and then every 100th, so a broken encoder cannot flood the log.
             if state.mediaErrors <= 5 || state.mediaErrors % 100 == 0 {
                 logger.warning(
@@ -382,34 +387,10 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     private func ingestSample(from message: RTMPMessage, state: inout PublishingState) throws -> IngestSample? {
         if message.type == .video {
             let time = state.videoClock.unwrap(message.timestamp)
-            switch try FLVTagParser.parseVideo(message.payload) {
-            case .sequenceStart(let codec, let record, _):
-                state.videoCodec = codec
-                return .videoConfig(VideoDecoderConfig(codec: codec, record: Array(record.readableBytesView)))
-            case .codedFrame(let codec, let isKeyframe, let compositionTime, let data):
-                guard state.videoCodec == codec else { throw FLVError.missingSequenceHeader }
-                return .video(
-                    VideoAccessUnit(
-                        dts: time, compositionOffset: compositionTime, isKeyframe: isKeyframe,
-                        data: Array(data.readableBytesView)))
-            case .sequenceEnd, .metadata, .command:
-                return nil
-            case .unsupportedCodec(let id):
-                throw FLVError.unsupportedVideoCodec(id)
-            }
+            return try state.converter.ingestVideo(message.payload, timestamp: time)
         } else {
             let time = state.audioClock.unwrap(message.timestamp)
-            switch try FLVTagParser.parseAudio(message.payload) {
-            case .aacSequenceHeader(let config):
-                return .audioConfig(
-                    AudioDecoderConfig(codec: .aac, audioSpecificConfig: Array(config.readableBytesView)))
-            case .aacFrame(let frame):
-                return .audio(AudioAccessUnit(pts: time, data: Array(frame.readableBytesView)))
-            case .aacSequenceEnd:
-                return nil
-            case .unsupported(let format):
-                throw FLVError.unsupportedAudioFormat(format)
-            }
+            return try state.converter.ingestAudio(message.payload, timestamp: time)
         }
     }
 
@@ -471,6 +452,17 @@ final class RTMPSessionHandler: ChannelInboundHandler {
 final class RTMPPublisherHandle: Publisher {
     let channel: any Channel
     let remoteAddress: String
+    private let malformed = NIOLockedValueBox(0)
+
+    var ingestErrors: Int { malformed.withLockedValue { $0 } }
+
+    /// Counts a media message dropped as malformed; returns the new count.
+    func countIngestError() -> Int {
+        malformed.withLockedValue { count in
+            count += 1
+            return count
+        }
+    }
 
     init(channel: any Channel, remoteAddress: String) {
         self.channel = channel

@@ -1,3 +1,5 @@
+import RTMPWire
+
 /// The command flow of one RTMP connection (RTMP spec 7.2), as a pure state machine: it takes
 /// decoded commands and returns the actions the session handler performs. No I/O, no clocks.
 struct RTMPSessionStateMachine: Sendable {

@@ -1,5 +1,8 @@
+import Ladder
 import NIOCore
 import NIOEmbedded
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway

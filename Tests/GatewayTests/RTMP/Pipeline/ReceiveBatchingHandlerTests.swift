@@ -1,6 +1,9 @@
+import Ladder
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway

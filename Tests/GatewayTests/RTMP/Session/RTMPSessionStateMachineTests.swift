@@ -1,4 +1,7 @@
+import Ladder
 import NIOCore
+import RTMPTestSupport
+import RTMPWire
 import Testing
 
 @testable import Gateway

@@ -1,0 +1,62 @@
+import Foundation
+import LadderMedia
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Whole-file writes that readers never see half done: write a temporary file in the same
+/// directory, then rename(2) it over the target (atomic within one file system, POSIX rename).
+enum AtomicFile {
+    private static let counter = PackagingLock<UInt64>(0)
+
+    static func write(_ bytes: [UInt8], to path: String) throws(SegmentStoreError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .writeFailed(path: path, errno: EIO)
+        }
+        let sequence = counter.withLock { value -> UInt64 in
+            value &+= 1
+            return value
+        }
+        let name = (path as NSString).lastPathComponent
+        let temporary = "\(directory)/.\(name).\(getpid()).\(sequence).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw .writeFailed(path: path, errno: errno) }
+        var written = 0
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
+            while written < buffer.count, let base = buffer.baseAddress {
+                let result = Foundation.write(descriptor, base + written, buffer.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                written += result
+            }
+        }
+        close(descriptor)
+        if failure != 0 {
+            unlink(temporary)
+            throw .writeFailed(path: path, errno: failure)
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw .writeFailed(path: path, errno: code)
+        }
+    }
+
+    static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,94 @@
+import LadderMedia
+
+/// Whether a stream is still being published.
+public enum StreamState: String, Sendable, Hashable {
+    case live
+    case ended
+}
+
+/// What a stored file is; decides its content type and cacheability.
+public enum StoredFileKind: Sendable, Hashable {
+    public enum Media: Sendable, Hashable {
+        case video
+        case audio
+    }
+
+    /// CMAF header (`init-N.mp4`).
+    case initSegment(Media)
+    /// CMAF segment (`seg-N.m4s`).
+    case mediaSegment(Media)
+    case hlsPlaylist
+    case dashManifest
+
+    /// MIME type for the HTTP Content-Type header (RFC 8216 4, ISO/IEC 23009-1 Annex C, RFC 6381).
+    public var contentType: String {
+        switch self {
+        case .initSegment(.video), .mediaSegment(.video): "video/mp4"
+        case .initSegment(.audio), .mediaSegment(.audio): "audio/mp4"
+        case .hlsPlaylist: "application/vnd.apple.mpegurl"
+        case .dashManifest: "application/dash+xml"
+        }
+    }
+
+    /// Segments and init segments never change once written (their URL changes instead);
+    /// playlists and the MPD are replaced as the stream advances.
+    public var isImmutable: Bool {
+        switch self {
+        case .initSegment, .mediaSegment: true
+        case .hlsPlaylist, .dashManifest: false
+        }
+    }
+
+    /// Manifest kind from a file name, nil when it is neither a playlist nor an MPD.
+    public static func manifestKind(forPath path: String) -> StoredFileKind? {
+        if path.hasSuffix(".m3u8") { return .hlsPlaylist }
+        if path.hasSuffix(".mpd") { return .dashManifest }
+        return nil
+    }
+}
+
+/// One file as the HTTP origin serves it.
+public struct StoredFile: Sendable {
+    public var bytes: [UInt8]
+    public var kind: StoredFileKind
+    /// State of the stream when the file was read (an ended stream's manifests are final).
+    public var streamState: StreamState
+    /// Increases every time the store changes any file; usable as an ETag.
+    public var version: UInt64
+
+    public init(bytes: [UInt8], kind: StoredFileKind, streamState: StreamState, version: UInt64) {
+        self.bytes = bytes
+        self.kind = kind
+        self.streamState = streamState
+        self.version = version
+    }
+
+    public var contentType: String { kind.contentType }
+    public var isImmutable: Bool { kind.isImmutable }
+    /// A manifest that will still change (serve with a short or no cache lifetime).
+    public var isLiveManifest: Bool { !kind.isImmutable && streamState == .live }
+}
+
+/// One stream in `SegmentStore.streams()`.
+public struct StoredStreamSummary: Sendable, Hashable {
+    public var name: String
+    public var state: StreamState
+    public var fileCount: Int
+    public var byteCount: Int
+
+    public init(name: String, state: StreamState, fileCount: Int, byteCount: Int) {
+        self.name = name
+        self.state = state
+        self.fileCount = fileCount
+        self.byteCount = byteCount
+    }
+}
+
+public enum SegmentStoreError: Error, Hashable, Sendable {
+    /// Empty, absolute, or with `.`/`..`/empty components, a backslash or a control character.
+    case invalidPath(String)
+    case invalidStreamName(String)
+    case unknownStream(String)
+    /// Writing the disk copy failed (errno).
+    case writeFailed(path: String, errno: Int32)
+}

@@ -1,0 +1,93 @@
+import LadderMedia
+
+/// How a `StreamPackager` cuts, lists and names one stream's segments.
+public struct PackagerConfig: Sendable, Hashable {
+    public enum Mode: String, Sendable, Hashable {
+        /// Sliding window, dynamic MPD, segments deleted after a grace period.
+        case live
+        /// Offline transcode: every segment stays listed, EVENT playlists while running, then
+        /// VOD playlists and a static MPD (the MPD is only written at the end).
+        case vod
+    }
+
+    /// File names inside `/live/<stream>/`. Segment and init names get a number and an extension
+    /// (`seg-12.m4s`, `init-1.mp4`).
+    public struct Naming: Sendable, Hashable {
+        public var masterPlaylist: String
+        public var manifest: String
+        public var mediaPlaylist: String
+        public var initPrefix: String
+        public var segmentPrefix: String
+
+        public init(
+            masterPlaylist: String = "master.m3u8", manifest: String = "manifest.mpd",
+            mediaPlaylist: String = "index.m3u8", initPrefix: String = "init-", segmentPrefix: String = "seg-"
+        ) {
+            self.masterPlaylist = masterPlaylist
+            self.manifest = manifest
+            self.mediaPlaylist = mediaPlaylist
+            self.initPrefix = initPrefix
+            self.segmentPrefix = segmentPrefix
+        }
+    }
+
+    /// How a live (dynamic) MPD addresses segments. Static MPDs always use a SegmentTimeline.
+    public enum DASHAddressing: String, Sendable, Hashable {
+        /// SegmentTemplate@duration with $Number$: segment N of a Period is the slot
+        /// [(N - startNumber) * segmentSeconds, + segmentSeconds). Periods restart the grid
+        /// wherever real segments leave it. GStreamer 1.22's dashdemux/dashdemux2 need this:
+        /// their SegmentTimeline seek adds the first S start twice and fails on any stream older
+        /// than its window.
+        case numbered
+        /// SegmentTemplate with a SegmentTimeline of the listed segments (exact times).
+        case timeline
+    }
+
+    public var mode: Mode
+    /// Boundaries are at k * segmentSeconds on the publisher's timeline (where the pipeline forces IDRs).
+    public var segmentSeconds: Double
+    /// Segments listed in live playlists and the MPD (ignored for VOD: all are listed).
+    public var windowSegments: Int
+    /// Segments stay downloadable this many segments after leaving the window.
+    public var deletionGraceSegments: Int
+    /// DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014) URL, absolute or relative; nil = none.
+    public var utcTimingURL: String?
+    /// EXT-X-PROGRAM-DATE-TIME on every segment.
+    public var programDateTime: Bool
+    /// A `sidx` at the start of each media segment.
+    public var segmentIndex: Bool
+    /// Added to the wall-clock anchor of DASH periods so a segment is never announced as
+    /// available before it was published (players must never 404 on an advertised URL).
+    public var availabilityMarginSeconds: Double
+    public var dashAddressing: DASHAddressing
+    public var naming: Naming
+
+    public init(
+        mode: Mode = .live, segmentSeconds: Double = 2, windowSegments: Int = 6, deletionGraceSegments: Int? = nil,
+        utcTimingURL: String? = "/time", programDateTime: Bool? = nil, segmentIndex: Bool = false,
+        availabilityMarginSeconds: Double = 0.5, dashAddressing: DASHAddressing = .numbered,
+        naming: Naming = Naming()
+    ) {
+        self.mode = mode
+        self.segmentSeconds = segmentSeconds.isFinite ? min(max(segmentSeconds, 0.1), 600) : 2
+        self.windowSegments = max(1, windowSegments)
+        self.deletionGraceSegments = max(0, deletionGraceSegments ?? windowSegments)
+        self.utcTimingURL = utcTimingURL
+        self.programDateTime = programDateTime ?? (mode == .live)
+        self.segmentIndex = segmentIndex
+        self.availabilityMarginSeconds =
+            availabilityMarginSeconds.isFinite ? min(max(availabilityMarginSeconds, 0), 10) : 0.5
+        self.dashAddressing = dashAddressing
+        self.naming = naming
+    }
+
+    public static func live(segmentSeconds: Double = 2, windowSegments: Int = 6) -> PackagerConfig {
+        PackagerConfig(mode: .live, segmentSeconds: segmentSeconds, windowSegments: windowSegments)
+    }
+
+    public static func vod(segmentSeconds: Double = 2) -> PackagerConfig {
+        PackagerConfig(mode: .vod, segmentSeconds: segmentSeconds)
+    }
+
+    var segmentMilliseconds: Int64 { Int64((segmentSeconds * 1000).rounded()) }
+}

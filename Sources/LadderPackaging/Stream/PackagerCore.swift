@@ -1,0 +1,553 @@
+import LadderMedia
+
+/// What the packager asks the store to do, in order.
+enum PackagerAction: Sendable {
+    case put(path: String, bytes: [UInt8], kind: StoredFileKind)
+    case delete(path: String)
+    case publishManifests(files: [String: [UInt8]], state: StreamState)
+}
+
+/// A rendition across publishes: its init versions, fragment numbering and measurements.
+struct RenditionState: Sendable {
+    let name: String
+    var description: TrackDescription
+    var initVersion = 0
+    var initBytes: [UInt8] = []
+    var storedInitVersions: Set<Int> = []
+    /// The description each stored init segment was built from: a DASH Period that still lists
+    /// an older init must describe that init's codec and size, not the newest one.
+    var descriptionsByInitVersion: [Int: TrackDescription] = [:]
+    var fragmenter: CMAFFragmenter
+    /// End of the last published sample on the output timeline (track timescale).
+    var floorTicks: Int64 = 0
+    var meter = BitrateMeter()
+    /// Video only: this rendition plus the audio of the same segments (the HLS variant).
+    var variantMeter = BitrateMeter()
+    var segmentsPublished = 0
+
+    var isVideo: Bool { description.isVideo }
+    var timescale: Int64 { Int64(max(1, description.timescale)) }
+    var floorSeconds: Double { Double(floorTicks) / Double(timescale) }
+}
+
+/// One published segment of one rendition.
+struct PublishedRendition: Sendable, Hashable {
+    /// Earliest presentation time on the output timeline.
+    var startTicks: Int64
+    var durationTicks: Int64
+    var timescale: Int64
+    var byteCount: Int
+    var initVersion: Int
+    var programDateTimeMs: Int64?
+
+    var startSeconds: Double { Double(startTicks) / Double(timescale) }
+    var durationSeconds: Double { Double(durationTicks) / Double(timescale) }
+}
+
+/// A segment number published on every track of its epoch.
+struct PublishedSegment: Sendable {
+    var number: Int
+    var isDiscontinuity: Bool
+    var periodID: Int
+    var renditions: [String: PublishedRendition]
+    /// The rendition whose times define the segment for DASH periods (first video, else audio).
+    var referenceName: String
+
+    var reference: PublishedRendition? { renditions[referenceName] }
+}
+
+/// A DASH Period: where its media starts on the output timeline and, for live, on the wall clock.
+struct PeriodAnchor: Sendable, Hashable {
+    var id: Int
+    var wallStartMs: Int64
+    /// Output time at Period@start (numbered addressing: the start of the first slot).
+    var mediaStartSeconds: Double
+    /// Number of the period's first segment (numbered addressing: slot 0).
+    var firstNumber: Int
+    /// Wall-clock availability announced for the period's latest segment.
+    var announcedEndMs: Int64
+}
+
+/// The packager's state machine: no locks, no clock, no I/O. Each call returns store actions.
+struct PackagerCore: Sendable {
+    let streamName: String
+    let config: PackagerConfig
+    private(set) var renditions: [String: RenditionState] = [:]
+    private(set) var renditionOrder: [String] = []
+    private var epoch: Epoch?
+    private var nextIndex = 0
+    private(set) var nextNumber = 1
+    private(set) var published: [PublishedSegment] = []
+    private var removedDiscontinuities = 0
+    private(set) var periods: [PeriodAnchor] = []
+    private var nextPeriodID = 0
+    private(set) var availabilityStartMs: Int64?
+    private var programDateAnchor: (wallMs: Int64, mediaSeconds: Double)?
+    private(set) var maxTargetDuration: Int
+    private(set) var state: StreamState = .live
+    private var actions: [PackagerAction] = []
+    private(set) var notices: [String] = []
+    private(set) var counters = Counters()
+    private var closedEpochDrops = 0
+    /// Publishes (see `attachPublish()`) that have not ended yet; the stream ends with the last.
+    private var attachedPublishes: Set<Int> = []
+    private var nextPublishID = 1
+    /// Calls from publishes older than this one are stale: a newer publish has declared tracks.
+    private var newestBegunPublish = 0
+    private var epochPublish: Int?
+    /// The publish of the direct `begin/append/end` calls on `StreamPackager`, while one is open.
+    var directPublish: Int?
+
+    struct Counters: Sendable, Hashable {
+        var discontinuities = 0
+        var timestampJumps = 0
+        var periodResyncs = 0
+        var droppedTracks = 0
+        var invalidTracks = 0
+        var samplesWithoutPublish = 0
+        /// Track declarations from a publish that a newer one had already superseded.
+        var staleDeclarations = 0
+    }
+
+    init(streamName: String, config: PackagerConfig) {
+        self.streamName = streamName
+        self.config = config
+        maxTargetDuration = HLSMediaPlaylist.targetDuration(
+            maxDurationTicks: config.segmentMilliseconds, timescale: 1000)
+    }
+
+    var segmentsPublished: Int { nextNumber - 1 }
+
+    var droppedSamples: Int {
+        closedEpochDrops + (epoch.map(Self.drops) ?? 0) + counters.samplesWithoutPublish
+    }
+
+    var timestampJumps: Int {
+        counters.timestampJumps + (epoch.map { $0.tracks.reduce(0) { $0 + $1.segmenter.jumps } } ?? 0)
+    }
+
+    mutating func takeActions() -> [PackagerAction] {
+        defer { actions = [] }
+        return actions
+    }
+
+    mutating func takeNotices() -> [String] {
+        defer { notices = [] }
+        return notices
+    }
+
+    // MARK: - Sink events
+
+    /// A new publish that will call `begin/append/end` with the returned id.
+    mutating func attachPublish() -> Int {
+        let id = nextPublishID
+        nextPublishID += 1
+        attachedPublishes.insert(id)
+        return id
+    }
+
+    mutating func begin(tracks descriptions: [TrackDescription], publish: Int, nowMs: Int64) {
+        // A takeover or quick reconnect: the old publish's pipeline may still be flushing when
+        // the new one starts. Only the newest publish declares tracks.
+        guard publish >= newestBegunPublish else {
+            counters.staleDeclarations += 1
+            notices.append("tracks of a superseded publish ignored")
+            return
+        }
+        newestBegunPublish = publish
+        // A publisher back after the stream ended continues it (after a discontinuity).
+        state = .live
+        closeEpoch(nowMs: nowMs)
+        var tracks: [Epoch.Track] = []
+        var names = Set<String>()
+        let reserved: Set<String> = [config.naming.masterPlaylist, config.naming.manifest]
+        for description in descriptions {
+            let name = description.name
+            var valid = StorePath.isValidComponent(name) && !reserved.contains(name) && !names.contains(name)
+            if let existing = renditions[name], existing.isVideo != description.isVideo {
+                valid = false
+            }
+            var initBytes: [UInt8] = []
+            if valid {
+                do {
+                    initBytes = try CMAFInitSegment.make(for: description)
+                } catch {
+                    notices.append("track \(name): cannot package (\(error))")
+                    valid = false
+                }
+            } else {
+                notices.append("track \(name): invalid or duplicate rendition name")
+            }
+            names.insert(name)
+            guard valid else {
+                counters.invalidTracks += 1
+                // Keep the position so track indexes still match; the track is never active.
+                var placeholder = Epoch.Track(
+                    name: name, isVideo: description.isVideo, status: .absent,
+                    segmenter: TrackSegmenter(
+                        description: description, segmentSeconds: config.segmentSeconds, floorTicks: 0))
+                placeholder.segmenter.abandon()
+                tracks.append(placeholder)
+                continue
+            }
+            var rendition = prepareRendition(description)
+            if initBytes != rendition.initBytes {
+                rendition.initVersion += 1
+                rendition.initBytes = initBytes
+                rendition.storedInitVersions.insert(rendition.initVersion)
+                rendition.descriptionsByInitVersion[rendition.initVersion] = description
+                actions.append(
+                    .put(
+                        path: initPath(name, version: rendition.initVersion), bytes: initBytes,
+                        kind: .initSegment(description.isVideo ? .video : .audio)))
+            }
+            renditions[name] = rendition
+            tracks.append(
+                Epoch.Track(
+                    name: name, isVideo: description.isVideo, status: .active,
+                    segmenter: TrackSegmenter(
+                        description: description, segmentSeconds: config.segmentSeconds,
+                        floorTicks: rendition.floorTicks)))
+        }
+        epoch = Epoch(tracks: tracks, startIndex: nextIndex, segmentSeconds: config.segmentSeconds)
+        epochPublish = publish
+    }
+
+    mutating func append(_ sample: EncodedSample, track: Int, publish: Int, nowMs: Int64) {
+        guard var current = epoch, epochPublish == publish else {
+            counters.samplesWithoutPublish += 1
+            return
+        }
+        epoch = nil
+        let before = current.publicationState
+        current.append(sample, track: track, previousEndSeconds: previousEndSeconds)
+        if current.publicationState != before {
+            publishReady(&current, nowMs: nowMs)
+        }
+        epoch = current
+    }
+
+    /// The publisher left but may come back: everything buffered is published, the stream stays live.
+    mutating func interrupt(nowMs: Int64) {
+        closeEpoch(nowMs: nowMs)
+    }
+
+    /// `publish` is over. Its open segments are closed and published; the stream ends
+    /// (EXT-X-ENDLIST, static MPD) unless another publish is attached (a takeover in progress).
+    mutating func end(publish: Int, nowMs: Int64) {
+        attachedPublishes.remove(publish)
+        if epochPublish == publish || attachedPublishes.isEmpty {
+            closeEpoch(nowMs: nowMs)
+        }
+        guard attachedPublishes.isEmpty else { return }
+        state = .ended
+        publishManifests(nowMs: nowMs)
+    }
+
+    // MARK: - Epochs and publication
+
+    private var previousEndSeconds: Double {
+        renditions.values.map(\.floorSeconds).max() ?? 0
+    }
+
+    private static func drops(_ epoch: Epoch) -> Int {
+        epoch.droppedSamples + epoch.tracks.reduce(0) { $0 + $1.segmenter.droppedSamples }
+    }
+
+    private mutating func prepareRendition(_ description: TrackDescription) -> RenditionState {
+        let timescale = UInt32(clamping: max(1, description.timescale))
+        guard var rendition = renditions[description.name] else {
+            renditionOrder.append(description.name)
+            return RenditionState(
+                name: description.name, description: description,
+                fragmenter: CMAFFragmenter(timescale: timescale, isVideo: description.isVideo))
+        }
+        if rendition.fragmenter.timescale != timescale {
+            // Same rendition, new timescale: keep the end position (rounded up) and the fragment numbers.
+            let seconds = rendition.floorSeconds
+            rendition.floorTicks = Int64((seconds * Double(timescale)).rounded(.up))
+            rendition.fragmenter = CMAFFragmenter(
+                timescale: timescale, isVideo: description.isVideo,
+                firstSequenceNumber: rendition.fragmenter.nextSequenceNumber)
+        }
+        rendition.description = description
+        return rendition
+    }
+
+    /// Closes the open epoch (if any) and publishes what it completed.
+    private mutating func closeEpoch(nowMs: Int64) {
+        guard var current = epoch else { return }
+        epoch = nil
+        epochPublish = nil
+        close(&current, nowMs: nowMs)
+    }
+
+    private mutating func close(_ current: inout Epoch, nowMs: Int64) {
+        current.close(previousEndSeconds: previousEndSeconds)
+        publishReady(&current, nowMs: nowMs)
+        // Whatever could not be matched across tracks is dropped (cannot happen once all are closed).
+        for index in current.tracks.indices where !current.tracks[index].segmenter.completed.isEmpty {
+            current.tracks[index].segmenter.abandon()
+        }
+        counters.timestampJumps += current.tracks.reduce(0) { $0 + $1.segmenter.jumps }
+        closedEpochDrops += Self.drops(current)
+        if let highest = current.highestIndex {
+            nextIndex = max(nextIndex, highest + 1)
+        }
+    }
+
+    private mutating func publishReady(_ current: inout Epoch, nowMs: Int64) {
+        var didPublish = false
+        while true {
+            if let group = current.nextPublishable() {
+                publish(group, epoch: &current, nowMs: nowMs)
+                didPublish = true
+                continue
+            }
+            // Live tracks run in real time, so a track segments behind is broken; offline (VOD)
+            // encoders may legitimately run far apart, so only memory bounds the wait there.
+            let live = config.mode == .live
+            let dropped = current.dropLaggingTracks(
+                lagLimit: live ? max(5, config.windowSegments) : 1000, startLimit: live ? 3 : 1000)
+            guard !dropped.isEmpty else { break }
+            counters.droppedTracks += dropped.count
+            notices.append("tracks \(dropped.joined(separator: ", ")) fell behind and left this publish")
+        }
+        if didPublish {
+            publishManifests(nowMs: nowMs)
+        }
+    }
+
+    private mutating func publish(
+        _ group: [(track: Int, segment: TrackSegment)], epoch current: inout Epoch, nowMs: Int64
+    ) {
+        let number = nextNumber
+        nextNumber += 1
+        nextIndex = max(nextIndex, (group.map(\.segment.index).max() ?? 0) + 1)
+        var isDiscontinuity = !current.hasPublished && number > 1
+        var infos: [String: PublishedRendition] = [:]
+        var order: [String] = []
+        for (trackIndex, segment) in group {
+            isDiscontinuity = isDiscontinuity || segment.isDiscontinuity
+            let name = current.tracks[trackIndex].name
+            guard var rendition = renditions[name], let last = segment.samples.last else { continue }
+            let samples = segment.samples.map { sample in
+                CMAFSample(
+                    decodeTime: max(0, sample.dts), duration: UInt32(clamping: max(0, sample.duration)),
+                    compositionOffset: Int32(clamping: sample.pts &- sample.dts), isSync: sample.isSync,
+                    data: sample.data)
+            }
+            let bytes = rendition.fragmenter.segment(chunks: [samples], segmentIndex: config.segmentIndex)
+            actions.append(
+                .put(
+                    path: segmentPath(name, number: number), bytes: bytes,
+                    kind: .mediaSegment(rendition.isVideo ? .video : .audio)))
+            let start = max(0, segment.samples.map(\.pts).min() ?? 0)
+            let duration = segment.samples.reduce(Int64(0)) { $0 &+ max(0, $1.duration) }
+            infos[name] = PublishedRendition(
+                startTicks: start, durationTicks: duration, timescale: rendition.timescale, byteCount: bytes.count,
+                initVersion: rendition.initVersion, programDateTimeMs: nil)
+            rendition.floorTicks = max(rendition.floorTicks, last.end)
+            rendition.segmentsPublished += 1
+            renditions[name] = rendition
+            order.append(name)
+        }
+        current.hasPublished = true
+        current.cuts.prune(below: nextIndex - 1)
+        let referenceName =
+            current.referenceTrack.map { current.tracks[$0].name }.flatMap { infos[$0] == nil ? nil : $0 }
+            ?? order.first { renditions[$0]?.isVideo == true } ?? order.first
+        guard let referenceName, let reference = infos[referenceName] else { return }
+        if isDiscontinuity {
+            counters.discontinuities += 1
+        }
+        let earliestEnd = infos.values.map { $0.startSeconds + $0.durationSeconds }.min() ?? 0
+        let periodID = assignPeriod(
+            number: number, reference: reference, earliestEndSeconds: earliestEnd, isDiscontinuity: isDiscontinuity,
+            nowMs: nowMs)
+        let durationMs = Int64((reference.durationSeconds * 1000).rounded())
+        if isDiscontinuity || programDateAnchor == nil {
+            programDateAnchor = (nowMs - durationMs, reference.startSeconds)
+        }
+        if config.programDateTime, let anchor = programDateAnchor {
+            for name in order {
+                guard let info = infos[name] else { continue }
+                let offsetMs = ((info.startSeconds - anchor.mediaSeconds) * 1000).rounded()
+                infos[name]?.programDateTimeMs = anchor.wallMs + Int64(max(min(offsetMs, 1e15), -1e15))
+            }
+        }
+        measure(infos, order: order)
+        for info in infos.values {
+            maxTargetDuration = max(
+                maxTargetDuration,
+                HLSMediaPlaylist.targetDuration(maxDurationTicks: info.durationTicks, timescale: info.timescale))
+        }
+        published.append(
+            PublishedSegment(
+                number: number, isDiscontinuity: isDiscontinuity, periodID: periodID, renditions: infos,
+                referenceName: referenceName))
+        slideWindow()
+    }
+
+    /// DASH periods: a new one at every discontinuity, and when a segment would be announced as
+    /// available before it was really published (the pipeline fell behind real time by more than
+    /// the availability margin), so AST + Period@start + segment end is never before publication.
+    /// With numbered addressing also where a segment leaves the Period's slot grid (a short first
+    /// segment of a publish is placed at the end of its slot).
+    private mutating func assignPeriod(
+        number: Int, reference: PublishedRendition, earliestEndSeconds: Double, isDiscontinuity: Bool, nowMs: Int64
+    ) -> Int {
+        let numbered = config.dashAddressing == .numbered && config.mode == .live
+        let segmentSeconds = config.segmentSeconds
+        let referenceEnd = reference.startSeconds + reference.durationSeconds
+        var needsPeriod = periods.isEmpty || isDiscontinuity
+        var gridStart: Double?
+        if !needsPeriod, let period = periods.last {
+            if numbered {
+                let slot = Double(number - period.firstNumber)
+                let expectedStart = period.mediaStartSeconds + slot * segmentSeconds
+                let announcedMs = period.wallStartMs + Int64(((slot + 1) * segmentSeconds * 1000).rounded(.down))
+                if abs(reference.startSeconds - expectedStart) > Self.gridTolerance(segmentSeconds) {
+                    needsPeriod = true
+                } else if nowMs > announcedMs {
+                    needsPeriod = true
+                    gridStart = expectedStart
+                    counters.periodResyncs += 1
+                }
+            } else if config.mode == .live {
+                let announcedMs =
+                    period.wallStartMs
+                    + Int64(((earliestEndSeconds - period.mediaStartSeconds) * 1000).rounded(.down))
+                if nowMs > announcedMs {
+                    needsPeriod = true
+                    counters.periodResyncs += 1
+                }
+            }
+        }
+        let marginMs = Int64((config.availabilityMarginSeconds * 1000).rounded())
+        if needsPeriod {
+            let mediaStart: Double
+            let firstAnnouncedSpanMs: Int64
+            if numbered {
+                mediaStart = gridStart ?? min(reference.startSeconds, referenceEnd - segmentSeconds)
+                firstAnnouncedSpanMs = Int64((segmentSeconds * 1000).rounded())
+            } else {
+                mediaStart = reference.startSeconds
+                firstAnnouncedSpanMs = Int64(((earliestEndSeconds - mediaStart) * 1000).rounded(.down))
+            }
+            var wallStart = nowMs + marginMs - firstAnnouncedSpanMs
+            if let last = periods.last {
+                // Periods never overlap: start no earlier than the previous period's last segment ends.
+                wallStart = max(wallStart, last.announcedEndMs)
+            }
+            periods.append(
+                PeriodAnchor(
+                    id: nextPeriodID, wallStartMs: wallStart, mediaStartSeconds: mediaStart, firstNumber: number,
+                    announcedEndMs: wallStart))
+            nextPeriodID += 1
+            if availabilityStartMs == nil {
+                availabilityStartMs = wallStart
+            }
+        }
+        let index = periods.count - 1
+        let period = periods[index]
+        let endMs: Int64
+        if numbered {
+            endMs =
+                period.wallStartMs
+                + Int64((Double(number - period.firstNumber + 1) * segmentSeconds * 1000).rounded(.up))
+        } else {
+            endMs = period.wallStartMs + Int64(((referenceEnd - period.mediaStartSeconds) * 1000).rounded(.up))
+        }
+        periods[index].announcedEndMs = max(period.announcedEndMs, endMs)
+        return period.id
+    }
+
+    /// How far a segment may start from its numbered slot (forced IDRs land within a frame).
+    static func gridTolerance(_ segmentSeconds: Double) -> Double {
+        max(0.02, min(0.1, segmentSeconds / 4))
+    }
+
+    private mutating func measure(_ infos: [String: PublishedRendition], order: [String]) {
+        let qualifyingSeconds = config.segmentSeconds / 2
+        let audioName = order.first { renditions[$0]?.isVideo == false }
+        let audio = audioName.flatMap { infos[$0] }
+        for name in order {
+            guard let info = infos[name] else { continue }
+            let seconds = info.durationSeconds
+            renditions[name]?.meter.add(
+                bits: Double(info.byteCount) * 8, seconds: seconds, qualifies: seconds >= qualifyingSeconds)
+            if renditions[name]?.isVideo == true {
+                renditions[name]?.variantMeter.add(
+                    bits: Double(info.byteCount + (audio?.byteCount ?? 0)) * 8, seconds: seconds,
+                    qualifies: seconds >= qualifyingSeconds)
+            }
+        }
+    }
+
+    /// Live: keep the window plus the grace segments; delete older segments and unused init segments.
+    private mutating func slideWindow() {
+        guard config.mode == .live else { return }
+        let keep = config.windowSegments + config.deletionGraceSegments
+        guard published.count > keep else { return }
+        let removed = published.prefix(published.count - keep)
+        published.removeFirst(removed.count)
+        for segment in removed {
+            if segment.isDiscontinuity {
+                removedDiscontinuities += 1
+            }
+            for name in segment.renditions.keys.sorted() {
+                actions.append(.delete(path: segmentPath(name, number: segment.number)))
+            }
+        }
+        for name in renditionOrder {
+            guard var rendition = renditions[name] else { continue }
+            var used: Set<Int> = [rendition.initVersion]
+            for segment in published {
+                if let version = segment.renditions[name]?.initVersion { used.insert(version) }
+            }
+            for version in rendition.storedInitVersions.subtracting(used).sorted() {
+                actions.append(.delete(path: initPath(name, version: version)))
+            }
+            rendition.storedInitVersions.formIntersection(used)
+            rendition.descriptionsByInitVersion = rendition.descriptionsByInitVersion.filter { used.contains($0.key) }
+            renditions[name] = rendition
+        }
+        if let firstPeriod = published.first?.periodID {
+            periods.removeAll { $0.id < firstPeriod }
+        }
+    }
+
+    // MARK: - Names and window
+
+    func initPath(_ rendition: String, version: Int) -> String {
+        "\(rendition)/\(initName(version: version))"
+    }
+
+    func initName(version: Int) -> String {
+        "\(config.naming.initPrefix)\(version).mp4"
+    }
+
+    func segmentPath(_ rendition: String, number: Int) -> String {
+        "\(rendition)/\(segmentName(number: number))"
+    }
+
+    func segmentName(number: Int) -> String {
+        "\(config.naming.segmentPrefix)\(number).m4s"
+    }
+
+    /// Segments listed in playlists and the MPD.
+    var window: ArraySlice<PublishedSegment> {
+        config.mode == .live ? published.suffix(config.windowSegments) : published[...]
+    }
+
+    /// EXT-X-DISCONTINUITY-SEQUENCE: discontinuities before the first listed segment (RFC 8216 4.3.3.3).
+    var discontinuitySequence: Int {
+        let hidden = published.count - window.count
+        return removedDiscontinuities + published.prefix(hidden).filter(\.isDiscontinuity).count
+    }
+
+    private mutating func publishManifests(nowMs: Int64) {
+        actions.append(.publishManifests(files: renderManifests(nowMs: nowMs), state: state))
+    }
+}

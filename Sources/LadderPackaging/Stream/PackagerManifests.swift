@@ -1,0 +1,199 @@
+import LadderMedia
+
+/// Playlists and the MPD rendered from the published segments (the same files back both).
+extension PackagerCore {
+    static let audioGroupID = "audio"
+
+    /// Every manifest of the stream: media playlists, master, and the MPD (live: always;
+    /// VOD: only once ended, as a static MPD). Empty until a segment was published.
+    func renderManifests(nowMs: Int64) -> [String: [UInt8]] {
+        var files: [String: [UInt8]] = [:]
+        let listed = window
+        guard !listed.isEmpty else { return files }
+        for name in renditionOrder where listed.contains(where: { $0.renditions[name] != nil }) {
+            files["\(name)/\(config.naming.mediaPlaylist)"] = Array(mediaPlaylist(for: name).render().utf8)
+        }
+        files[config.naming.masterPlaylist] = Array(masterPlaylist().render().utf8)
+        if config.mode == .live || state == .ended {
+            files[config.naming.manifest] = Array(dashManifest(nowMs: nowMs).render().utf8)
+        }
+        return files
+    }
+
+    func mediaPlaylist(for name: String) -> HLSMediaPlaylist {
+        let listed = window.filter { $0.renditions[name] != nil }
+        let segments = listed.compactMap { segment -> HLSMediaPlaylist.Segment? in
+            guard let info = segment.renditions[name] else { return nil }
+            return HLSMediaPlaylist.Segment(
+                uri: segmentName(number: segment.number), durationTicks: info.durationTicks, timescale: info.timescale,
+                isDiscontinuity: segment.isDiscontinuity, mapURI: initName(version: info.initVersion),
+                programDateTimeMs: config.programDateTime ? info.programDateTimeMs : nil)
+        }
+        let playlistType: HLSMediaPlaylist.PlaylistType? =
+            config.mode == .vod ? (state == .ended ? .vod : .event) : nil
+        return HLSMediaPlaylist(
+            targetDuration: maxTargetDuration, mediaSequence: listed.first?.number ?? nextNumber,
+            discontinuitySequence: discontinuitySequence, playlistType: playlistType, segments: segments,
+            hasEndList: state == .ended)
+    }
+
+    /// Variants are the video renditions of the latest segment, highest BANDWIDTH first (players
+    /// pick by measured throughput either way; the first entry is the one native players and
+    /// hls.js start with when they have no estimate, so quality starts high on fast links).
+    func masterPlaylist() -> HLSMasterPlaylist {
+        let current = renditionOrder.filter { published.last?.renditions[$0] != nil }
+        let videos = current.compactMap { renditions[$0] }.filter(\.isVideo)
+        let audios = current.compactMap { renditions[$0] }.filter { !$0.isVideo }
+        let audioEntries = audios.enumerated().map { position, audio in
+            HLSMasterPlaylist.AudioRendition(
+                groupID: Self.audioGroupID, name: audio.name, uri: "\(audio.name)/\(config.naming.mediaPlaylist)",
+                isDefault: position == 0, autoselect: true, channels: Self.channels(audio.description))
+        }
+        let mainAudio = audios.first
+        var variants: [HLSMasterPlaylist.Variant] = []
+        if videos.isEmpty {
+            variants = audios.map { audio in
+                HLSMasterPlaylist.Variant(
+                    uri: "\(audio.name)/\(config.naming.mediaPlaylist)",
+                    bandwidth: audio.meter.peak(target: audio.description.targetBitrate),
+                    averageBandwidth: audio.meter.average(target: audio.description.targetBitrate),
+                    codecs: [audio.description.codecString], width: nil, height: nil, frameRate: nil, audioGroupID: nil)
+            }
+            return HLSMasterPlaylist(audio: [], variants: variants)
+        }
+        for video in videos {
+            let target = video.description.targetBitrate.map { $0 + (mainAudio?.description.targetBitrate ?? 0) }
+            let display = Self.displaySize(video.description)
+            variants.append(
+                HLSMasterPlaylist.Variant(
+                    uri: "\(video.name)/\(config.naming.mediaPlaylist)",
+                    bandwidth: video.variantMeter.peak(target: target),
+                    averageBandwidth: video.variantMeter.average(target: target),
+                    codecs: [video.description.codecString] + (mainAudio.map { [$0.description.codecString] } ?? []),
+                    width: display?.width, height: display?.height, frameRate: Self.frameRate(video.description),
+                    audioGroupID: mainAudio == nil ? nil : Self.audioGroupID))
+        }
+        variants.sort { ($0.bandwidth, $1.uri) > ($1.bandwidth, $0.uri) }
+        return HLSMasterPlaylist(audio: audioEntries, variants: variants)
+    }
+
+    /// Live: dynamic, periods anchored on the wall clock, numbered slots or a SegmentTimeline.
+    /// Ended or VOD: static with SegmentTimelines, periods placed on the (continuous) output
+    /// timeline from the first listed segment.
+    func dashManifest(nowMs: Int64) -> DASHManifest {
+        let isStatic = state == .ended || config.mode == .vod
+        let numbered = !isStatic && config.dashAddressing == .numbered
+        let listed = Array(window)
+        let base = listed.first?.reference?.startSeconds ?? 0
+        var outputPeriods: [DASHManifest.Period] = []
+        for period in periods {
+            let segments = listed.filter { $0.periodID == period.id }
+            guard !segments.isEmpty else { continue }
+            let mediaStart = isStatic ? max(period.mediaStartSeconds, base) : period.mediaStartSeconds
+            let startMs =
+                isStatic
+                ? Int64(((mediaStart - base) * 1000).rounded())
+                : period.wallStartMs - (availabilityStartMs ?? period.wallStartMs)
+            let names = renditionOrder.filter { name in segments.contains { $0.renditions[name] != nil } }
+            var sets: [DASHManifest.AdaptationSet] = []
+            let videos = names.compactMap { renditions[$0] }.filter(\.isVideo)
+            let audios = names.compactMap { renditions[$0] }.filter { !$0.isVideo }
+            if !videos.isEmpty {
+                let representations = videos.map {
+                    representation(
+                        $0, segments: segments, mediaStart: mediaStart,
+                        numberedFrom: numbered ? period.firstNumber : nil)
+                }
+                let maxRate = videos.compactMap { Self.frameRate($0.description) }.max()
+                sets.append(
+                    DASHManifest.AdaptationSet(
+                        id: 0, contentType: "video", mimeType: "video/mp4", segmentAlignment: true, startWithSAP: 1,
+                        maxWidth: representations.compactMap(\.width).max(),
+                        maxHeight: representations.compactMap(\.height).max(),
+                        maxFrameRate: maxRate.flatMap(DASHManifest.frameRateString), representations: representations))
+            }
+            if !audios.isEmpty {
+                sets.append(
+                    DASHManifest.AdaptationSet(
+                        id: 1, contentType: "audio", mimeType: "audio/mp4", segmentAlignment: true, startWithSAP: 1,
+                        representations: audios.map {
+                            representation(
+                                $0, segments: segments, mediaStart: mediaStart,
+                                numberedFrom: numbered ? period.firstNumber : nil)
+                        }))
+            }
+            outputPeriods.append(
+                DASHManifest.Period(id: "p\(period.id)", startMs: max(0, startMs), adaptationSets: sets))
+        }
+        let segmentMs = config.segmentMilliseconds
+        if isStatic {
+            let end = listed.last?.reference.map { $0.startSeconds + $0.durationSeconds } ?? base
+            return DASHManifest(
+                type: .static, minBufferTimeMs: max(1000, segmentMs),
+                mediaPresentationDurationMs: Int64(max(0, (end - base) * 1000).rounded()), periods: outputPeriods,
+                utcTimings: [])
+        }
+        let window = Int64(config.windowSegments)
+        return DASHManifest(
+            type: .dynamic, availabilityStartTimeMs: availabilityStartMs ?? nowMs, publishTimeMs: nowMs,
+            minimumUpdatePeriodMs: segmentMs, timeShiftBufferDepthMs: window * segmentMs,
+            suggestedPresentationDelayMs: min(3, max(1, window - 2)) * segmentMs, minBufferTimeMs: max(1000, segmentMs),
+            periods: outputPeriods,
+            utcTimings: config.utcTimingURL.map {
+                [DASHManifest.UTCTiming(schemeIdUri: DASHManifest.UTCTiming.httpISOScheme, value: $0)]
+            } ?? [])
+    }
+
+    /// `numberedFrom`: the period's first number, for a @duration template (no timeline).
+    private func representation(
+        _ rendition: RenditionState, segments: [PublishedSegment], mediaStart: Double, numberedFrom: Int?
+    ) -> DASHManifest.Representation {
+        let entries = segments.compactMap { segment in segment.renditions[rendition.name].map { (segment.number, $0) } }
+        let timescale = entries.first?.1.timescale ?? rendition.timescale
+        let template = DASHManifest.SegmentTemplate(
+            timescale: timescale, presentationTimeOffset: Int64((mediaStart * Double(timescale)).rounded()),
+            initialization:
+                "$RepresentationID$/\(initName(version: entries.first?.1.initVersion ?? rendition.initVersion))",
+            media: "$RepresentationID$/\(config.naming.segmentPrefix)$Number$.m4s",
+            startNumber: numberedFrom ?? entries.first?.0 ?? 1,
+            duration: numberedFrom == nil ? nil : Int64((config.segmentSeconds * Double(timescale)).rounded()),
+            timeline: numberedFrom == nil
+                ? DASHManifest.timeline(entries.map { ($0.1.startTicks, $0.1.durationTicks) }) : [])
+        let initVersion = entries.first?.1.initVersion ?? rendition.initVersion
+        let description = rendition.descriptionsByInitVersion[initVersion] ?? rendition.description
+        let bandwidth = rendition.meter.peak(target: description.targetBitrate)
+        switch description.media {
+        case .video(let width, let height, _, let aspectNum, let aspectDen):
+            let (aspectH, aspectV) = CMAFInitSegment.normalizedAspect(aspectNum, aspectDen)
+            return DASHManifest.Representation(
+                id: rendition.name, bandwidth: bandwidth, codecs: description.codecString, width: width, height: height,
+                frameRate: Self.frameRate(description).flatMap(DASHManifest.frameRateString),
+                sar: "\(aspectH):\(aspectV)",
+                segmentTemplate: template)
+        case .audio(let sampleRate, let channels):
+            return DASHManifest.Representation(
+                id: rendition.name, bandwidth: bandwidth, codecs: description.codecString,
+                audioSamplingRate: sampleRate,
+                audioChannels: channels, segmentTemplate: template)
+        }
+    }
+
+    static func channels(_ description: TrackDescription) -> Int? {
+        if case .audio(_, let channels) = description.media, channels > 0 { return channels }
+        return nil
+    }
+
+    static func frameRate(_ description: TrackDescription) -> Double? {
+        if case .video(_, _, let rate, _, _) = description.media, let rate, rate.isFinite, rate > 0 { return rate }
+        return nil
+    }
+
+    /// Display size (RESOLUTION): the coded size with the width scaled by the pixel aspect ratio.
+    static func displaySize(_ description: TrackDescription) -> (width: Int, height: Int)? {
+        guard case .video(let width, let height, _, let aspectNum, let aspectDen) = description.media else {
+            return nil
+        }
+        let (aspectH, aspectV) = CMAFInitSegment.normalizedAspect(aspectNum, aspectDen)
+        return (Int((Double(width) * Double(aspectH) / Double(aspectV)).rounded()), height)
+    }
+}

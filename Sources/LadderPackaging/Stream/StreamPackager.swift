@@ -1,0 +1,187 @@
+import Foundation
+import LadderMedia
+import Logging
+
+/// Counters and measurements for `/api/streams` and metrics.
+public struct PackagerStatistics: Sendable, Hashable {
+    public struct Rendition: Sendable, Hashable {
+        public var name: String
+        public var isVideo: Bool
+        /// Peak / mean measured bits per second of this rendition's segments (nil before any).
+        public var peakBitrate: Int?
+        public var averageBitrate: Int?
+        public var segmentsPublished: Int
+        public var initVersion: Int
+    }
+
+    public var state: StreamState
+    public var segmentsPublished: Int
+    public var discontinuities: Int
+    public var timestampJumps: Int
+    public var droppedSamples: Int
+    /// Tracks that left a publish because they delivered nothing or fell too far behind.
+    public var droppedTracks: Int
+    /// New DASH periods opened because publication lagged the wall clock.
+    public var periodResyncs: Int
+    public var renditions: [Rendition]
+}
+
+/// Packages one stream: every track of the ladder into CMAF segments, HLS playlists and one DASH
+/// MPD, published into a `SegmentStore` under the stream's name.
+///
+/// Segment N is listed only once every track of the publish has completed it; video cuts at the
+/// first sync sample at or after each k * segmentSeconds boundary, audio at the frame boundary
+/// nearest that cut. Thread-safe: tracks may call from different threads concurrently.
+public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
+    public let streamName: String
+    public let config: PackagerConfig
+    public let store: SegmentStore
+    private let clock: @Sendable () -> Date
+    private let logger: Logger
+    private let core: PackagingLock<PackagerCore>
+    private let storeFailures = PackagingLock<Int>(0)
+
+    /// - Parameters:
+    ///   - streamName: a single path component (validated by the caller; rejected by the store otherwise).
+    ///   - clock: wall clock for EXT-X-PROGRAM-DATE-TIME and DASH availability (injectable for tests).
+    public init(
+        streamName: String, config: PackagerConfig, store: SegmentStore,
+        clock: @escaping @Sendable () -> Date = { Date() },
+        logger: Logger = Logger(label: "ladder.packager")
+    ) {
+        self.streamName = streamName
+        self.config = config
+        self.store = store
+        self.clock = clock
+        var logger = logger
+        logger[metadataKey: "stream"] = "\(streamName)"
+        self.logger = logger
+        core = PackagingLock(PackagerCore(streamName: streamName, config: config))
+    }
+
+    /// A sink for one publish (one transcoder). Several may overlap when a publisher takes over
+    /// or reconnects while the old pipeline still flushes: the newest publish that declared
+    /// tracks owns the stream, older ones' late calls are dropped, and the stream ends only when
+    /// the last attached publish ends.
+    public func attachPublish() -> any EncodedMediaSink {
+        PackagerPublish(packager: self, id: core.withLock { $0.attachPublish() })
+    }
+
+    // The direct calls are one publish at a time (offline transcodes and tests).
+
+    public func begin(tracks: [TrackDescription]) {
+        run { core, now in
+            let id = core.directPublish ?? core.attachPublish()
+            core.directPublish = id
+            core.begin(tracks: tracks, publish: id, nowMs: now)
+        }
+    }
+
+    public func append(_ sample: EncodedSample, track: Int) {
+        run { $0.append(sample, track: track, publish: $0.directPublish ?? 0, nowMs: $1) }
+    }
+
+    public func end() {
+        run { core, now in
+            let id = core.directPublish ?? core.attachPublish()
+            core.directPublish = nil
+            core.end(publish: id, nowMs: now)
+        }
+    }
+
+    fileprivate func begin(tracks: [TrackDescription], publish: Int) {
+        run { $0.begin(tracks: tracks, publish: publish, nowMs: $1) }
+    }
+
+    fileprivate func append(_ sample: EncodedSample, track: Int, publish: Int) {
+        run { $0.append(sample, track: track, publish: publish, nowMs: $1) }
+    }
+
+    fileprivate func end(publish: Int) {
+        run { $0.end(publish: publish, nowMs: $1) }
+    }
+
+    /// The publisher is gone but may reconnect: closes and publishes the open segments so nothing
+    /// waits for the reconnect, and keeps the stream live (no EXT-X-ENDLIST, dynamic MPD).
+    /// Samples are dropped until the next `begin(tracks:)`, which continues with a
+    /// discontinuity; `end()` finishes the stream. Not part of `EncodedMediaSink` (yet).
+    public func interrupt() {
+        run { $0.interrupt(nowMs: $1) }
+    }
+
+    /// Failed store writes (invalid names or disk mirror errors) since creation.
+    public var storeFailureCount: Int { storeFailures.withLock { $0 } }
+
+    public func statistics() -> PackagerStatistics {
+        core.withLock { core in
+            PackagerStatistics(
+                state: core.state, segmentsPublished: core.segmentsPublished,
+                discontinuities: core.counters.discontinuities, timestampJumps: core.timestampJumps,
+                droppedSamples: core.droppedSamples, droppedTracks: core.counters.droppedTracks,
+                periodResyncs: core.counters.periodResyncs,
+                renditions: core.renditionOrder.compactMap { name in
+                    guard let rendition = core.renditions[name] else { return nil }
+                    let measured = rendition.segmentsPublished > 0
+                    return PackagerStatistics.Rendition(
+                        name: name, isVideo: rendition.isVideo,
+                        peakBitrate: measured ? rendition.meter.peak(target: nil) : nil,
+                        averageBitrate: measured ? rendition.meter.average(target: nil) : nil,
+                        segmentsPublished: rendition.segmentsPublished, initVersion: rendition.initVersion)
+                })
+        }
+    }
+
+    /// Runs one event under the lock and applies its store actions in order, still under the
+    /// lock, so segments always reach the store before the manifests that list them.
+    private func run(_ event: (inout PackagerCore, Int64) -> Void) {
+        core.withLock { core in
+            let nowMs = Int64((clock().timeIntervalSince1970 * 1000).rounded())
+            event(&core, nowMs)
+            for notice in core.takeNotices() {
+                logger.warning("\(notice)")
+            }
+            for action in core.takeActions() {
+                apply(action)
+            }
+        }
+    }
+
+    private func apply(_ action: PackagerAction) {
+        do {
+            switch action {
+            case .put(let path, let bytes, let kind):
+                try store.put(stream: streamName, path: path, data: bytes, kind: kind)
+            case .delete(let path):
+                store.delete(stream: streamName, path: path)
+            case .publishManifests(let files, let state):
+                try store.publishManifests(stream: streamName, files: files, state: state)
+            }
+        } catch {
+            storeFailures.withLock { $0 += 1 }
+            logger.error("segment store: \(error)")
+        }
+    }
+}
+
+/// One publish's handle on a `StreamPackager` (see `StreamPackager.attachPublish()`).
+private final class PackagerPublish: EncodedMediaSink {
+    let packager: StreamPackager
+    let id: Int
+
+    init(packager: StreamPackager, id: Int) {
+        self.packager = packager
+        self.id = id
+    }
+
+    func begin(tracks: [TrackDescription]) {
+        packager.begin(tracks: tracks, publish: id)
+    }
+
+    func append(_ sample: EncodedSample, track: Int) {
+        packager.append(sample, track: track, publish: id)
+    }
+
+    func end() {
+        packager.end(publish: id)
+    }
+}

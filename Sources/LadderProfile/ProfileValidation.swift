@@ -1,0 +1,88 @@
+import Foundation
+import LadderMedia
+
+extension LadderPlan {
+    /// A human-readable summary of `profile` planned for `source` (this plan): segment timing, the
+    /// ladder as a table, the skipped rungs and the audio. Used by `gateway validate`.
+    public func describe(profile: Profile, source: SourceVideo) -> String {
+        var lines: [String] = []
+        lines.append("profile \"\(profile.name)\"")
+        let seconds = ProfileLoader.format(profile.segmentSeconds)
+        let window = ProfileLoader.format(profile.segmentSeconds * Double(profile.windowSegments))
+        lines.append(
+            "segments: \(seconds) s, live window \(profile.windowSegments) segments (\(window) s)")
+        lines.append("video: \(profile.video.encoder), preset \(profile.video.preset)")
+        var sourceText = LadderPlanner.sourceDescription(source)
+        if let rate = source.frameRate { sourceText += " @ \(ProfileLoader.format(rate)) fps" }
+        lines.append("ladder for a \(sourceText) source:")
+
+        var rows = [["name", "size", "bitrate", "maxrate", "bufsize", "preset", "profile", "level", "fps", "keyint"]]
+        for rendition in renditions {
+            if rendition.isCopy {
+                rows.append([
+                    rendition.name, "\(rendition.width)x\(rendition.height)", "copy", "-", "-", "-", "-", "-",
+                    rendition.frameRate.map(ProfileLoader.format) ?? "source", "-",
+                ])
+                continue
+            }
+            rows.append([
+                rendition.name, "\(rendition.width)x\(rendition.height)", rendition.bitrate.map(Bitrate.format) ?? "-",
+                rendition.maxrate.map(Bitrate.format) ?? "-", rendition.bufsize.map(Bitrate.format) ?? "-",
+                rendition.preset, rendition.profile ?? "high", rendition.level ?? "auto",
+                rendition.frameRate.map(ProfileLoader.format) ?? "source",
+                rendition.keyframeIntervalFrames.map(String.init) ?? "-",
+            ])
+        }
+        lines += Self.table(rows).map { "  " + $0 }
+        for rendition in renditions {
+            if let note = rendition.note { lines.append("  note: \(rendition.name): \(note)") }
+        }
+        for skip in skipped {
+            lines.append("  skipped: \(skip.name): \(skip.reason)")
+        }
+        if let audio = profile.audio {
+            let layout = audio.channels == 1 ? "mono" : audio.channels == 2 ? "stereo" : "\(audio.channels) channels"
+            var text = "audio: \(audio.codec.rawValue.uppercased()) \(Bitrate.format(audio.bitrate)), \(layout), "
+            text += "\(audio.sampleRate) Hz"
+            if audio.audioOnlyVariant { text += ", plus an audio-only variant" }
+            lines.append(text)
+        } else {
+            lines.append("audio: none (dropped)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    package static func table(_ rows: [[String]]) -> [String] {
+        let columns = rows.map(\.count).max() ?? 0
+        var widths = [Int](repeating: 0, count: columns)
+        for row in rows {
+            for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated()
+                .map { index, cell in
+                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                }
+                .joined(separator: "  ")
+        }
+    }
+}
+
+/// What `gateway validate PROFILE.yaml [--source WxH]` prints.
+public enum ProfileValidation {
+    /// Loads and checks the profile at `path`; on success the output is the planned ladder for
+    /// `source` (a nominal 1920x1080 when nil), otherwise one line per issue.
+    public static func report(path: String, source: SourceVideo? = nil) -> (output: String, ok: Bool) {
+        do throws(ProfileError) {
+            let profile = try ProfileLoader.load(path: path)
+            let source = source ?? .nominal
+            let plan = LadderPlanner.plan(profile: profile, source: source)
+            return ("\(path): OK\n" + plan.describe(profile: profile, source: source), true)
+        } catch {
+            let count = error.issues.count
+            let summary = "\(path): \(count) problem\(count == 1 ? "" : "s") found"
+            return (error.description + "\n" + summary, false)
+        }
+    }
+}

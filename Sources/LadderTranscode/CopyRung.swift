@@ -1,0 +1,81 @@
+import LadderFFmpeg
+import LadderMedia
+import LadderProfile
+
+/// Facts about the source's decoder configuration record, for copy rungs and stats.
+struct SourceVideoRecord: Sendable, Hashable {
+    var codec: VideoCodec
+    var codecString: String
+    /// NAL length prefix size the source's samples use.
+    var lengthSize: Int
+    /// The record as copy rungs publish it (rewritten to 4-byte NAL lengths if needed).
+    var publishedRecord: [UInt8]
+
+    init(_ config: VideoDecoderConfig) throws(BitstreamError) {
+        codec = config.codec
+        switch config.codec {
+        case .h264:
+            var record = try AVCDecoderConfigurationRecord(bytes: config.record)
+            codecString = record.codecString
+            lengthSize = record.lengthSize
+            record.lengthSize = 4
+            publishedRecord = lengthSize == 4 ? config.record : record.bytes
+        case .hevc:
+            var record = try HEVCDecoderConfigurationRecord(bytes: config.record)
+            codecString = record.codecString
+            lengthSize = record.lengthSize
+            record.lengthSize = 4
+            publishedRecord = lengthSize == 4 ? config.record : record.bytes
+        }
+    }
+}
+
+/// A passthrough rung: source access units re-timed to 90 kHz, on the decode thread.
+struct CopyRung {
+    let name: String
+    let track: Int
+    let record: SourceVideoRecord
+    private var held: EncodedSample?
+    private var lastDuration: Int64
+
+    init(name: String, track: Int, record: SourceVideoRecord, frameRate: Double?) {
+        self.name = name
+        self.track = track
+        self.record = record
+        lastDuration = Int64((90000 / max(1, frameRate ?? 30)).rounded())
+    }
+
+    mutating func append(_ unit: VideoAccessUnit, sink: any EncodedMediaSink, stats: StatsCollector) {
+        var data = unit.data
+        if record.lengthSize != 4 {
+            // EncodedSample carries 4-byte lengths (ISO/IEC 14496-15 5.3.2); skip a malformed unit.
+            guard let units = try? NALUnits.splitLengthPrefixed(unit.data, lengthSize: record.lengthSize) else {
+                return
+            }
+            data = NALUnits.lengthPrefixed(units)
+        }
+        let sample = EncodedSample(
+            decodeTime: MediaTiming.ticks90k(fromMilliseconds: unit.dts),
+            presentationTime: MediaTiming.ticks90k(fromMilliseconds: unit.pts), duration: 0,
+            isSync: unit.isKeyframe, data: data)
+        if var previous = held {
+            let duration = sample.decodeTime - previous.decodeTime
+            if duration > 0 { lastDuration = duration }
+            previous.duration = duration > 0 ? duration : lastDuration
+            deliver(previous, sink: sink, stats: stats)
+        }
+        held = sample
+    }
+
+    mutating func flush(sink: any EncodedMediaSink, stats: StatsCollector) {
+        guard var last = held else { return }
+        last.duration = lastDuration
+        deliver(last, sink: sink, stats: stats)
+        held = nil
+    }
+
+    private func deliver(_ sample: EncodedSample, sink: any EncodedMediaSink, stats: StatsCollector) {
+        sink.append(sample, track: track)
+        stats.rungOutput(name: name, bytes: sample.data.count, pts: sample.presentationTime)
+    }
+}

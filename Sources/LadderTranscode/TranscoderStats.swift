@@ -1,0 +1,164 @@
+import Foundation
+import LadderFFmpeg
+import LadderMedia
+import LadderProfile
+
+/// A point-in-time view of one stream's transcoding (for /api/streams and metrics).
+public struct TranscoderStats: Sendable, Hashable {
+    public struct Input: Sendable, Hashable {
+        public var videoCodec: VideoCodec?
+        public var audioCodec: AudioCodec?
+        public var width: Int?
+        public var height: Int?
+        public var frameRate: Double?
+        /// Measured over the compressed input (audio + video), bits per second.
+        public var bitrate: Int?
+    }
+
+    public struct Rendition: Sendable, Hashable {
+        public var name: String
+        public var isCopy: Bool
+        public var width: Int
+        public var height: Int
+        public var framesOut: Int
+        /// Measured output bitrate, bits per second.
+        public var bitrate: Int?
+        /// Measured output frame rate.
+        public var frameRate: Double?
+        /// Media seconds encoded per second spent encoding (>1 = faster than real time).
+        public var encodeSpeed: Double?
+        /// Pictures lost for this rung (encoder failure or cancellation).
+        public var droppedFrames: Int
+        /// Pictures removed by the rung's frame-rate cap.
+        public var decimatedFrames: Int
+        /// Pictures that had to wait because the rung was still busy (encoding slower than input).
+        public var lateFrames: Int
+    }
+
+    public var input = Input()
+    public var renditions: [Rendition] = []
+    public var audio: Rendition?
+    /// Pictures decoded from the input.
+    public var framesDecoded = 0
+    /// Access units the decoder rejected (each one skips input to the next keyframe).
+    public var decodeErrors = 0
+    /// Access units skipped while waiting for a keyframe after an error or new configuration.
+    public var skippedAccessUnits = 0
+    /// Publisher timestamps that went backward (an encoder clock restart), re-based at ingest.
+    public var timestampJumps = 0
+    /// Video dropped at the ingest queue (full, or older than the latency bound: `ingestDroppedStaleVideo`).
+    public var ingestDroppedVideo = 0
+    public var ingestDroppedStaleVideo = 0
+    public var ingestDroppedAudio = 0
+    public var ingestQueueBytes = 0
+    public var ingestQueuePeakBytes = 0
+    /// Times the output tracks were (re)declared with `begin(tracks:)`.
+    public var trackDeclarations = 0
+}
+
+/// Lock-protected counters updated by the pipeline threads.
+final class StatsCollector: @unchecked Sendable {
+    // Everything below is guarded by `lock`.
+    private let lock = NSLock()
+    private var stats = TranscoderStats()
+    private var rungs: [String: RungCounters] = [:]
+    private var rungOrder: [String] = []
+    private var inputBytes = 0
+    private var inputFirstMilliseconds: Int64?
+    private var inputLastMilliseconds: Int64?
+
+    struct RungCounters {
+        var rendition: TranscoderStats.Rendition
+        var bytes = 0
+        var firstPts: Int64?
+        var lastPts: Int64?
+        var timescale: Int64
+        var busySeconds = 0.0
+    }
+
+    func update(_ body: (inout TranscoderStats) -> Void) {
+        lock.lock()
+        body(&stats)
+        lock.unlock()
+    }
+
+    func countInput(bytes: Int, milliseconds: Int64) {
+        lock.lock()
+        inputBytes += bytes
+        if inputFirstMilliseconds == nil { inputFirstMilliseconds = milliseconds }
+        inputLastMilliseconds = max(inputLastMilliseconds ?? milliseconds, milliseconds)
+        lock.unlock()
+    }
+
+    func registerRung(name: String, isCopy: Bool, width: Int, height: Int, timescale: Int) {
+        lock.lock()
+        if rungs[name] == nil {
+            rungOrder.append(name)
+            rungs[name] = RungCounters(
+                rendition: .init(
+                    name: name, isCopy: isCopy, width: width, height: height, framesOut: 0, droppedFrames: 0,
+                    decimatedFrames: 0, lateFrames: 0), timescale: Int64(max(1, timescale)))
+        } else {
+            rungs[name]?.rendition.width = width
+            rungs[name]?.rendition.height = height
+        }
+        lock.unlock()
+    }
+
+    func rungOutput(name: String, bytes: Int, pts: Int64) {
+        lock.lock()
+        // In place (one lookup, no copy of the counters): this runs once per output sample.
+        if let index = rungs.index(forKey: name) {
+            rungs.values[index].rendition.framesOut += 1
+            rungs.values[index].bytes += bytes
+            rungs.values[index].firstPts = min(rungs.values[index].firstPts ?? pts, pts)
+            rungs.values[index].lastPts = max(rungs.values[index].lastPts ?? pts, pts)
+        }
+        lock.unlock()
+    }
+
+    func rungEvent(name: String, _ body: (inout RungCounters) -> Void) {
+        lock.lock()
+        if let index = rungs.index(forKey: name) {
+            body(&rungs.values[index])
+        }
+        lock.unlock()
+    }
+
+    func snapshot(ingest: IngestQueue.Counters) -> TranscoderStats {
+        lock.lock()
+        defer { lock.unlock() }
+        var result = stats
+        if let first = inputFirstMilliseconds, let last = inputLastMilliseconds, last > first {
+            result.input.bitrate = Int(Double(inputBytes) * 8000 / Double(last - first))
+        }
+        result.ingestDroppedVideo = ingest.droppedVideo
+        result.ingestDroppedStaleVideo = ingest.droppedStaleVideo
+        result.ingestDroppedAudio = ingest.droppedAudio
+        result.ingestQueueBytes = ingest.bytes
+        result.ingestQueuePeakBytes = ingest.peakBytes
+        var renditions: [TranscoderStats.Rendition] = []
+        for name in rungOrder {
+            guard let counters = rungs[name] else { continue }
+            var rendition = counters.rendition
+            if let first = counters.firstPts, let last = counters.lastPts, last > first,
+                rendition.framesOut > 1
+            {
+                // The span covers framesOut - 1 intervals; scale it to whole frames.
+                let seconds = Double(last - first) / Double(counters.timescale)
+                let perFrame = seconds / Double(rendition.framesOut - 1)
+                let total = perFrame * Double(rendition.framesOut)
+                rendition.bitrate = Int(Double(counters.bytes) * 8 / total)
+                rendition.frameRate = Double(rendition.framesOut) / total
+                if counters.busySeconds > 0 { rendition.encodeSpeed = total / counters.busySeconds }
+            }
+            if name == StreamTranscoder.audioTrackName {
+                result.audio = rendition
+            } else {
+                renditions.append(rendition)
+            }
+        }
+        result.renditions = renditions
+        return result
+    }
+}

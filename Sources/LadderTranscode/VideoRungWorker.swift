@@ -1,0 +1,196 @@
+import LadderFFmpeg
+import LadderMedia
+import LadderProfile
+import Logging
+
+/// Messages to a rung or audio thread.
+enum StageInput<Payload: Sendable>: Sendable {
+    /// The sink declared the tracks; this stage's samples go to `track`.
+    case start(track: Int)
+    case payload(Payload)
+}
+
+/// One decoded picture for a rung: a frame reference of its own plus the source timing.
+struct RungPicture: Sendable {
+    var frame: FrameHandoff
+    var ptsMilliseconds: Int64
+    /// First picture of a segment: encoded as an IDR by every rung.
+    var startsSegment: Bool
+}
+
+/// The thread of one transcoded video rung: scale (libswscale) then encode (libx264).
+final class VideoRungWorker: Sendable {
+    let rendition: PlannedRendition
+    let queue: BlockingQueue<StageInput<RungPicture>>
+    /// The rung's track description once its encoder is open (or why it could not open).
+    let setup = OneShot<Result<TrackDescription, TranscodeError>>()
+    private let thread: WorkerThread
+
+    init(
+        rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
+        stats: StatsCollector, logger: Logger, queueCapacity: Int
+    ) {
+        self.rendition = rendition
+        let queue = BlockingQueue<StageInput<RungPicture>>(capacity: queueCapacity)
+        self.queue = queue
+        let setup = self.setup
+        thread = WorkerThread(name: "rung-\(rendition.name)") {
+            // A failing rung cancels its queue (defer) so the decode thread never blocks on it.
+            defer { queue.cancel() }
+            let encoder: VideoRungEncoder
+            do {
+                encoder = try VideoRungEncoder(
+                    rendition: rendition, settings: settings, sink: sink, stats: stats, logger: logger)
+                setup.fulfil(.success(encoder.trackDescription))
+            } catch {
+                setup.fulfil(.failure(TranscodeError(error)))
+                return
+            }
+            encoder.run(queue)
+        }
+    }
+
+    func join() { thread.join() }
+}
+
+/// The non-Sendable state of a rung, created and used on the rung's own thread only.
+private final class VideoRungEncoder {
+    let rendition: PlannedRendition
+    let settings: VideoEncoderSettings
+    let trackDescription: TrackDescription
+    private let encoder: VideoEncoder
+    private let sink: any EncodedMediaSink
+    private let stats: StatsCollector
+    private let logger: Logger
+    private var scaler: Scaler?
+    private var scaled: Frame?
+    private var limiter: FrameRateLimiter
+    private var track: Int?
+    /// Held back one packet so its duration can come from the next decode time.
+    private var held: EncodedSample?
+    private var lastDuration: Int64
+    /// SPS and PPS, repeated in front of every IDR (see `emit`).
+    private let parameterSets: [[UInt8]]
+
+    init(
+        rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
+        stats: StatsCollector, logger: Logger
+    ) throws {
+        self.rendition = rendition
+        self.settings = settings
+        self.sink = sink
+        self.stats = stats
+        self.logger = logger
+        encoder = try VideoEncoder(settings: settings)
+        let record = try AVCDecoderConfigurationRecord(annexB: encoder.extradata)
+        parameterSets = record.sequenceParameterSets + record.pictureParameterSets
+        trackDescription = TrackDescription(
+            name: rendition.name,
+            media: .video(
+                width: settings.width, height: settings.height, frameRate: rendition.frameRate,
+                sampleAspectNum: settings.sampleAspectNum, sampleAspectDen: settings.sampleAspectDen),
+            codec: .h264, codecString: record.codecString, timescale: Int(MediaTiming.videoTimescale),
+            decoderConfig: record.bytes, targetBitrate: settings.bitrate)
+        limiter = FrameRateLimiter(maxFrameRate: rendition.maxFrameRate, sourceFrameRate: nil)
+        lastDuration = Int64((Double(MediaTiming.videoTimescale) / max(1, settings.frameRate)).rounded())
+        stats.registerRung(
+            name: rendition.name, isCopy: false, width: settings.width, height: settings.height,
+            timescale: Int(MediaTiming.videoTimescale))
+    }
+
+    func run(_ queue: BlockingQueue<StageInput<RungPicture>>) {
+        while let input = queue.pop() {
+            switch input {
+            case .start(let track):
+                self.track = track
+            case .payload(let picture):
+                guard track != nil else { continue }
+                guard limiter.admits(pts: picture.ptsMilliseconds, startsSegment: picture.startsSegment) else {
+                    stats.rungEvent(name: rendition.name) { $0.rendition.decimatedFrames += 1 }
+                    continue
+                }
+                do {
+                    try encode(picture)
+                } catch {
+                    logger.error("rung \(rendition.name) failed: \(TranscodeError(error))")
+                    stats.rungEvent(name: rendition.name) { $0.rendition.droppedFrames += 1 }
+                    return
+                }
+            }
+        }
+        guard !queue.isCancelled, track != nil else { return }
+        do {
+            try encoder.encode(nil) { try emit($0) }
+        } catch {
+            logger.error("rung \(rendition.name) flush failed: \(TranscodeError(error))")
+        }
+        if var last = held {
+            last.duration = lastDuration
+            deliver(last)
+            held = nil
+        }
+    }
+
+    private func encode(_ picture: RungPicture) throws {
+        let started = ContinuousClock.now
+        let source = picture.frame.take()
+        let input: Frame
+        if source.width == settings.width && source.height == settings.height && source.isYUV420P {
+            input = source
+        } else {
+            input = try scale(source)
+        }
+        input.pts = MediaTiming.ticks90k(fromMilliseconds: picture.ptsMilliseconds)
+        input.setForcedKeyframe(picture.startsSegment)
+        try encoder.encode(input) { try emit($0) }
+        let seconds = (ContinuousClock.now - started).seconds
+        stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
+    }
+
+    private func scale(_ source: Frame) throws -> Frame {
+        if scaler.map({ !$0.accepts(source) }) ?? true {
+            scaler = try Scaler(scaling: source, width: settings.width, height: settings.height)
+        }
+        let destination: Frame
+        if let scaled {
+            // The encoder released its reference after the previous frame: no copy happens here.
+            try scaled.makeWritable()
+            destination = scaled
+        } else {
+            destination = try Frame()
+            try destination.allocateYUV420Picture(width: settings.width, height: settings.height)
+            scaled = destination
+        }
+        try scaler?.scale(source, into: destination)
+        return destination
+    }
+
+    /// Annex B packet from libx264 -> AVCC sample. The parameter sets live in avcC and are also
+    /// repeated in-band before each IDR (identical copies, allowed by ISO/IEC 14496-15 5.3.2), so
+    /// players that keep the first init segment across an EXT-X-DISCONTINUITY (ffmpeg's HLS
+    /// reader) still decode a rung whose size changed after a publisher reconnect.
+    private func emit(_ packet: Packet) throws {
+        var units = NALUnits.splitAnnexB(packet.bytes).filter { unit in
+            let type = NALUnits.h264Type(unit)
+            return type != H264NALType.sps && type != H264NALType.pps && type != H264NALType.accessUnitDelimiter
+        }
+        if packet.isKeyframe { units = parameterSets.map { $0[...] } + units }
+        guard let pts = packet.pts else { return }
+        let sample = EncodedSample(
+            decodeTime: packet.dts ?? pts, presentationTime: pts, duration: 0, isSync: packet.isKeyframe,
+            data: NALUnits.lengthPrefixed(units))
+        if var previous = held {
+            let duration = sample.decodeTime - previous.decodeTime
+            if duration > 0 { lastDuration = duration }
+            previous.duration = duration > 0 ? duration : lastDuration
+            deliver(previous)
+        }
+        held = sample
+    }
+
+    private func deliver(_ sample: EncodedSample) {
+        guard let track else { return }
+        sink.append(sample, track: track)
+        stats.rungOutput(name: rendition.name, bytes: sample.data.count, pts: sample.presentationTime)
+    }
+}

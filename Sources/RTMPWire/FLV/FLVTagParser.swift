@@ -1,0 +1,304 @@
+import LadderMedia
+import NIOCore
+
+package enum FLVError: Error, Hashable, Sendable {
+    /// The body ends before a field the header promises.
+    case truncated
+    /// An AVCDecoderConfigurationRecord / HEVCDecoderConfigurationRecord that is too short, has a
+    /// version other than 1 or an invalid length size (ISO/IEC 14496-15 5.3.3.1, 8.3.3.1).
+    case malformedDecoderConfiguration(VideoCodec)
+    /// An AudioSpecificConfig shorter than 2 bytes (ISO/IEC 14496-3 1.6.2.1).
+    case malformedAudioSpecificConfig
+    /// A NAL unit length prefix runs past the end of the body, at this byte offset in the frame.
+    case nalUnitOverrun(offset: Int)
+    case unsupportedVideoCodec(FLVVideoCodecID)
+    case unsupportedAudioFormat(UInt8)
+    /// Enhanced RTMP packet types not ingested (e.g. 5 MPEG2TSSequenceStart, 6 Multitrack).
+    case unsupportedPacketType(UInt8)
+    /// A coded frame arrived before any sequence header of its codec.
+    case missingSequenceHeader
+    /// A coded frame's codec differs from the current sequence header's.
+    case codecMismatch(expected: VideoCodec, actual: VideoCodec)
+}
+
+/// How a video tag names its codec: a legacy CodecID (FLV spec E.4.3.1) or an Enhanced RTMP FourCC.
+package enum FLVVideoCodecID: Sendable, Hashable, CustomStringConvertible {
+    case legacy(UInt8)
+    case fourCC(String)
+
+    package var description: String {
+        switch self {
+        case .legacy(let id): return "CodecID \(id)"
+        case .fourCC(let code): return code
+        }
+    }
+}
+
+/// A parsed video tag body (FLV spec E.4.3.1 and Enhanced RTMP ExVideoTagHeader).
+package enum FLVVideoTag: Sendable, Hashable {
+    /// Decoder configuration record, already checked for version and NAL unit length size.
+    case sequenceStart(codec: VideoCodec, record: ByteBuffer, nalUnitLengthSize: Int)
+    /// Length-prefixed NAL units; `compositionTime` is the signed CTS in ms (0 for CodedFramesX).
+    case codedFrame(codec: VideoCodec, isKeyframe: Bool, compositionTime: Int32, data: ByteBuffer)
+    case sequenceEnd(codec: VideoCodec)
+    /// Enhanced RTMP VideoPacketType.Metadata: AMF-encoded (e.g. colorInfo).
+    case metadata(ByteBuffer)
+    /// Video info/command frame (frame type 5) with its command byte.
+    case command(UInt8)
+    /// A codec this gateway does not ingest (e.g. av01, vp09, Sorenson, VP6).
+    case unsupportedCodec(FLVVideoCodecID)
+}
+
+/// A parsed audio tag body (FLV spec E.4.2.1, E.4.2.2).
+package enum FLVAudioTag: Sendable, Hashable {
+    case aacSequenceHeader(audioSpecificConfig: ByteBuffer)
+    case aacFrame(ByteBuffer)
+    /// Enhanced RTMP AudioPacketType.SequenceEnd.
+    case aacSequenceEnd
+    case unsupported(soundFormat: UInt8)
+}
+
+/// Pure parsers for FLV audio/video tag bodies as carried in RTMP messages 8 and 9.
+package enum FLVTagParser {
+    package static let keyframeType: UInt8 = 1
+    package static let commandFrameType: UInt8 = 5
+
+    // MARK: Video
+
+    package static func parseVideo(_ body: ByteBuffer) throws(FLVError) -> FLVVideoTag {
+        var body = body
+        guard let first = body.readInteger(as: UInt8.self) else { throw .truncated }
+        if first & 0x80 != 0 {
+            return try parseEnhancedVideo(first: first, body: &body)
+        }
+        // FLV spec E.4.3.1: FrameType UB[4], CodecID UB[4].
+        let frameType = first >> 4
+        let codecID = first & 0x0F
+        if frameType == commandFrameType {
+            guard let command = body.readInteger(as: UInt8.self) else { throw .truncated }
+            return .command(command)
+        }
+        let codec: VideoCodec
+        switch codecID {
+        case 7: codec = .h264
+        // CodecID 12 is the pre-E-RTMP HEVC extension (Chinese CDNs, SRS); same layout as AVC.
+        case 12: codec = .hevc
+        default: return .unsupportedCodec(.legacy(codecID))
+        }
+        // FLV spec E.4.3.1 AVCPacketType UI8, CompositionTime SI24.
+        guard let packetType = body.readInteger(as: UInt8.self), let compositionTime = body.readRTMPInt24() else {
+            throw .truncated
+        }
+        switch packetType {
+        case 0:
+            return try sequenceStart(codec: codec, record: body)
+        case 1:
+            return .codedFrame(
+                codec: codec, isKeyframe: frameType == keyframeType, compositionTime: compositionTime, data: body)
+        case 2:
+            return .sequenceEnd(codec: codec)
+        default:
+            throw .unsupportedPacketType(packetType)
+        }
+    }
+
+    /// Enhanced RTMP ExVideoTagHeader: IsExHeader UB[1], VideoFrameType UB[3], VideoPacketType UB[4].
+    private static func parseEnhancedVideo(first: UInt8, body: inout ByteBuffer) throws(FLVError) -> FLVVideoTag {
+        let frameType = (first >> 4) & 0x07
+        let packetType = try skipModifierExtensions(packetType: first & 0x0F, body: &body)
+        let metadataPacket: UInt8 = 4
+        if frameType == commandFrameType && packetType != metadataPacket {
+            guard let command = body.readInteger(as: UInt8.self) else { throw .truncated }
+            return .command(command)
+        }
+        // 6 = Multitrack: FourCCs move into per-track headers; not ingested.
+        guard packetType != 6 else { throw .unsupportedPacketType(packetType) }
+        guard let fourCC = body.readString(length: 4) else { throw .truncated }
+        let codec: VideoCodec
+        switch fourCC {
+        case "avc1": codec = .h264
+        case "hvc1": codec = .hevc
+        default: return .unsupportedCodec(.fourCC(fourCC))
+        }
+        switch packetType {
+        case 0:
+            return try sequenceStart(codec: codec, record: body)
+        case 1:
+            // CodedFrames: SI24 composition time for AVC and HEVC.
+            guard let compositionTime = body.readRTMPInt24() else { throw .truncated }
+            return .codedFrame(
+                codec: codec, isKeyframe: frameType == keyframeType, compositionTime: compositionTime, data: body)
+        case 2:
+            return .sequenceEnd(codec: codec)
+        case 3:
+            // CodedFramesX: composition time implied 0.
+            return .codedFrame(codec: codec, isKeyframe: frameType == keyframeType, compositionTime: 0, data: body)
+        case metadataPacket:
+            return .metadata(body)
+        default:
+            throw .unsupportedPacketType(packetType)
+        }
+    }
+
+    /// Enhanced RTMP v2 ModEx (packet type 7): size UI8 (+1; 256 means UI16 + 1 follows), data,
+    /// then ModExType UB[4] and the next PacketType UB[4]. Modifiers (e.g. nanosecond
+    /// timestamp offsets) are skipped.
+    private static func skipModifierExtensions(packetType: UInt8, body: inout ByteBuffer) throws(FLVError) -> UInt8 {
+        var packetType = packetType
+        let modEx: UInt8 = 7
+        while packetType == modEx {
+            guard let sizeByte = body.readInteger(as: UInt8.self) else { throw .truncated }
+            var size = Int(sizeByte) + 1
+            if size == 256 {
+                guard let wide = body.readInteger(as: UInt16.self) else { throw .truncated }
+                size = Int(wide) + 1
+            }
+            guard body.readableBytes >= size else { throw .truncated }
+            body.moveReaderIndex(forwardBy: size)
+            guard let next = body.readInteger(as: UInt8.self) else { throw .truncated }
+            packetType = next & 0x0F
+        }
+        return packetType
+    }
+
+    private static func sequenceStart(codec: VideoCodec, record: ByteBuffer) throws(FLVError) -> FLVVideoTag {
+        return .sequenceStart(
+            codec: codec, record: record, nalUnitLengthSize: try nalUnitLengthSize(codec: codec, record: record))
+    }
+
+    /// The NAL unit length size a decoder configuration record declares, after minimal checks:
+    /// AVC (ISO/IEC 14496-15 5.3.3.1) at least 7 bytes, HEVC (8.3.3.1) at least 23, version 1,
+    /// lengthSizeMinusOne of 0, 1 or 3.
+    package static func nalUnitLengthSize(codec: VideoCodec, record: ByteBuffer) throws(FLVError) -> Int {
+        let minimumLength: Int
+        let lengthByteOffset: Int
+        switch codec {
+        case .h264:
+            minimumLength = 7
+            lengthByteOffset = 4
+        case .hevc:
+            minimumLength = 23
+            lengthByteOffset = 21
+        }
+        guard record.readableBytes >= minimumLength,
+            record.getInteger(at: record.readerIndex, as: UInt8.self) == 1,
+            let lengthByte = record.getInteger(at: record.readerIndex + lengthByteOffset, as: UInt8.self)
+        else { throw .malformedDecoderConfiguration(codec) }
+        let size = Int(lengthByte & 0x03) + 1
+        guard size != 3 else { throw .malformedDecoderConfiguration(codec) }
+        return size
+    }
+
+    /// Checks that the length-prefixed NAL units (ISO/IEC 14496-15 5.3.2) tile `data` exactly.
+    package static func validateNALUnits(_ data: ByteBuffer, lengthSize: Int) throws(FLVError) {
+        var cursor = data
+        while cursor.readableBytes > 0 {
+            let offset = cursor.readerIndex - data.readerIndex
+            guard cursor.readableBytes >= lengthSize else { throw .nalUnitOverrun(offset: offset) }
+            var length = 0
+            for _ in 0..<lengthSize {
+                length = length << 8 | Int(cursor.readInteger(as: UInt8.self) ?? 0)
+            }
+            guard length <= cursor.readableBytes else { throw .nalUnitOverrun(offset: offset) }
+            cursor.moveReaderIndex(forwardBy: length)
+        }
+    }
+
+    // MARK: Audio
+
+    package static func parseAudio(_ body: ByteBuffer) throws(FLVError) -> FLVAudioTag {
+        var body = body
+        guard let first = body.readInteger(as: UInt8.self) else { throw .truncated }
+        // FLV spec E.4.2.1: SoundFormat UB[4], SoundRate UB[2], SoundSize UB[1], SoundType UB[1].
+        let soundFormat = first >> 4
+        switch soundFormat {
+        case 10:
+            // FLV spec E.4.2.2: AACPacketType UI8.
+            guard let packetType = body.readInteger(as: UInt8.self) else { throw .truncated }
+            return try aacPacket(packetType: packetType, body: body)
+        case 9:
+            // Enhanced RTMP ExAudioTagHeader: SoundFormat 9, AudioPacketType UB[4], FourCC.
+            let packetType = try skipModifierExtensions(packetType: first & 0x0F, body: &body)
+            guard packetType != 5 else { throw .unsupportedPacketType(packetType) }
+            guard let fourCC = body.readString(length: 4) else { throw .truncated }
+            guard fourCC == "mp4a" else { return .unsupported(soundFormat: soundFormat) }
+            switch packetType {
+            case 0, 1: return try aacPacket(packetType: packetType, body: body)
+            case 2: return .aacSequenceEnd
+            default: throw .unsupportedPacketType(packetType)
+            }
+        default:
+            return .unsupported(soundFormat: soundFormat)
+        }
+    }
+
+    private static func aacPacket(packetType: UInt8, body: ByteBuffer) throws(FLVError) -> FLVAudioTag {
+        switch packetType {
+        case 0:
+            guard body.readableBytes >= 2 else { throw .malformedAudioSpecificConfig }
+            return .aacSequenceHeader(audioSpecificConfig: body)
+        case 1:
+            return .aacFrame(body)
+        default:
+            throw .unsupportedPacketType(packetType)
+        }
+    }
+}
+
+/// Turns FLV tag bodies into pipeline input, remembering the current decoder configurations.
+///
+/// Returns nil for tags that carry nothing for the pipeline (repeated identical sequence headers,
+/// sequence ends, metadata, command frames, empty frames). Throws for unsupported codecs and
+/// corrupt tags; the session logs those and decides whether to skip or close.
+package struct FLVIngestConverter: Sendable {
+    package private(set) var videoConfig: VideoDecoderConfig?
+    package private(set) var audioConfig: AudioDecoderConfig?
+    private var nalUnitLengthSize = 4
+
+    package init() {}
+
+    /// - Parameter timestamp: the message timestamp unwrapped to Int64 ms (the DTS).
+    package mutating func ingestVideo(_ body: ByteBuffer, timestamp: Int64) throws(FLVError) -> IngestSample? {
+        switch try FLVTagParser.parseVideo(body) {
+        case .sequenceStart(let codec, let record, let lengthSize):
+            let config = VideoDecoderConfig(codec: codec, record: Array(record.readableBytesView))
+            guard config != videoConfig else { return nil }
+            videoConfig = config
+            nalUnitLengthSize = lengthSize
+            return .videoConfig(config)
+        case .codedFrame(let codec, let isKeyframe, let compositionTime, let data):
+            guard let videoConfig else { throw .missingSequenceHeader }
+            guard videoConfig.codec == codec else { throw .codecMismatch(expected: videoConfig.codec, actual: codec) }
+            guard data.readableBytes > 0 else { return nil }
+            try FLVTagParser.validateNALUnits(data, lengthSize: nalUnitLengthSize)
+            return .video(
+                VideoAccessUnit(
+                    dts: timestamp, compositionOffset: compositionTime, isKeyframe: isKeyframe,
+                    data: Array(data.readableBytesView)))
+        case .sequenceEnd, .metadata, .command:
+            return nil
+        case .unsupportedCodec(let id):
+            throw .unsupportedVideoCodec(id)
+        }
+    }
+
+    /// - Parameter timestamp: the message timestamp unwrapped to Int64 ms (the PTS).
+    package mutating func ingestAudio(_ body: ByteBuffer, timestamp: Int64) throws(FLVError) -> IngestSample? {
+        switch try FLVTagParser.parseAudio(body) {
+        case .aacSequenceHeader(let audioSpecificConfig):
+            let config = AudioDecoderConfig(
+                codec: .aac, audioSpecificConfig: Array(audioSpecificConfig.readableBytesView))
+            guard config != audioConfig else { return nil }
+            audioConfig = config
+            return .audioConfig(config)
+        case .aacFrame(let data):
+            guard audioConfig != nil else { throw .missingSequenceHeader }
+            guard data.readableBytes > 0 else { return nil }
+            return .audio(AudioAccessUnit(pts: timestamp, data: Array(data.readableBytesView)))
+        case .aacSequenceEnd:
+            return nil
+        case .unsupported(let soundFormat):
+            throw .unsupportedAudioFormat(soundFormat)
+        }
+    }
+}

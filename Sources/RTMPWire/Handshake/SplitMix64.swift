@@ -1,0 +1,20 @@
+import LadderMedia
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, fast, deterministic generator. It fills the
+/// handshake's random fields, which need no cryptographic strength (RTMP spec 5.2.3), and makes
+/// fuzz inputs and tests reproducible.
+package struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    package init(seed: UInt64) {
+        state = seed
+    }
+
+    package mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}

@@ -1,0 +1,245 @@
+import LadderMedia
+import NIOCore
+import RTMPTestSupport
+import Testing
+
+@testable import RTMPWire
+
+/// Hand-built tag bodies (FLV spec E.4.2, E.4.3; Enhanced RTMP ExVideoTagHeader / ExAudioTagHeader).
+enum FLVBodies {
+    /// AVCDecoderConfigurationRecord: version 1, High profile, level 3.1, 4-byte lengths, one SPS, one PPS.
+    static let avcRecord: [UInt8] = hexBytes("01 64 00 1f ff e1 0004 6764001f 01 0002 68ee")
+    /// HEVCDecoderConfigurationRecord header (23 bytes), lengthSizeMinusOne = 3, no arrays.
+    static let hevcRecord: [UInt8] = hexBytes("01 01 60000000 900000000000 5d f000 fc fd f8 f8 0000 0f 00")
+    /// Two NAL units with 4-byte lengths.
+    static let nalUnits: [UInt8] = hexBytes("00000002 6588 00000003 06 0102")
+
+    static func fourCC(_ code: String) -> [UInt8] { Array(code.utf8) }
+}
+
+@Suite struct FLVTagParserTests {
+    func video(_ bytes: [UInt8]) throws -> FLVVideoTag { try FLVTagParser.parseVideo(ByteBuffer(bytes: bytes)) }
+    func audio(_ bytes: [UInt8]) throws -> FLVAudioTag { try FLVTagParser.parseAudio(ByteBuffer(bytes: bytes)) }
+
+    @Test func legacyAVCSequenceHeader() throws {
+        #expect(FLVBodies.hevcRecord.count == 23)
+        #expect(
+            try video([0x17, 0x00, 0, 0, 0] + FLVBodies.avcRecord)
+                == .sequenceStart(codec: .h264, record: ByteBuffer(bytes: FLVBodies.avcRecord), nalUnitLengthSize: 4))
+    }
+
+    @Test func legacyAVCFramesWithSignedCompositionTime() throws {
+        #expect(
+            try video([0x17, 0x01] + hexBytes("ffffdf") + FLVBodies.nalUnits)
+                == .codedFrame(
+                    codec: .h264, isKeyframe: true, compositionTime: -33, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
+        #expect(
+            try video([0x27, 0x01] + hexBytes("000042") + FLVBodies.nalUnits)
+                == .codedFrame(
+                    codec: .h264, isKeyframe: false, compositionTime: 66, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
+        #expect(try video([0x17, 0x02, 0, 0, 0]) == .sequenceEnd(codec: .h264))
+    }
+
+    @Test func legacyUnsupportedCodecsAndCommandFrames() throws {
+        #expect(try video([0x22, 0x00]) == .unsupportedCodec(.legacy(2)))
+        #expect(try video([0x14, 0x00]) == .unsupportedCodec(.legacy(4)))
+        #expect(try video([0x57, 0x01]) == .command(1))
+        #expect(throws: FLVError.truncated) { try video([0x17, 0x01, 0x00]) }
+        #expect(throws: FLVError.truncated) { try video([]) }
+    }
+
+    @Test func malformedDecoderConfigurations() {
+        var badVersion = FLVBodies.avcRecord
+        badVersion[0] = 0
+        #expect(throws: FLVError.malformedDecoderConfiguration(.h264)) {
+            try video([0x17, 0x00, 0, 0, 0] + badVersion)
+        }
+        var threeByteLengths = FLVBodies.avcRecord
+        threeByteLengths[4] = 0xFE
+        #expect(throws: FLVError.malformedDecoderConfiguration(.h264)) {
+            try video([0x17, 0x00, 0, 0, 0] + threeByteLengths)
+        }
+        #expect(throws: FLVError.malformedDecoderConfiguration(.h264)) { try video([0x17, 0x00, 0, 0, 0, 0x01, 0x64]) }
+        #expect(throws: FLVError.malformedDecoderConfiguration(.hevc)) {
+            try video([0x90] + FLVBodies.fourCC("hvc1") + FLVBodies.hevcRecord.prefix(22))
+        }
+    }
+
+    @Test func enhancedHEVC() throws {
+        #expect(
+            try video([0x90] + FLVBodies.fourCC("hvc1") + FLVBodies.hevcRecord)
+                == .sequenceStart(codec: .hevc, record: ByteBuffer(bytes: FLVBodies.hevcRecord), nalUnitLengthSize: 4))
+        #expect(
+            try video([0x91] + FLVBodies.fourCC("hvc1") + hexBytes("000050") + FLVBodies.nalUnits)
+                == .codedFrame(
+                    codec: .hevc, isKeyframe: true, compositionTime: 80, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
+        #expect(
+            try video([0xA3] + FLVBodies.fourCC("hvc1") + FLVBodies.nalUnits)
+                == .codedFrame(
+                    codec: .hevc, isKeyframe: false, compositionTime: 0, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
+        #expect(try video([0x92] + FLVBodies.fourCC("hvc1")) == .sequenceEnd(codec: .hevc))
+        let colorInfo = AMF0Encoder.encode([.string("colorInfo"), .object([])])
+        #expect(
+            try video([0x94] + FLVBodies.fourCC("hvc1") + Array(colorInfo.readableBytesView)) == .metadata(colorInfo))
+    }
+
+    @Test func enhancedAVCAndUnsupportedFourCCs() throws {
+        #expect(
+            try video([0x91] + FLVBodies.fourCC("avc1") + hexBytes("000000") + FLVBodies.nalUnits)
+                == .codedFrame(
+                    codec: .h264, isKeyframe: true, compositionTime: 0, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
+        #expect(try video([0x90] + FLVBodies.fourCC("av01") + [0x81]) == .unsupportedCodec(.fourCC("av01")))
+        #expect(try video([0x91] + FLVBodies.fourCC("vp09")) == .unsupportedCodec(.fourCC("vp09")))
+        #expect(throws: FLVError.unsupportedPacketType(6)) { try video([0x96, 0x00] + FLVBodies.fourCC("hvc1")) }
+        #expect(throws: FLVError.unsupportedPacketType(5)) { try video([0x95] + FLVBodies.fourCC("hvc1")) }
+        #expect(throws: FLVError.truncated) { try video([0x91, 0x68, 0x76]) }
+    }
+
+    @Test func enhancedModifierExtensionsAreSkipped() throws {
+        // ModEx: size 2+1 bytes of modifier data, then ModExType 0 | PacketType 1 (CodedFrames).
+        let body =
+            [0x97, 0x02, 0xAA, 0xBB, 0xCC, 0x01] + FLVBodies.fourCC("hvc1") + hexBytes("000021") + FLVBodies.nalUnits
+        #expect(
+            try video(body)
+                == .codedFrame(
+                    codec: .hevc, isKeyframe: true, compositionTime: 33, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
+        #expect(throws: FLVError.truncated) { try video([0x97, 0x05, 0xAA]) }
+    }
+
+    @Test func enhancedCommandFrame() throws {
+        #expect(try video([0xD1, 0x00]) == .command(0))
+    }
+
+    @Test func aacAudio() throws {
+        #expect(
+            try audio([0xAF, 0x00, 0x12, 0x10])
+                == .aacSequenceHeader(audioSpecificConfig: ByteBuffer(bytes: [0x12, 0x10])))
+        #expect(try audio([0xAF, 0x01, 0x21, 0x10, 0x04]) == .aacFrame(ByteBuffer(bytes: [0x21, 0x10, 0x04])))
+        #expect(try audio([0x2F, 0xFF, 0xFB]) == .unsupported(soundFormat: 2))
+        #expect(try audio([0xB2, 0x00]) == .unsupported(soundFormat: 11))
+        #expect(throws: FLVError.malformedAudioSpecificConfig) { try audio([0xAF, 0x00, 0x12]) }
+        #expect(throws: FLVError.truncated) { try audio([0xAF]) }
+    }
+
+    @Test func enhancedAudio() throws {
+        #expect(
+            try audio([0x90] + FLVBodies.fourCC("mp4a") + [0x12, 0x10])
+                == .aacSequenceHeader(audioSpecificConfig: ByteBuffer(bytes: [0x12, 0x10])))
+        #expect(try audio([0x91] + FLVBodies.fourCC("mp4a") + [0x21]) == .aacFrame(ByteBuffer(bytes: [0x21])))
+        #expect(try audio([0x92] + FLVBodies.fourCC("mp4a")) == .aacSequenceEnd)
+        #expect(try audio([0x91] + FLVBodies.fourCC("Opus") + [0x01]) == .unsupported(soundFormat: 9))
+    }
+
+    @Test func nalUnitValidation() throws {
+        try FLVTagParser.validateNALUnits(ByteBuffer(bytes: FLVBodies.nalUnits), lengthSize: 4)
+        try FLVTagParser.validateNALUnits(ByteBuffer(bytes: hexBytes("0002 6588 0001 06")), lengthSize: 2)
+        #expect(throws: FLVError.nalUnitOverrun(offset: 6)) {
+            try FLVTagParser.validateNALUnits(ByteBuffer(bytes: hexBytes("00000002 6588 00000009 06")), lengthSize: 4)
+        }
+        #expect(throws: FLVError.nalUnitOverrun(offset: 6)) {
+            try FLVTagParser.validateNALUnits(ByteBuffer(bytes: hexBytes("00000002 6588 0000")), lengthSize: 4)
+        }
+    }
+}
+
+@Suite struct FLVIngestConverterTests {
+    func videoSample(
+        _ converter: inout FLVIngestConverter, _ bytes: [UInt8], at timestamp: Int64
+    ) throws -> IngestSample? {
+        try converter.ingestVideo(ByteBuffer(bytes: bytes), timestamp: timestamp)
+    }
+
+    @Test func avcConfigThenFrames() throws {
+        var converter = FLVIngestConverter()
+        let sequenceHeader = [0x17, 0x00, 0, 0, 0] + FLVBodies.avcRecord
+        guard case .videoConfig(let config) = try videoSample(&converter, sequenceHeader, at: 0) else {
+            Issue.record("expected a video config")
+            return
+        }
+        #expect(config == VideoDecoderConfig(codec: .h264, record: FLVBodies.avcRecord))
+        // The identical header again carries nothing new.
+        #expect(try videoSample(&converter, sequenceHeader, at: 0) == nil)
+
+        guard
+            case .video(let unit) = try videoSample(
+                &converter, [0x17, 0x01] + hexBytes("000042") + FLVBodies.nalUnits, at: 0x1_0000_0010)
+        else {
+            Issue.record("expected a video frame")
+            return
+        }
+        #expect(unit.dts == 0x1_0000_0010)
+        #expect(unit.pts == 0x1_0000_0052)
+        #expect(unit.isKeyframe)
+        #expect(unit.data == FLVBodies.nalUnits)
+
+        #expect(throws: FLVError.nalUnitOverrun(offset: 0)) {
+            try videoSample(&converter, [0x27, 0x01, 0, 0, 0] + hexBytes("000000ff 01"), at: 40)
+        }
+        #expect(try videoSample(&converter, [0x27, 0x01, 0, 0, 0], at: 40) == nil)
+        #expect(try videoSample(&converter, [0x17, 0x02, 0, 0, 0], at: 80) == nil)
+    }
+
+    @Test func hevcOverEnhancedRTMPWithTwoByteLengths() throws {
+        var record = FLVBodies.hevcRecord
+        record[21] = 0x01  // lengthSizeMinusOne = 1
+        var converter = FLVIngestConverter()
+        guard
+            case .videoConfig(let config) = try videoSample(
+                &converter, [0x90] + FLVBodies.fourCC("hvc1") + record, at: 0)
+        else {
+            Issue.record("expected a video config")
+            return
+        }
+        #expect(config.codec == .hevc)
+        guard
+            case .video(let unit) = try videoSample(
+                &converter, [0xA3] + FLVBodies.fourCC("hvc1") + hexBytes("0002 0201"), at: 33)
+        else {
+            Issue.record("expected a video frame")
+            return
+        }
+        #expect(!unit.isKeyframe)
+        #expect(unit.compositionOffset == 0)
+        #expect(throws: FLVError.codecMismatch(expected: .hevc, actual: .h264)) {
+            try videoSample(&converter, [0x17, 0x01, 0, 0, 0] + FLVBodies.nalUnits, at: 66)
+        }
+    }
+
+    @Test func framesBeforeConfigAndUnsupportedCodecs() {
+        var converter = FLVIngestConverter()
+        #expect(throws: FLVError.missingSequenceHeader) {
+            try videoSample(&converter, [0x17, 0x01, 0, 0, 0] + FLVBodies.nalUnits, at: 0)
+        }
+        #expect(throws: FLVError.unsupportedVideoCodec(.fourCC("av01"))) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("av01"), at: 0)
+        }
+        #expect(throws: FLVError.missingSequenceHeader) {
+            try converter.ingestAudio(ByteBuffer(bytes: [0xAF, 0x01, 0x21]), timestamp: 0)
+        }
+        #expect(throws: FLVError.unsupportedAudioFormat(2)) {
+            try converter.ingestAudio(ByteBuffer(bytes: [0x2F, 0xFF]), timestamp: 0)
+        }
+    }
+
+    @Test func aacConfigThenFrames() throws {
+        var converter = FLVIngestConverter()
+        guard
+            case .audioConfig(let config) = try converter.ingestAudio(
+                ByteBuffer(bytes: [0xAF, 0x00, 0x12, 0x10]), timestamp: 0)
+        else {
+            Issue.record("expected an audio config")
+            return
+        }
+        #expect(config == AudioDecoderConfig(codec: .aac, audioSpecificConfig: [0x12, 0x10]))
+        #expect(try converter.ingestAudio(ByteBuffer(bytes: [0xAF, 0x00, 0x12, 0x10]), timestamp: 0) == nil)
+        guard
+            case .audio(let unit) = try converter.ingestAudio(
+                ByteBuffer(bytes: [0xAF, 0x01, 0x21, 0x10]), timestamp: 23)
+        else {
+            Issue.record("expected an audio frame")
+            return
+        }
+        #expect(unit.pts == 23)
+        #expect(unit.data == [0x21, 0x10])
+    }
+}
