@@ -4,6 +4,7 @@
 #   scripts/leak-cycles.sh [N=100]
 #   scripts/leak-cycles.sh --valgrind [N=5]
 #   scripts/leak-cycles.sh --lsan [N=5]
+#   scripts/leak-cycles.sh --names [N=100]
 #
 # One warm-up publish, then a baseline of the gateway's VmRSS, threads (/proc/PID/task) and open
 # FDs (/proc/PID/fd); then N publishes of 2 s each (ffmpeg -re -t 2, the same stream name, every
@@ -19,8 +20,18 @@
 # when it reports a leak or any ASan error. Build it once (~16 min, its own scratch path):
 #   swift build -c release --product gateway --scratch-path .build-asan -Xswiftc -sanitize=address
 #
+# --names: are ended streams freed? The gateway runs with `ended_stream_seconds: RETENTION`
+# (default 2) in its config; N distinct stream names publish one after another (2 s each, the
+# same cycles as above). After every cycle /api/streams may list only the names that ended within
+# the last RETENTION seconds (plus 2 s of slack for the removal timer); the gateway's VmRSS is
+# sampled after the first 10 names and after the last one, each time once the retention of every
+# ended name has expired and /api/streams is empty. Prints both and their ratio; exit status 1
+# when the end RSS exceeds 110 % of the after-10 RSS, or when /api/streams ever listed more than
+# the streams inside their retention, or a name was not removed within RETENTION + 30 s.
+#
 # Environment: GATEWAY_BIN (default .build/debug/gateway; with --valgrind the release build),
-# PROFILE (default profiles/test-small.yaml), NAMES=unique (a new stream name per cycle).
+# PROFILE (default profiles/test-small.yaml), NAMES=unique (a new stream name per cycle),
+# RETENTION (--names: ended_stream_seconds, default 2).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/scripts/lib/common.sh"
@@ -28,7 +39,11 @@ VALGRIND=0  # 1 under valgrind or LeakSanitizer: short runs, long deadlines
 LSAN=0
 if [ "${1:-}" = "--valgrind" ]; then VALGRIND=1; shift; fi
 if [ "${1:-}" = "--lsan" ]; then VALGRIND=1 LSAN=1; shift; fi
+NAMES_MODE=0  # 1 with --names: distinct names, ended streams must be freed after RETENTION
+if [ "${1:-}" = "--names" ]; then NAMES_MODE=1; shift; fi
 if [ $VALGRIND -eq 1 ]; then N=${1:-5}; else N=${1:-100}; fi
+RETENTION=${RETENTION:-2}
+if [ $NAMES_MODE -eq 1 ] && [ "$N" -lt 10 ]; then echo "--names needs N >= 10" >&2; exit 2; fi
 PROFILE=${PROFILE:-$REPO/profiles/test-small.yaml}
 NAMES=${NAMES:-same}
 WORK=$(mktemp -d /tmp/leak-cycles.XXXXXX)
@@ -64,11 +79,29 @@ elif [ $VALGRIND -eq 1 ]; then
     PREFIX=(valgrind --leak-check=full --show-leak-kinds=definite --num-callers=30 --error-limit=no
             "--log-file=$WORK/valgrind.log")
 fi
-"${PREFIX[@]}" "$GATEWAY_BIN" serve --profile "$PROFILE" --rtmp "127.0.0.1:$RTMP_PORT" \
+CONFIG=()
+if [ $NAMES_MODE -eq 1 ]; then
+    printf 'ended_stream_seconds: %s\n' "$RETENTION" >"$WORK/gateway.yaml"
+    CONFIG=(--config "$WORK/gateway.yaml")
+fi
+"${PREFIX[@]}" "$GATEWAY_BIN" serve --profile "$PROFILE" "${CONFIG[@]}" --rtmp "127.0.0.1:$RTMP_PORT" \
     --http "127.0.0.1:$HTTP_PORT" >"$WORK/gateway.log" 2>&1 &
 GW=$!
-wait_port "$RTMP_PORT" 300
-wait_port "$HTTP_PORT" 60
+gateway_port() {  # wait_port, but give up at once (with the log) when the gateway has exited
+    local deadline=$((SECONDS + $2))
+    until (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+        if ! kill -0 "$GW" 2>/dev/null; then
+            wait "$GW" 2>/dev/null && code=0 || code=$?
+            GW=""
+            echo "gateway exited ($code) before listening on $1:" >&2; tail -20 "$WORK/gateway.log" >&2
+            exit 1
+        fi
+        [ $SECONDS -lt $deadline ] || { echo "port $1 did not open" >&2; exit 1; }
+        sleep 0.2
+    done
+}
+gateway_port "$RTMP_PORT" 300
+gateway_port "$HTTP_PORT" 60
 
 rss() { awk '/^VmRSS:/ {print $2}' "/proc/$GW/status"; }
 threads() { ls "/proc/$GW/task" | wc -l; }
@@ -102,6 +135,64 @@ cycle() {
     wait_until "$deadline" ended "$name" || { echo "cycle $index: $name not ended (state $(state "$name"))" >&2; return 1; }
 }
 name_for() { if [ "$NAMES" = "unique" ]; then echo "leak$1"; else echo "leak"; fi; }
+
+if [ $NAMES_MODE -eq 1 ]; then
+    listed() {  # the names /api/streams lists, one a line
+        curl -s "http://127.0.0.1:$HTTP_PORT/api/streams" |
+            python3 -c 'import json,sys; [print(s["name"]) for s in json.load(sys.stdin)["streams"]]'
+    }
+    drained() { [ -z "$(listed)" ]; }
+    now() { date +%s.%N; }
+    ENDED_AT=()  # when cycle i was seen ended
+    status=0
+    over=0  # cycles after which /api/streams listed more than the retained names
+    # Names that ended within RETENTION + 2 s of now (those /api/streams may still list).
+    retained() {
+        local t=$(now) count=0 e
+        for e in "${ENDED_AT[@]}"; do
+            if awk -v t="$t" -v e="$e" -v r="$RETENTION" 'BEGIN {exit !(t - e <= r + 2)}'; then count=$((count + 1)); fi
+        done
+        echo "$count"
+    }
+    drain() {
+        wait_until $((RETENTION + 30)) drained ||
+            { echo "FAIL: still listed $((RETENTION + 30)) s after the last publish: $(listed | tr '\n' ' ')"; status=1; }
+    }
+    started=$SECONDS
+    for i in $(seq 1 "$N"); do
+        cycle "names$i" "$i"
+        ENDED_AT+=("$(now)")
+        count=$(listed | wc -l); allowed=$(retained)
+        if [ "$count" -gt "$allowed" ]; then
+            over=$((over + 1))
+            [ $over -le 5 ] && echo "cycle $i: /api/streams lists $count streams, only $allowed inside their retention:" \
+                "$(listed | head -20 | tr '\n' ' ')"
+        fi
+        if [ "$i" -eq 10 ]; then
+            drain
+            rss10=$(rss)
+            echo "after 10 names (retention expired, $(listed | wc -l) listed): RSS $((rss10 / 1024)) MiB" \
+                "($rss10 KiB), threads $(threads), FDs $(fds)"
+        elif [ $((i % 10)) -eq 0 ]; then
+            echo "name $i/$N ($((SECONDS - started)) s): RSS $(($(rss) / 1024)) MiB, listed $count," \
+                "threads $(threads), FDs $(fds)"
+        fi
+    done
+    drain
+    end_rss=$(rss)
+    ratio=$(awk -v a="$end_rss" -v b="$rss10" 'BEGIN {printf "%.3f", a / b}')
+    echo "after $N names (retention expired, $(listed | wc -l) listed): RSS $((end_rss / 1024)) MiB ($end_rss KiB), threads $(threads)," \
+        "FDs $(fds); end/after-10 RSS ratio $ratio (limit 1.100)"
+    if awk -v a="$end_rss" -v b="$rss10" 'BEGIN {exit !(a > 1.10 * b)}'; then
+        echo "FAIL: RSS grew more than 10 % from name 10 to name $N"; status=1
+    fi
+    if [ $over -gt 0 ]; then
+        echo "FAIL: after $over of $N cycles /api/streams listed streams past their retention"; status=1
+    fi
+    echo "publish start lines: $(grep -c 'publish start' "$WORK/gateway.log"), publish stop lines: $(grep -c 'publish stop' "$WORK/gateway.log")"
+    echo "work dir: $WORK"
+    exit $status
+fi
 
 cycle "$(name_for 0)" 0
 settle_deadline=$((VALGRIND == 1 ? 120 : 30))

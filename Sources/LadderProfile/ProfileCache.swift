@@ -33,16 +33,14 @@ public final class ProfileCache: @unchecked Sendable {
         package var error: ProfileError?
     }
 
-    private let lock = NSLock()
-    /// Guarded by `lock`.
-    private var entries: [String: Entry] = [:]
+    private let entries = Locked<[String: Entry]>([:])
 
     public init() {}
 
     /// The profile for `path` (as given; relative paths are relative to the working directory).
     public func profile(path: String) -> Lookup {
         let fingerprint = Self.fingerprint(path: path)
-        let cached: Entry? = lock.withLock { entries[path] }
+        let cached: Entry? = entries.withLock { $0[path] }
         if let cached, let fingerprint, cached.fingerprint == fingerprint {
             return Lookup(profile: cached.profile, error: cached.error, changed: false)
         }
@@ -62,7 +60,7 @@ public final class ProfileCache: @unchecked Sendable {
             }
         }
 
-        return lock.withLock {
+        return entries.withLock { entries in
             var entry = entries[path] ?? Entry()
             let wasMissing = entries[path] != nil && entry.fingerprint == nil
             switch loaded {
@@ -81,7 +79,7 @@ public final class ProfileCache: @unchecked Sendable {
 
     /// Forgets every cached profile (the next lookups re-read their files).
     public func removeAll() {
-        lock.withLock { entries.removeAll() }
+        entries.withLock { $0.removeAll() }
     }
 
     private static func fingerprint(path: String) -> Fingerprint? {

@@ -125,37 +125,39 @@ public final class StreamTranscoder: Sendable {
 }
 
 /// Cancellation shared by the public API and the pipeline threads.
-final class PipelineControl: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var cancelled = false
-    private var finishing = false
-    private var cancelHandlers: [Int: @Sendable () -> Void] = [:]
-    private var nextHandle = 0
+final class PipelineControl: Sendable {
+    private struct State {
+        var cancelled = false
+        var finishing = false
+        var cancelHandlers: [Int: @Sendable () -> Void] = [:]
+        var nextHandle = 0
+    }
 
-    var isCancelled: Bool { lock.withLock { cancelled } }
-    var isFinishing: Bool { lock.withLock { finishing } }
+    private let state = Locked(State())
 
-    func markFinishing() { lock.withLock { finishing = true } }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+    var isFinishing: Bool { state.withLock { $0.finishing } }
+
+    func markFinishing() { state.withLock { $0.finishing = true } }
 
     func cancel() {
-        let handlers = lock.withLock {
-            cancelled = true
-            return Array(cancelHandlers.values)
+        let handlers = state.withLock { state in
+            state.cancelled = true
+            return Array(state.cancelHandlers.values)
         }
         for handler in handlers { handler() }
     }
 
     /// Runs `handler` on cancel (at once if already cancelled); returns a handle to remove it.
     func onCancel(_ handler: @escaping @Sendable () -> Void) -> Int {
-        let (handle, already) = lock.withLock {
-            nextHandle += 1
-            cancelHandlers[nextHandle] = handler
-            return (nextHandle, cancelled)
+        let (handle, already) = state.withLock { state in
+            state.nextHandle += 1
+            state.cancelHandlers[state.nextHandle] = handler
+            return (state.nextHandle, state.cancelled)
         }
         if already { handler() }
         return handle
     }
 
-    func removeHandler(_ handle: Int) { _ = lock.withLock { cancelHandlers.removeValue(forKey: handle) } }
+    func removeHandler(_ handle: Int) { _ = state.withLock { $0.cancelHandlers.removeValue(forKey: handle) } }
 }

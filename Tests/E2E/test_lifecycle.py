@@ -1,11 +1,13 @@
 """Gateway lifecycle end to end: graceful shutdown finishes the open segments and ends the
-playlists; the data-dir mirror holds the final state."""
+playlists; the data-dir mirror holds the final state; ended streams stay playable for
+`ended_stream_seconds` and are then freed."""
 
+import json
 import signal
 import time
 import urllib.request
 
-from conftest import Gateway, publish_ffmpeg, stop_process, wait_for
+from conftest import Gateway, http_fetch, make_clip, publish_ffmpeg, stop_process, ticks, wait_for
 
 
 def fetch(url):
@@ -49,3 +51,110 @@ def test_sigterm_ends_playlists_and_exits_within_10s(tmp_path, clip10):
         if line.endswith(".m4s"):
             assert (data / "shutdown/360p" / line).stat().st_size > 0
     assert 'type="static"' in (data / "shutdown/manifest.mpd").read_text()
+
+
+# --- ended streams are freed after ended_stream_seconds ---------------------------------------------
+
+RETENTION = 3  # ended_stream_seconds in these tests
+# How early a removal may be observed: the publish ends a little before the gateway reports it.
+EARLY = 1.0
+
+
+def stream_state(gw, name):
+    """The stream's state in /api/streams/NAME, or None when that answers 404."""
+    status, body = http_fetch(gw.http_url(f"/api/streams/{name}"), timeout=5)
+    if status == 404:
+        return None
+    assert status == 200, f"/api/streams/{name} answered {status}"
+    return json.loads(body)["state"]
+
+
+def listed_states(gw, name):
+    """The states /api/streams lists for `name` (one entry while it exists)."""
+    status, body = http_fetch(gw.http_url("/api/streams"), timeout=5)
+    assert status == 200, f"/api/streams answered {status}"
+    return [s["state"] for s in json.loads(body)["streams"] if s["name"] == name]
+
+
+def assert_playable_ended(gw, name):
+    assert listed_states(gw, name) == ["ended"], f"/api/streams lists {name} as {listed_states(gw, name)}"
+    status, body = http_fetch(gw.http_url(f"/live/{name}/master.m3u8"))
+    assert status == 200, f"{name}/master.m3u8 answered {status} while ended"
+    text = http_fetch(gw.http_url(f"/live/{name}/360p/index.m3u8"))[1].decode()
+    assert text.rstrip().endswith("#EXT-X-ENDLIST"), text
+    segment = [line for line in text.splitlines() if line.endswith(".m4s")][-1]
+    status, data = http_fetch(gw.http_url(f"/live/{name}/360p/{segment}"))
+    assert status == 200 and data, f"{segment} answered {status}"
+
+
+def assert_removed(gw, name):
+    assert stream_state(gw, name) is None
+    assert listed_states(gw, name) == [], f"/api/streams still lists {name}: {listed_states(gw, name)}"
+    for path in ("master.m3u8", "360p/index.m3u8", "manifest.mpd"):
+        status, _ = http_fetch(gw.http_url(f"/live/{name}/{path}"))
+        assert status == 404, f"{name}/{path} answered {status} after the stream was removed"
+
+
+def retention_gateway(tmp_path):
+    config = tmp_path / "retention.yaml"
+    config.write_text(f"ended_stream_seconds: {RETENTION}\n")
+    return Gateway(tmp_path, ["--profile", "profiles/test-small.yaml", "--config", str(config)])
+
+
+def test_ended_stream_is_removed_after_ended_stream_seconds(tmp_path):
+    clip = make_clip(tmp_path / "clip4.flv", seconds=4, gop=30)
+    gw = retention_gateway(tmp_path)
+    try:
+        publisher = publish_ffmpeg(gw.rtmp_url("brief"), clip)
+        try:
+            assert publisher.wait(30) == 0, publisher.stderr.read()
+        finally:
+            stop_process(publisher)
+        wait_for(lambda: stream_state(gw, "brief") == "ended", 15, "brief to be reported ended")
+        ended_at = time.monotonic()
+        assert_playable_ended(gw, "brief")
+
+        wait_for(lambda: stream_state(gw, "brief") is None, RETENTION + 12, "brief to be removed")
+        kept = time.monotonic() - ended_at
+        assert kept >= RETENTION - EARLY, f"removed {kept:.1f} s after it ended, before ended_stream_seconds"
+        assert_removed(gw, "brief")
+        assert gw.proc.poll() is None
+    finally:
+        gw.stop()
+
+
+def test_republish_within_retention_cancels_the_removal(tmp_path, clip10):
+    clip = make_clip(tmp_path / "clip4.flv", seconds=4, gop=30)
+    gw = retention_gateway(tmp_path)
+    second = None
+    try:
+        first = publish_ffmpeg(gw.rtmp_url("again"), clip)
+        try:
+            assert first.wait(30) == 0, first.stderr.read()
+        finally:
+            stop_process(first)
+        wait_for(lambda: stream_state(gw, "again") == "ended", 15, "the first publish to be reported ended")
+        ended_at = time.monotonic()
+
+        second = publish_ffmpeg(gw.rtmp_url("again"), clip10, loop=True)
+        wait_for(lambda: stream_state(gw, "again") == "live", 15, "the second publish to be live")
+        assert time.monotonic() - ended_at < RETENTION, "republished too late to test the old timer"
+        # Past the first publish's removal time (plus slack) the stream stays live and playable.
+        for elapsed in ticks(0.25, RETENTION + 3):
+            state = stream_state(gw, "again")
+            assert state == "live", f"{elapsed:.1f} s into the second publish the stream is {state}"
+            status, _ = http_fetch(gw.http_url("/live/again/master.m3u8"))
+            assert status == 200, f"{elapsed:.1f} s into the second publish master.m3u8 answered {status}"
+        text = http_fetch(gw.http_url("/live/again/360p/index.m3u8"))[1].decode()
+        assert "#EXT-X-ENDLIST" not in text and "#EXTINF" in text, text
+
+        # The second publish's end starts a fresh retention, which then removes it.
+        stop_process(second)
+        wait_for(lambda: stream_state(gw, "again") == "ended", 15, "the second publish to be reported ended")
+        assert_playable_ended(gw, "again")
+        wait_for(lambda: stream_state(gw, "again") is None, RETENTION + 12, "the second publish to be removed")
+        assert_removed(gw, "again")
+    finally:
+        if second is not None:
+            stop_process(second)
+        gw.stop()

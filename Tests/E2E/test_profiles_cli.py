@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from conftest import (GATEWAY_BIN, REPO, http_fetch, make_clip, mp4_boxes, publish_ffmpeg, stop_process,
-                      wait_for)
+from conftest import (GATEWAY_BIN, REPO, Gateway, http_fetch, make_clip, mp4_boxes, publish_ffmpeg,
+                      stop_process, wait_for)
 
 PROFILES = sorted((REPO / "profiles").glob("*.yaml"))
 
@@ -183,3 +183,71 @@ def test_profile_edits_apply_to_the_next_publish(gateway_factory, tmp_path):
     finally:
         for publisher in publishers:
             stop_process(publisher)
+
+
+# --- the --profile flag and the config's profile key ------------------------------------------------
+
+def one_rung_profile(name, rung, width, height):
+    return f"""\
+name: {name}
+segment_seconds: 1
+window_segments: 4
+video:
+  encoder: libx264
+  preset: ultrafast
+  renditions:
+    - name: {rung}
+      width: {width}
+      height: {height}
+      bitrate: 300k
+      profile: baseline
+audio:
+  codec: aac
+  bitrate: 96k
+  channels: 2
+  sample_rate: 48000
+"""
+
+
+def master_variants(gateway, name):
+    """(URI, RESOLUTION) of each variant of `name`'s master playlist once it lists one."""
+    def listed():
+        status, body = http_fetch(gateway.http_url(f"/live/{name}/master.m3u8"))
+        if status != 200:
+            return None
+        text = body.decode()
+        variants = re.findall(r"#EXT-X-STREAM-INF:[^\n]*?RESOLUTION=(\d+x\d+)[^\n]*\n([^#\s]\S*)", text)
+        return [(uri, resolution) for resolution, uri in variants] or None
+
+    return wait_for(listed, 30, f"{name}/master.m3u8 listing a variant")
+
+
+def test_profile_flag_overrides_the_config_profile_key(tmp_path, clip10):
+    """`serve --config c.yaml --profile B.yaml` with `profile: A.yaml` in c.yaml publishes with B;
+    a per-stream profile from the config's `streams:` still wins for its stream."""
+    profiles = {"A": ("alpha", 426, 240), "B": ("bravo", 640, 360), "C": ("charlie", 320, 180)}
+    paths = {}
+    for key, (rung, width, height) in profiles.items():
+        paths[key] = tmp_path / f"{key}.yaml"
+        paths[key].write_text(one_rung_profile(f"profile-{key}", rung, width, height))
+        code, output = validate(paths[key])
+        assert code == 0 and [row[0] for row in ladder_rows(output)] == [rung], output
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f"profile: {paths['A']}\nstreams:\n  special: {{ profile: {paths['C']} }}\n")
+    gateway = Gateway(tmp_path, ["--config", str(config), "--profile", str(paths["B"])])
+    publishers = []
+    try:
+        for name in ("plain", "special"):
+            publishers.append(publish_ffmpeg(gateway.rtmp_url(name), clip10, loop=True))
+        plain = master_variants(gateway, "plain")
+        assert plain == [("bravo/index.m3u8", "640x360")], \
+            f"stream 'plain' got {plain}; the --profile flag (B: bravo 640x360) must override the config's " \
+            f"profile key (A: alpha 426x240)"
+        special = master_variants(gateway, "special")
+        assert special == [("charlie/index.m3u8", "320x180")], f"stream 'special' (streams: entry C) got {special}"
+        status, _ = http_fetch(gateway.http_url("/live/plain/alpha/index.m3u8"))
+        assert status == 404, f"A's rendition alpha served for 'plain' ({status})"
+    finally:
+        for publisher in publishers:
+            stop_process(publisher)
+        gateway.stop()

@@ -2,6 +2,7 @@
 """A minimal RTMP publisher that sends the tags of an FLV file with rewritten timestamps.
 
     rtmp_flv_publisher.py URL FILE.flv [--offset-ms N] [--jump AT_MS:DELTA_MS ...] [--stall-after S]
+                          [--corrupt-nal-every N [--corrupt-frames inter|disposable]]
 
 Real encoders send timestamps that wrap at 2^32 ms (RTMP spec 5.3.1.2) or jump after an encoder
 restart; ffmpeg cannot produce all of them (its FLV muxer writes the extended timestamp byte
@@ -9,7 +10,12 @@ masked with 0x7F, so it never sends a timestamp >= 2^31 ms). This client can:
 
 * add a constant offset, modulo 2^32 (`offset_ms`): a clip starting 5 s before the wrap;
 * add a delta from a source time on (`jumps`): forward and backward jumps mid-stream;
-* stop sending after some seconds without closing the TCP connection (`stall_after`).
+* stop sending after some seconds without closing the TCP connection (`stall_after`);
+* corrupt every Nth non-keyframe AVC video tag (`corrupt_nal_every`): its first NAL unit length
+  prefix (ISO/IEC 14496-15 5.3.2) is rewritten to run 1000 bytes past the end of the tag, the
+  way a broken encoder or a bit flip in a relay would. `corrupt_frames="disposable"` counts only
+  frames whose slices are all non-reference (nal_ref_idc 0, H.264 7.4.1), so that a receiver
+  which drops exactly the corrupt frames is left with a stream that still decodes cleanly.
 
 Pacing follows the source's own timestamps against a monotonic clock, so a rewritten timestamp
 never changes when a tag is sent. Flow: simple handshake (RTMP spec 5.2), connect, createStream,
@@ -190,16 +196,62 @@ def is_sequence_header(tag_type, body):
     return False
 
 
+def avc_nal_length_size(tags):
+    """lengthSizeMinusOne + 1 of the first AVC sequence header (ISO/IEC 14496-15 5.3.3.1), or 4."""
+    for tag_type, _, body in tags:
+        if tag_type == 9 and len(body) >= 10 and body[0] & 0x8F == 0x07 and body[1] == 0:
+            return (body[5 + 4] & 0x03) + 1
+    return 4
+
+
+def avc_nal_units(data, length_size):
+    """(offset of the length prefix, NAL unit bytes) of the length-prefixed NAL units in `data`."""
+    units, pos = [], 0
+    while pos + length_size <= len(data):
+        length = int.from_bytes(data[pos:pos + length_size], "big")
+        units.append((pos, data[pos + length_size:pos + length_size + length]))
+        pos += length_size + length
+    return units
+
+
+def corruptible(body, length_size, frames):
+    """True for a legacy AVC coded-frame tag (FLV spec E.4.3.1: CodecID 7, AVCPacketType 1) that
+    is not a keyframe and, with frames="disposable", carries only non-reference slices."""
+    if len(body) < 5 + length_size or body[0] & 0x80 or body[0] & 0x0F != 7 or body[1] != 1:
+        return False
+    if body[0] >> 4 == 1:
+        return False
+    if frames == "inter":
+        return True
+    slices = [unit[0] for _, unit in avc_nal_units(body[5:], length_size) if unit and unit[0] & 0x1F in (1, 5)]
+    return bool(slices) and not any(header & 0x60 for header in slices)
+
+
+def corrupt_nal_length(body, length_size):
+    """The tag with its first NAL unit length set to overrun the tag by 1000 bytes (or as far as
+    a `length_size`-byte prefix reaches)."""
+    overrun = min(len(body) + 1000, (1 << (8 * length_size)) - 1)
+    assert overrun > len(body) - 5 - length_size, "tag too large to overrun with this length size"
+    return body[:5] + overrun.to_bytes(length_size, "big") + body[5 + length_size:]
+
+
 class Publisher:
     """Publishes `flv_path` to `url` in a background thread; `stop()` closes the connection."""
 
-    def __init__(self, url, flv_path, offset_ms=0, jumps=(), stall_after=None, loops=1):
+    def __init__(self, url, flv_path, offset_ms=0, jumps=(), stall_after=None, loops=1, corrupt_nal_every=None,
+                 corrupt_frames="inter"):
         self.url = url
         self.tags = flv_tags(flv_path)
         self.offset_ms = offset_ms
         self.jumps = sorted(jumps)  # [(source_ms, delta_ms)]: from source_ms on, add delta_ms
         self.stall_after = stall_after
         self.loops = loops
+        if corrupt_frames not in ("inter", "disposable"):
+            raise ValueError(f"corrupt_frames must be 'inter' or 'disposable', not {corrupt_frames!r}")
+        self.corrupt_nal_every = corrupt_nal_every
+        self.corrupt_frames = corrupt_frames
+        self.corrupted = []  # source ms (from the first media tag) of every corrupted video tag sent
+        self.first_corrupted = threading.Event()
         self.sent_timestamps = []  # (tag type, timestamp sent) of every media message
         self.error = None
         self.published = threading.Event()
@@ -311,6 +363,8 @@ class Publisher:
             return
         first = media[0][1]
         span = media[-1][1] - first + 33
+        length_size = avc_nal_length_size(self.tags)
+        candidates = 0  # tags eligible for corruption so far
         for loop in range(self.loops):
             for tag_type, timestamp, body in media:
                 if loop > 0 and is_sequence_header(tag_type, body):
@@ -329,8 +383,16 @@ class Publisher:
                 if self._stop.is_set():
                     return
                 sent = self.rewrite(source_ms)
+                corrupt = False
+                if self.corrupt_nal_every and tag_type == 9 and corruptible(body, length_size, self.corrupt_frames):
+                    candidates += 1
+                    if candidates % self.corrupt_nal_every == 0:
+                        body, corrupt = corrupt_nal_length(body, length_size), True
                 sock.sendall(chunk_message(4 if tag_type == 8 else 6, tag_type, stream_id, sent, body))
                 self.sent_timestamps.append((tag_type, sent))
+                if corrupt:
+                    self.corrupted.append(source_ms)
+                    self.first_corrupted.set()
         # A polite end (RTMP spec 7.2.2.3 deleteStream), then close.
         self._command(sock, "deleteStream", 4, None, stream_id)
         sock.shutdown(socket.SHUT_WR)
@@ -351,9 +413,15 @@ def main():
     parser.add_argument("--jump", action="append", default=[], help="SOURCE_MS:DELTA_MS")
     parser.add_argument("--stall-after", type=float)
     parser.add_argument("--loops", type=int, default=1)
+    parser.add_argument("--corrupt-nal-every", type=int, metavar="N",
+                        help="make the first NAL length of every Nth non-keyframe AVC tag overrun the tag")
+    parser.add_argument("--corrupt-frames", choices=("inter", "disposable"), default="inter",
+                        help="which tags count for --corrupt-nal-every: every inter frame, or only "
+                             "non-reference ones (default: inter)")
     args = parser.parse_args()
     jumps = [tuple(int(x) for x in j.split(":")) for j in args.jump]
-    publisher = Publisher(args.url, args.flv, args.offset_ms, jumps, args.stall_after, args.loops).start()
+    publisher = Publisher(args.url, args.flv, args.offset_ms, jumps, args.stall_after, args.loops,
+                          args.corrupt_nal_every, args.corrupt_frames).start()
     try:
         while not publisher.wait(1):
             pass
@@ -362,6 +430,8 @@ def main():
     if publisher.error:
         print(f"publish failed: {publisher.error}", file=sys.stderr)
         return 1
+    if args.corrupt_nal_every:
+        print(f"corrupted {len(publisher.corrupted)} video tags", file=sys.stderr)
     return 0
 
 

@@ -64,7 +64,9 @@ final class GatewayApplication: Sendable {
             logger.warning("no stream keys configured: any stream name may publish (set keys with --config)")
         }
         let config = options.config
-        let store = SegmentStore(mirror: options.dataDirectory.map { DiskMirror(root: $0) })
+        let store = SegmentStore(
+            mirror: options.dataDirectory.map { DiskMirror(root: $0, writes: .serialQueue(maxBacklogBytes: 256 << 20)) }
+        )
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
@@ -117,6 +119,13 @@ final class GatewayApplication: Sendable {
                 content: content, statusSource: status, logger: logger)
         }
         let rtmpService = RTMPService(server: rtmpServer, registry: registry, logger: logger)
+        let retention = StreamRetention(
+            retention: .milliseconds(Int64(config.endedStreamSeconds * 1000)), registry: registry,
+            pipelines: pipelines, logger: logger,
+            onFreed: { [viewers = origin.viewers, httpsViewers = httpsOrigin?.viewers] name in
+                viewers.forget(stream: name)
+                httpsViewers?.forget(stream: name)
+            })
         let reporter = StatusReporter(
             status: status, viewers: origin.viewers, interval: .seconds(10), logger: logger)
         // ServiceGroup stops services in reverse order: the reporter, then ingest (which finishes
@@ -126,7 +135,7 @@ final class GatewayApplication: Sendable {
                 services: [origin, httpsOrigin].compactMap { $0 }.map {
                     ServiceGroupConfiguration.ServiceConfiguration(service: $0)
                 }
-                    + [.init(service: rtmpService), .init(service: reporter)],
+                    + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -141,6 +150,7 @@ final class GatewayApplication: Sendable {
             }
             try await group.waitForAll()
         }
+        store.mirror?.flush()  // the final playlists reach the disk before the process exits
         logger.info("gateway stopped")
     }
 }

@@ -14,7 +14,8 @@ struct GatewayStatus: StatusSource {
     }
 
     func status(of name: String) -> StreamStatus? {
-        let publish = registry.stream(named: name)?.publish
+        let live = registry.stream(named: name)
+        let publish = live?.publish
         let packager = pipelines.packager(for: name)
         guard publish != nil || packager != nil || store.streamState(name) != nil else { return nil }
         let ladder = publish?.pipeline as? LadderPipeline
@@ -27,7 +28,7 @@ struct GatewayStatus: StatusSource {
             name: name, state: publish == nil ? .ended : .live,
             uptimeSeconds: publish.map { Date().timeIntervalSince($0.startedAt) } ?? 0,
             publisherAddress: publish?.publisher.remoteAddress, profile: ladder?.profile.name)
-        status.ingestErrors = publish?.publisher.ingestErrors ?? 0
+        status.ingestErrors = live?.ingestErrors ?? 0
         if let stats {
             status.input = StreamStatus.Input(
                 videoCodec: stats.input.videoCodec?.rawValue, width: stats.input.width, height: stats.input.height,

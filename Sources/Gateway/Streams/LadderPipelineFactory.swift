@@ -43,6 +43,17 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         packagers.withLockedValue { $0[stream] }
     }
 
+    /// Frees an ended stream's packager and its files in memory, if no publish is attached.
+    /// Returns whether it did.
+    func retire(stream: String) -> Bool {
+        packagers.withLockedValue { packagers in
+            guard let packager = packagers[stream], packager.isIdle else { return false }
+            packagers[stream] = nil
+            store.removeStream(stream)
+            return true
+        }
+    }
+
     func makePipeline(stream: String) throws -> any IngestPipeline {
         let path = profileOverrides(stream) ?? defaultProfilePath
         let lookup = profiles.profile(path: path)
@@ -57,24 +68,25 @@ final class LadderPipelineFactory: IngestPipelineFactory {
             logger.info("profile loaded", metadata: ["profile": "\(path)", "name": "\(profile.name)"])
         }
         let config = PackagerConfig.live(segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments)
-        let packager = packagers.withLockedValue { packagers -> StreamPackager in
-            if let existing = packagers[stream], existing.config.segmentSeconds == config.segmentSeconds,
-                existing.config.windowSegments == config.windowSegments
-            {
-                return existing
+        // The packager is found or made and this publish attached under one lock, which
+        // `retire(stream:)` also takes: a stream is never retired under a starting publish.
+        let sink = packagers.withLockedValue { packagers -> any EncodedMediaSink in
+            if let existing = packagers[stream], existing.config == config {
+                return existing.attachPublish()
             }
-            // A new segment length starts the stream's playlists afresh.
+            // A new segment length starts the stream's playlists afresh (the store only forgets
+            // the files in memory here; the disk mirror removes its copy on its own queue).
             if packagers[stream] != nil { store.removeStream(stream) }
             var packagerLogger = logger
             packagerLogger[metadataKey: "stream"] = "\(stream)"
             let packager = StreamPackager(streamName: stream, config: config, store: store, logger: packagerLogger)
             packagers[stream] = packager
-            return packager
+            return packager.attachPublish()
         }
         var transcoderLogger = logger
         transcoderLogger[metadataKey: "stream"] = "\(stream)"
         let transcoder = StreamTranscoder(
-            profile: profile, sink: packager.attachPublish(), logger: transcoderLogger, options: transcoderOptions)
+            profile: profile, sink: sink, logger: transcoderLogger, options: transcoderOptions)
         return LadderPipeline(transcoder: transcoder, profile: profile)
     }
 }

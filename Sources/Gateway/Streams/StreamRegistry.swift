@@ -44,6 +44,8 @@ final class LiveStream: Sendable {
         var publish: Publish?
         /// When the last publish ended (nil while live, or before any publish).
         var endedAt: ContinuousClock.Instant?
+        /// The ended publish's malformed-media count, still shown until the next publish.
+        var lastIngestErrors = 0
     }
 
     private let current = NIOLockedValueBox(State())
@@ -58,6 +60,11 @@ final class LiveStream: Sendable {
 
     /// When the last publish ended; nil while live or before the first publish.
     var endedAt: ContinuousClock.Instant? { current.withLockedValue { $0.endedAt } }
+
+    /// Malformed media messages dropped from the current publish, or from the last one once ended.
+    var ingestErrors: Int {
+        current.withLockedValue { $0.publish?.publisher.ingestErrors ?? $0.lastIngestErrors }
+    }
 
     fileprivate func replacePublish(_ publish: Publish) -> Publish? {
         current.withLockedValue { state in
@@ -74,6 +81,7 @@ final class LiveStream: Sendable {
             guard let owner = state.publish, owner.publisher === publisher else { return nil }
             state.publish = nil
             state.endedAt = now
+            state.lastIngestErrors = owner.publisher.ingestErrors
             return owner
         }
     }

@@ -10,7 +10,7 @@ import LadderMedia
 /// Whole-file writes that readers never see half done: write a temporary file in the same
 /// directory, then rename(2) it over the target (atomic within one file system, POSIX rename).
 enum AtomicFile {
-    private static let counter = PackagingLock<UInt64>(0)
+    private static let counter = Locked<UInt64>(0)
 
     static func write(_ bytes: [UInt8], to path: String) throws(SegmentStoreError) {
         let directory = (path as NSString).deletingLastPathComponent

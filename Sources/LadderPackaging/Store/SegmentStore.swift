@@ -21,7 +21,7 @@ public final class SegmentStore: Sendable {
     /// Init and media segments go to the mirror only, not to memory (nothing serves them here):
     /// an offline transcode then holds one segment at a time instead of the whole ladder.
     public let segmentsOnDiskOnly: Bool
-    private let state = PackagingLock(State())
+    private let state = Locked(State())
 
     /// - Parameter segmentsOnDiskOnly: needs a `mirror`; ignored without one.
     public init(mirror: DiskMirror? = nil, segmentsOnDiskOnly: Bool = false) {

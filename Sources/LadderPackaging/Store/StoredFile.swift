@@ -91,4 +91,6 @@ public enum SegmentStoreError: Error, Hashable, Sendable {
     case unknownStream(String)
     /// Writing the disk copy failed (errno).
     case writeFailed(path: String, errno: Int32)
+    /// The disk mirror's queue already holds its maximum of unwritten bytes (a slow or full disk).
+    case mirrorBacklogFull(path: String)
 }

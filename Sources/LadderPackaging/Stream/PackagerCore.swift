@@ -118,6 +118,9 @@ struct PackagerCore: Sendable {
 
     var segmentsPublished: Int { nextNumber - 1 }
 
+    /// Ended, with no publish attached: nothing will write to this stream again until a new publish.
+    var isIdle: Bool { state == .ended && attachedPublishes.isEmpty }
+
     var droppedSamples: Int {
         closedEpochDrops + (epoch.map(Self.drops) ?? 0) + counters.samplesWithoutPublish
     }

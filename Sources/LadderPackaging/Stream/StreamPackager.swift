@@ -38,8 +38,8 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     public let store: SegmentStore
     private let clock: @Sendable () -> Date
     private let logger: Logger
-    private let core: PackagingLock<PackagerCore>
-    private let storeFailures = PackagingLock<Int>(0)
+    private let core: Locked<PackagerCore>
+    private let storeFailures = Locked<Int>(0)
 
     /// - Parameters:
     ///   - streamName: a single path component (validated by the caller; rejected by the store otherwise).
@@ -56,7 +56,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "stream"] = "\(streamName)"
         self.logger = logger
-        core = PackagingLock(PackagerCore(streamName: streamName, config: config))
+        core = Locked(PackagerCore(streamName: streamName, config: config))
     }
 
     /// A sink for one publish (one transcoder). Several may overlap when a publisher takes over
@@ -108,6 +108,9 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     public func interrupt() {
         run { $0.interrupt(nowMs: $1) }
     }
+
+    /// Ended with no publish attached (see `PackagerCore.isIdle`): safe to retire.
+    public var isIdle: Bool { core.withLock { $0.isIdle } }
 
     /// Failed store writes (invalid names or disk mirror errors) since creation.
     public var storeFailureCount: Int { storeFailures.withLock { $0 } }

@@ -58,4 +58,45 @@ import Testing
         store.removeStream("vod")
         #expect(directory.exists("master.m3u8"))
     }
+
+    @Test func aQueuedMirrorWritesInSubmissionOrderOffTheCallersThread() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let mirror = DiskMirror(root: directory.path, writes: .serialQueue(maxBacklogBytes: 1 << 20))
+        let store = SegmentStore(mirror: mirror)
+        for number in 1...20 {
+            try store.put(
+                stream: "cam", path: "720p/seg-\(number).m4s", data: [UInt8(number)], kind: .mediaSegment(.video))
+            try store.publishManifests(stream: "cam", files: ["master.m3u8": Array("#v\(number)\n".utf8)])
+        }
+        store.delete(stream: "cam", path: "720p/seg-1.m4s")
+        mirror.flush()
+        // The last manifest wins and the delete ran after the write it follows.
+        #expect(directory.read("cam/master.m3u8") == Array("#v20\n".utf8))
+        #expect(!directory.exists("cam/720p/seg-1.m4s"))
+        #expect(directory.read("cam/720p/seg-20.m4s") == [20])
+        #expect(mirror.backlogBytes == 0)
+        #expect(mirror.failureCount == 0)
+        store.removeStream("cam")
+        mirror.flush()
+        #expect(!directory.exists("cam"))
+    }
+
+    @Test func aFullBacklogRefusesTheWriteInsteadOfBufferingIt() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let mirror = DiskMirror(root: directory.path, writes: .serialQueue(maxBacklogBytes: 10))
+        let store = SegmentStore(mirror: mirror)
+        // Larger than the whole backlog: refused at once, counted, still served from memory.
+        #expect(throws: SegmentStoreError.mirrorBacklogFull(path: "a/seg-1.m4s")) {
+            try store.put(
+                stream: "cam", path: "a/seg-1.m4s", data: Array(repeating: 1, count: 11), kind: .mediaSegment(.video))
+        }
+        #expect(mirror.failureCount == 1)
+        #expect(store.get(stream: "cam", path: "a/seg-1.m4s")?.bytes.count == 11)
+        try store.put(stream: "cam", path: "a/seg-2.m4s", data: [2], kind: .mediaSegment(.video))
+        mirror.flush()
+        #expect(directory.read("cam/a/seg-2.m4s") == [2])
+        #expect(!directory.exists("cam/a/seg-1.m4s"))
+    }
 }

@@ -101,10 +101,10 @@ enum SyntheticLadder {
 
 /// Wall clock under test control.
 final class ManualClock: Sendable {
-    private let milliseconds: PackagingLock<Int64>
+    private let milliseconds: Locked<Int64>
 
     init(_ start: Int64 = 1_795_255_200_000) {
-        milliseconds = PackagingLock(start)
+        milliseconds = Locked(start)
     }
 
     var base: Int64 { 1_795_255_200_000 }
