@@ -1,4 +1,18 @@
 import Ladder
+import NIOCore
+
+/// How the gateway's store keeps each file: one ByteBuffer per version, which every response
+/// sends as is (a reference, never a copy per request).
+struct SharedBody: StoredBytes {
+    let buffer: ByteBuffer
+
+    init(_ bytes: [UInt8]) {
+        buffer = ByteBuffer(bytes: bytes)
+    }
+
+    var count: Int { buffer.readableBytes }
+    var array: [UInt8] { Array(buffer.readableBytesView) }
+}
 
 /// Serves the packager's in-memory store to the HTTP origin.
 struct StoreOriginContent: OriginContent {
@@ -16,7 +30,8 @@ struct StoreOriginContent: OriginContent {
         } else {
             cache = .endedManifest
         }
-        return OriginFile(bytes: stored.bytes, contentType: stored.contentType, cache: cache)
+        let body = (stored.body as? SharedBody)?.buffer ?? ByteBuffer(bytes: stored.bytes)
+        return OriginFile(body: body, contentType: stored.contentType, cache: cache)
     }
 
     func streamExists(_ stream: String) -> Bool {

@@ -38,15 +38,8 @@ final class ViewerTracker: Sendable {
     /// Records one response of `bytes` body bytes for `stream` to `client` at `now`.
     func record(stream: String, client: String, bytes: Int, at now: ContinuousClock.Instant) {
         streams.withLockedValue { streams in
-            var entry = streams[stream] ?? StreamEntry()
-            entry.bytesServed &+= Int64(max(0, bytes))
-            if entry.lastSeenByClient[client] != nil || entry.lastSeenByClient.count < maxClientsPerStream {
-                entry.lastSeenByClient[client] = now
-            } else {
-                Self.pruneExpired(&entry, now: now, window: window)
-                if entry.lastSeenByClient.count < maxClientsPerStream { entry.lastSeenByClient[client] = now }
-            }
-            streams[stream] = entry
+            // In place: copying the entry out would copy its client table on every request.
+            Self.record(&streams[stream, default: StreamEntry()], client: client, bytes: bytes, now: now, self)
         }
     }
 
@@ -76,6 +69,18 @@ final class ViewerTracker: Sendable {
     /// Drops everything known about `stream` (e.g. when the gateway forgets an ended stream).
     func forget(stream: String) {
         _ = streams.withLockedValue { $0.removeValue(forKey: stream) }
+    }
+
+    private static func record(
+        _ entry: inout StreamEntry, client: String, bytes: Int, now: ContinuousClock.Instant, _ tracker: ViewerTracker
+    ) {
+        entry.bytesServed &+= Int64(max(0, bytes))
+        if entry.lastSeenByClient[client] != nil || entry.lastSeenByClient.count < tracker.maxClientsPerStream {
+            entry.lastSeenByClient[client] = now
+        } else {
+            pruneExpired(&entry, now: now, window: tracker.window)
+            if entry.lastSeenByClient.count < tracker.maxClientsPerStream { entry.lastSeenByClient[client] = now }
+        }
     }
 
     private static func pruneExpired(_ entry: inout StreamEntry, now: ContinuousClock.Instant, window: Duration) {

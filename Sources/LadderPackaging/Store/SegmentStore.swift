@@ -22,11 +22,19 @@ public final class SegmentStore: Sendable {
     /// an offline transcode then holds one segment at a time instead of the whole ladder.
     public let segmentsOnDiskOnly: Bool
     private let state = Locked(State())
+    private let storedForm: @Sendable ([UInt8]) -> any StoredBytes
 
-    /// - Parameter segmentsOnDiskOnly: needs a `mirror`; ignored without one.
-    public init(mirror: DiskMirror? = nil, segmentsOnDiskOnly: Bool = false) {
+    /// - Parameters:
+    ///   - segmentsOnDiskOnly: needs a `mirror`; ignored without one.
+    ///   - storedForm: turns a file's bytes, once per version and outside the store's lock, into
+    ///     the form readers share (the gateway: a NIO ByteBuffer that every response sends as is).
+    public init(
+        mirror: DiskMirror? = nil, segmentsOnDiskOnly: Bool = false,
+        storedForm: @escaping @Sendable ([UInt8]) -> any StoredBytes = { $0 }
+    ) {
         self.mirror = mirror
         self.segmentsOnDiskOnly = segmentsOnDiskOnly && mirror != nil
+        self.storedForm = storedForm
     }
 
     /// Stores an init or media segment (or any file) and mirrors it. Creates the stream if needed.
@@ -36,12 +44,13 @@ public final class SegmentStore: Sendable {
             try mirror?.write(stream: stream, path: path, bytes: data)
             return
         }
+        let body = storedForm(data)
         state.withLock { state in
             state.version &+= 1
             let version = state.version
             var files = state.streams[stream] ?? StreamFiles()
-            files.byteCount -= files.files[path]?.bytes.count ?? 0
-            files.files[path] = StoredFile(bytes: data, kind: kind, streamState: files.state, version: version)
+            files.byteCount -= files.files[path]?.byteCount ?? 0
+            files.files[path] = StoredFile(body: body, kind: kind, streamState: files.state, version: version)
             files.byteCount += data.count
             state.streams[stream] = files
         }
@@ -61,14 +70,15 @@ public final class SegmentStore: Sendable {
             }
             manifests.append((path, bytes, kind))
         }
+        let bodies = manifests.map { storedForm($0.1) }
         state.withLock { state in
             state.version &+= 1
             let version = state.version
             var stored = state.streams[stream] ?? StreamFiles()
             stored.state = newState
-            for (path, bytes, kind) in manifests {
-                stored.byteCount -= stored.files[path]?.bytes.count ?? 0
-                stored.files[path] = StoredFile(bytes: bytes, kind: kind, streamState: newState, version: version)
+            for ((path, bytes, kind), body) in zip(manifests, bodies) {
+                stored.byteCount -= stored.files[path]?.byteCount ?? 0
+                stored.files[path] = StoredFile(body: body, kind: kind, streamState: newState, version: version)
                 stored.byteCount += bytes.count
             }
             state.streams[stream] = stored
@@ -92,7 +102,7 @@ public final class SegmentStore: Sendable {
                 return false
             }
             state.version &+= 1
-            stored.byteCount -= file.bytes.count
+            stored.byteCount -= file.byteCount
             state.streams[stream] = stored
             return true
         }

@@ -47,22 +47,43 @@ public enum StoredFileKind: Sendable, Hashable {
     }
 }
 
+/// A stored file's bytes in the form its server sends without copying them (the gateway keeps
+/// NIO `ByteBuffer`s; see `SegmentStore.init(storedForm:)`). Immutable once stored: every reader
+/// shares the one copy.
+public protocol StoredBytes: Sendable {
+    var count: Int { get }
+    /// The bytes as an array: a copy unless the stored form is one (disk writes, tests).
+    var array: [UInt8] { get }
+}
+
+extension Array: StoredBytes where Element == UInt8 {
+    public var array: [UInt8] { self }
+}
+
 /// One file as the HTTP origin serves it.
 public struct StoredFile: Sendable {
-    public var bytes: [UInt8]
+    /// Shared with every other reader of this version of the file.
+    public var body: any StoredBytes
     public var kind: StoredFileKind
     /// State of the stream when the file was read (an ended stream's manifests are final).
     public var streamState: StreamState
     /// Increases every time the store changes any file; usable as an ETag.
     public var version: UInt64
 
-    public init(bytes: [UInt8], kind: StoredFileKind, streamState: StreamState, version: UInt64) {
-        self.bytes = bytes
+    public init(body: any StoredBytes, kind: StoredFileKind, streamState: StreamState, version: UInt64) {
+        self.body = body
         self.kind = kind
         self.streamState = streamState
         self.version = version
     }
 
+    public init(bytes: [UInt8], kind: StoredFileKind, streamState: StreamState, version: UInt64) {
+        self.init(body: bytes, kind: kind, streamState: streamState, version: version)
+    }
+
+    /// The bytes as an array (a copy unless stored as one): for disk writes and tests, not serving.
+    public var bytes: [UInt8] { body.array }
+    public var byteCount: Int { body.count }
     public var contentType: String { kind.contentType }
     public var isImmutable: Bool { kind.isImmutable }
     /// A manifest that will still change (serve with a short or no cache lifetime).
