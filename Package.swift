@@ -88,7 +88,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
-            ]
+            ],
+            // The player page's HTML template and script, read once through Bundle.module; SwiftPM
+            // puts the bundle (swift-live-ladder_Gateway.resources) next to the gateway binary.
+            resources: [.copy("HTTP/Resources")]
         ),
         // libFuzzer harness for the RTMP parsers (scripts/fuzz.sh); without -sanitize=fuzzer it
         // replays inputs through the same RTMPWire code the server runs.

@@ -25,13 +25,17 @@ public struct TrackDescription: Sendable, Hashable {
     public var timescale: Int
     /// avcC / hvcC record (ISO/IEC 14496-15) or AudioSpecificConfig (ISO/IEC 14496-3).
     public var decoderConfig: [UInt8]
-    /// Configured target bitrate, bits per second (nil for passthrough).
+    /// Configured target (average) bitrate, bits per second (nil for passthrough).
     public var targetBitrate: Int?
+    /// Configured peak: the encoder's VBV maxrate, bits per second (nil: unknown or passthrough).
+    /// What RFC 8216 4.3.4.2 BANDWIDTH states until a peak has been measured.
+    public var peakBitrate: Int?
 
     public init(
         name: String, media: Media, codec: TrackCodec, codecString: String, timescale: Int,
-        decoderConfig: [UInt8], targetBitrate: Int?
+        decoderConfig: [UInt8], targetBitrate: Int?, peakBitrate: Int? = nil
     ) {
+        self.peakBitrate = peakBitrate
         self.name = name
         self.media = media
         self.codec = codec
@@ -40,6 +44,9 @@ public struct TrackDescription: Sendable, Hashable {
         self.decoderConfig = decoderConfig
         self.targetBitrate = targetBitrate
     }
+
+    /// The peak to announce before one is measured: the configured peak, else the target.
+    public var announcedPeakBitrate: Int? { peakBitrate ?? targetBitrate }
 
     public var isVideo: Bool {
         if case .video = media { return true }
@@ -57,13 +64,21 @@ public struct EncodedSample: Sendable {
     public var isSync: Bool
     /// Video: NAL units each prefixed by a 4-byte big-endian length (AVCC). Audio: one raw AAC frame.
     public var data: [UInt8]
+    /// Set on the sync sample that starts segment k of the stream's `SegmentGrid`: decided once,
+    /// by the rung that made the sample (`SegmentBoundaryTracker`); the packager cuts video here
+    /// and nowhere else. nil for every other sample, and for audio (which follows the video cuts).
+    public var segmentStart: Int64?
 
-    public init(decodeTime: Int64, presentationTime: Int64, duration: Int64, isSync: Bool, data: [UInt8]) {
+    public init(
+        decodeTime: Int64, presentationTime: Int64, duration: Int64, isSync: Bool, data: [UInt8],
+        segmentStart: Int64? = nil
+    ) {
         self.decodeTime = decodeTime
         self.presentationTime = presentationTime
         self.duration = duration
         self.isSync = isSync
         self.data = data
+        self.segmentStart = segmentStart
     }
 }
 

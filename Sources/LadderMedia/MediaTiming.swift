@@ -42,31 +42,50 @@ public enum MediaTiming {
     }
 }
 
-/// Decides which pictures start a segment: the first picture whose source pts is at or after
-/// origin + k * segment for the next k. Every rung forces an IDR on exactly those pictures.
-public struct SegmentBoundaryTracker: Sendable, Hashable {
-    public let originMilliseconds: Int64
+/// The stream's segment grid on the publisher's millisecond timeline: segment k covers
+/// [start(k), start(k + 1)) with start(k) = round(k * S * 1000), from time 0. Every rendition uses
+/// this one grid, so segments line up across the ladder (RFC 8216bis 6.2.4).
+public struct SegmentGrid: Sendable, Hashable {
     public let segmentSeconds: Double
-    private var nextIndex: Int64 = 0
 
-    public init(originMilliseconds: Int64, segmentSeconds: Double) {
-        self.originMilliseconds = originMilliseconds
-        self.segmentSeconds = segmentSeconds > 0 ? segmentSeconds : 2
+    public init(segmentSeconds: Double) {
+        self.segmentSeconds = segmentSeconds > 0 && segmentSeconds.isFinite ? segmentSeconds : 2
     }
 
     /// Start time of segment `index` in milliseconds.
-    public func boundary(_ index: Int64) -> Int64 {
-        originMilliseconds + Int64((Double(index) * segmentSeconds * 1000).rounded())
+    public func start(of index: Int64) -> Int64 {
+        Int64((Double(index) * segmentSeconds * 1000).rounded())
     }
 
-    /// Call once per picture in presentation order; true when it starts a segment.
-    public mutating func startsSegment(pts: Int64) -> Bool {
-        guard pts >= boundary(nextIndex) else { return false }
-        // Skip boundaries that fell into a gap: the next one is after this picture.
-        let elapsed = Double(pts - originMilliseconds) / 1000
-        nextIndex = max(nextIndex + 1, Int64((elapsed / segmentSeconds).rounded(.down)) + 1)
-        while boundary(nextIndex) <= pts { nextIndex += 1 }
-        return true
+    /// The segment whose interval holds `milliseconds`: the largest k with start(k) <= it.
+    public func index(containing milliseconds: Int64) -> Int64 {
+        let estimate = (Double(milliseconds) / (segmentSeconds * 1000)).rounded(.down)
+        var index = Int64(max(min(estimate, 1e15), -1e15))
+        while start(of: index) > milliseconds { index -= 1 }
+        while start(of: index + 1) <= milliseconds { index += 1 }
+        return index
+    }
+}
+
+/// Decides, once for the whole ladder, which pictures start a segment: the first picture (of
+/// those offered, in presentation order) in each interval of the grid. Every transcoded rung
+/// forces an IDR on exactly those pictures and marks the sample (`EncodedSample.segmentStart`);
+/// a copy rung offers only source keyframes. The packager cuts where the marks are.
+public struct SegmentBoundaryTracker: Sendable, Hashable {
+    public let grid: SegmentGrid
+    private var lastIndex: Int64?
+
+    public init(segmentSeconds: Double) {
+        grid = SegmentGrid(segmentSeconds: segmentSeconds)
+    }
+
+    /// Call once per picture in presentation order; the grid index of the segment it starts, or
+    /// nil when it does not start one.
+    public mutating func startsSegment(pts: Int64) -> Int64? {
+        let index = grid.index(containing: pts)
+        if let lastIndex, index <= lastIndex { return nil }
+        lastIndex = index
+        return index
     }
 }
 

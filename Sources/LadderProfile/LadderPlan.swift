@@ -79,8 +79,8 @@ public struct PlannedRendition: Sendable, Hashable {
     public var maxFrameRate: Double?
     /// Output frame rate: min(source rate, cap); nil when both are unknown.
     public var frameRate: Double?
-    /// x264 keyint: one segment in frames, rounded (nil for copy or an unknown rate). IDRs are still
-    /// forced at exact segment boundaries from the source timestamps.
+    /// x264 keyint exactly as the encoder gets it (`LadderPlanner.keyframeInterval`: two segments
+    /// of frames); nil for copy. IDRs are forced at every segment start.
     public var keyframeIntervalFrames: Int?
     /// Output pixel aspect: 1:1 when transcoded (scaled to the display aspect); the source's for copy.
     public var sampleAspectNum: Int

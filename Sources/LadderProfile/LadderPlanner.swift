@@ -88,6 +88,18 @@ public enum LadderPlanner {
         return max(2, Int((bounded / 2).rounded()) * 2)
     }
 
+    /// A rung's bitrate when its spec has none (the loader requires one; API callers may not).
+    public static let fallbackBitrate = 1_000_000
+    /// Frame rate assumed for the keyframe interval when neither the source nor the cap gives one.
+    public static let assumedFrameRate = 30.0
+
+    /// x264's keyint: two segments of frames (at least 2). IDRs are forced at every segment start
+    /// (`SegmentBoundaryTracker`), so x264 never has to place one of its own in between.
+    public static func keyframeInterval(frameRate: Double?, segmentSeconds: Double) -> Int {
+        let rate = frameRate.flatMap { $0.isFinite && $0 > 0 ? $0 : nil } ?? assumedFrameRate
+        return max(2, Int(min(2 * segmentSeconds * rate, 100_000).rounded(.up)))
+    }
+
     // MARK: Rungs
 
     private static func copyRendition(_ spec: RenditionSpec, source: SourceVideo) -> PlannedRendition {
@@ -101,7 +113,7 @@ public enum LadderPlanner {
     private static func transcodedRendition(
         _ spec: RenditionSpec, size: Size, profile: Profile, source: SourceVideo
     ) -> PlannedRendition {
-        let bitrate = spec.bitrate ?? 0
+        let bitrate = spec.bitrate ?? Self.fallbackBitrate
         let maxrate = spec.maxrate ?? bitrate
         let bufsize = spec.bufsize ?? 2 * maxrate
         let frameRate: Double?
@@ -111,7 +123,7 @@ public enum LadderPlanner {
         case (nil, let cap?): frameRate = cap
         case (nil, nil): frameRate = nil
         }
-        let keyframeInterval = frameRate.map { max(1, Int(($0 * profile.segmentSeconds).rounded())) }
+        let keyframeInterval = keyframeInterval(frameRate: frameRate, segmentSeconds: profile.segmentSeconds)
         return PlannedRendition(
             name: spec.name, isCopy: false, width: size.width, height: size.height, bitrate: bitrate,
             maxrate: maxrate, bufsize: bufsize, preset: spec.preset ?? profile.video.preset, profile: spec.profile,

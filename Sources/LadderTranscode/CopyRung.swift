@@ -30,19 +30,22 @@ struct SourceVideoRecord: Sendable, Hashable {
     }
 }
 
-/// A passthrough rung: source access units re-timed to 90 kHz, on the decode thread.
+/// A passthrough rung: source access units re-timed to 90 kHz, on the decode thread. Its
+/// segments start at the first source keyframe of each grid interval (it cannot force IDRs).
 struct CopyRung {
     let name: String
     let track: Int
     let record: SourceVideoRecord
     private var held: EncodedSample?
     private var lastDuration: Int64
+    private var boundaries: SegmentBoundaryTracker
 
-    init(name: String, track: Int, record: SourceVideoRecord, frameRate: Double?) {
+    init(name: String, track: Int, record: SourceVideoRecord, frameRate: Double?, segmentSeconds: Double) {
         self.name = name
         self.track = track
         self.record = record
         lastDuration = Int64((90000 / max(1, frameRate ?? 30)).rounded())
+        boundaries = SegmentBoundaryTracker(segmentSeconds: segmentSeconds)
     }
 
     mutating func append(_ unit: VideoAccessUnit, sink: any EncodedMediaSink, stats: StatsCollector) {
@@ -57,7 +60,8 @@ struct CopyRung {
         let sample = EncodedSample(
             decodeTime: MediaTiming.ticks90k(fromMilliseconds: unit.dts),
             presentationTime: MediaTiming.ticks90k(fromMilliseconds: unit.pts), duration: 0,
-            isSync: unit.isKeyframe, data: data)
+            isSync: unit.isKeyframe, data: data,
+            segmentStart: unit.isKeyframe ? boundaries.startsSegment(pts: unit.pts) : nil)
         if var previous = held {
             let duration = sample.decodeTime - previous.decodeTime
             if duration > 0 { lastDuration = duration }

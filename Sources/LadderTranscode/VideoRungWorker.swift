@@ -14,8 +14,8 @@ enum StageInput<Payload: Sendable>: Sendable {
 struct RungPicture: Sendable {
     var frame: FrameHandoff
     var ptsMilliseconds: Int64
-    /// First picture of a segment: encoded as an IDR by every rung.
-    var startsSegment: Bool
+    /// Grid index of the segment this picture starts (an IDR on every rung), or nil.
+    var segmentStart: Int64?
 }
 
 /// The thread of one transcoded video rung: scale (libswscale) then encode (libx264).
@@ -71,6 +71,8 @@ private final class VideoRungEncoder {
     private var lastDuration: Int64
     /// SPS and PPS, repeated in front of every IDR (see `emit`).
     private let parameterSets: [[UInt8]]
+    /// Segment starts by input pts (90 kHz) until the encoder outputs their forced IDRs.
+    private var pendingSegmentStarts: [Int64: Int64] = [:]
 
     init(
         rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
@@ -90,7 +92,7 @@ private final class VideoRungEncoder {
                 width: settings.width, height: settings.height, frameRate: rendition.frameRate,
                 sampleAspectNum: settings.sampleAspectNum, sampleAspectDen: settings.sampleAspectDen),
             codec: .h264, codecString: record.codecString, timescale: Int(MediaTiming.videoTimescale),
-            decoderConfig: record.bytes, targetBitrate: settings.bitrate)
+            decoderConfig: record.bytes, targetBitrate: settings.bitrate, peakBitrate: settings.maxrate)
         limiter = FrameRateLimiter(maxFrameRate: rendition.maxFrameRate, sourceFrameRate: nil)
         lastDuration = Int64((Double(MediaTiming.videoTimescale) / max(1, settings.frameRate)).rounded())
         stats.registerRung(
@@ -105,7 +107,7 @@ private final class VideoRungEncoder {
                 self.track = track
             case .payload(let picture):
                 guard track != nil else { continue }
-                guard limiter.admits(pts: picture.ptsMilliseconds, startsSegment: picture.startsSegment) else {
+                guard limiter.admits(pts: picture.ptsMilliseconds, startsSegment: picture.segmentStart != nil) else {
                     stats.rungEvent(name: rendition.name) { $0.rendition.decimatedFrames += 1 }
                     continue
                 }
@@ -141,7 +143,8 @@ private final class VideoRungEncoder {
             input = try scale(source)
         }
         input.pts = MediaTiming.ticks90k(fromMilliseconds: picture.ptsMilliseconds)
-        input.setForcedKeyframe(picture.startsSegment)
+        input.setForcedKeyframe(picture.segmentStart != nil)
+        if let segment = picture.segmentStart { pendingSegmentStarts[input.pts ?? 0] = segment }
         try encoder.encode(input) { try emit($0) }
         let seconds = (ContinuousClock.now - started).seconds
         stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
@@ -176,9 +179,15 @@ private final class VideoRungEncoder {
         }
         if packet.isKeyframe { units = parameterSets.map { $0[...] } + units }
         guard let pts = packet.pts else { return }
+        // The IDR forced for a segment start carries that start's grid index to the packager.
+        var segmentStart: Int64?
+        if packet.isKeyframe {
+            segmentStart = pendingSegmentStarts.removeValue(forKey: pts)
+            pendingSegmentStarts = pendingSegmentStarts.filter { $0.key > pts }
+        }
         let sample = EncodedSample(
             decodeTime: packet.dts ?? pts, presentationTime: pts, duration: 0, isSync: packet.isKeyframe,
-            data: NALUnits.lengthPrefixed(units))
+            data: NALUnits.lengthPrefixed(units), segmentStart: segmentStart)
         if var previous = held {
             let duration = sample.decodeTime - previous.decodeTime
             if duration > 0 { lastDuration = duration }

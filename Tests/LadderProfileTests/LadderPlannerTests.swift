@@ -94,17 +94,19 @@ import Testing
         let sixty = LadderPlanner.plan(profile: ladder, source: SourceVideo(width: 1920, height: 1080, frameRate: 60))
         #expect(sixty.renditions.map(\.frameRate) == [30, 60])
         #expect(sixty.renditions.map(\.maxFrameRate) == [30, nil])
-        #expect(sixty.renditions.map(\.keyframeIntervalFrames) == [60, 120])
+        // Two segments of frames: what x264 gets (IDRs are forced at every segment start).
+        #expect(sixty.renditions.map(\.keyframeIntervalFrames) == [120, 240])
 
         let twentyFive = LadderPlanner.plan(
             profile: ladder, source: SourceVideo(width: 1920, height: 1080, frameRate: 25))
         #expect(twentyFive.renditions.map(\.frameRate) == [25, 25])
-        #expect(twentyFive.renditions.map(\.keyframeIntervalFrames) == [50, 50])
+        #expect(twentyFive.renditions.map(\.keyframeIntervalFrames) == [100, 100])
 
         let unknown = LadderPlanner.plan(
             profile: ladder, source: SourceVideo(width: 1920, height: 1080, frameRate: nil))
         #expect(unknown.renditions.map(\.frameRate) == [30, nil])
-        #expect(unknown.renditions.map(\.keyframeIntervalFrames) == [60, nil])
+        // An unknown rate is assumed to be 30 fps, as the encoder is told.
+        #expect(unknown.renditions.map(\.keyframeIntervalFrames) == [120, 120])
     }
 
     @Test func copyKeepsTheSourceAndComesFirst() {

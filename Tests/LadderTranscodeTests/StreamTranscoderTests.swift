@@ -31,6 +31,7 @@ struct StreamTranscoderTests {
         let frameCounts = [180, 180, 90]
         let targets = [900_000, 450_000, 200_000]
         var syncTimesPerRung: [[Int64]] = []
+        var marksPerRung: [[Int64?]] = []
         for (index, expected) in expectedSizes.enumerated() {
             let track = tracks[index]
             let size = try codedSize(track)
@@ -50,6 +51,9 @@ struct StreamTranscoderTests {
             #expect(syncs.allSatisfy(containsIDR), "\(track.name): sync samples must be IDRs")
             #expect(samples.filter(containsIDR).count == syncs.count, "\(track.name): IDR without sync flag")
             syncTimesPerRung.append(syncs.map(\.presentationTime))
+            // Every IDR carries its grid index (decided once, by the decode stage); nothing else does.
+            marksPerRung.append(syncs.map(\.segmentStart))
+            #expect(samples.filter { !$0.isSync }.allSatisfy { $0.segmentStart == nil })
 
             let first = try #require(samples.map(\.presentationTime).min())
             let end = try #require(samples.map { $0.presentationTime + $0.duration }.max())
@@ -63,6 +67,11 @@ struct StreamTranscoderTests {
         for times in syncTimesPerRung { #expect(times == reference) }
         let origin = try #require(reference.first)
         #expect(reference == [origin, origin + 180_000, origin + 360_000])
+        let grid = SegmentGrid(segmentSeconds: 2)
+        let firstIndex = grid.index(containing: origin / 90)
+        for marks in marksPerRung { #expect(marks == [firstIndex, firstIndex + 1, firstIndex + 2]) }
+        // The rung's maxrate travels with its track (btrt maxBitrate, BANDWIDTH before measurement).
+        #expect(tracks.map(\.peakBitrate) == [1_000_000, 450_000, 200_000, nil])
 
         // Audio: AAC-LC at 48 kHz, as long as the video within one frame.
         let audioTrack = tracks[3]

@@ -42,7 +42,7 @@ struct TranscodeCommand: ParsableCommand {
         // Segments go straight to DIR as they are cut (atomic writes); only manifests stay in memory.
         let store = SegmentStore(mirror: DiskMirror(root: output, streamFolders: false), segmentsOnDiskOnly: true)
         let packager = StreamPackager(
-            streamName: name, config: .vod(segmentSeconds: loaded.segmentSeconds), store: store)
+            streamName: name, config: PackagerConfig(profile: loaded, mode: .vod), store: store)
         let transcoder = OfflineTranscoder(logger: Logger(label: "transcode"))
         let quiet = quiet
         let stats = try transcoder.run(input: input, profile: loaded, sink: packager) { progress in

@@ -1,4 +1,5 @@
-/// `HOST:PORT` (or `[IPv6]:PORT`) as given to --rtmp / --http. Port 0 lets the OS pick.
+/// `HOST:PORT` (or `[IPv6]:PORT`) as given to --rtmp / --http. Port 0 lets the OS pick. Also the
+/// address a server actually bound (`OriginServer.listeningAddress()`), so both print alike.
 struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     var host: String
     var port: Int
@@ -27,5 +28,6 @@ struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.init(host: String(hostPart), port: port)
     }
 
+    /// The form `init(parsing:)` reads back (IPv6 literals in brackets, RFC 3986 3.2.2).
     var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -14,7 +14,7 @@ protocol OriginContent: Sendable {
 /// One in-memory file of a stream.
 struct OriginFile: Sendable {
     var body: ByteBuffer
-    /// Used when the path's extension is not one the origin knows (see `OriginContentType`).
+    /// The Content-Type it is served with; empty means `application/octet-stream`.
     var contentType: String
     var cache: CachePolicy
 
@@ -58,29 +58,14 @@ protocol StatusSource: Sendable {
     func streams() -> [StreamStatus]
 }
 
-/// Media types by file extension (RFC 8216 4, ISO/IEC 23009-1 Annex C, RFC 6381 / ISO BMFF).
+/// Media types of the origin's own responses (pages, API, metrics, errors). Stream files carry
+/// theirs in `OriginFile.contentType`, from the store (`StoredFileKind.contentType`).
 enum OriginContentType {
-    static let hlsPlaylist = "application/vnd.apple.mpegurl"
-    static let dashManifest = "application/dash+xml"
     static let html = "text/html; charset=utf-8"
     static let json = "application/json; charset=utf-8"
     static let plainText = "text/plain; charset=utf-8"
+    /// Prometheus text exposition format 0.0.4.
     static let prometheus = "text/plain; version=0.0.4; charset=utf-8"
-
-    /// The media type for `path`'s extension, or nil when it is not a known one.
-    static func forPath(_ path: String) -> String? {
-        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return nil }
-        switch path[path.index(after: dot)...].lowercased() {
-        case "m3u8": return hlsPlaylist
-        case "mpd": return dashManifest
-        case "mp4", "m4v", "cmfv": return "video/mp4"
-        case "m4a", "cmfa": return "audio/mp4"
-        case "m4s": return "video/iso.segment"
-        case "ts": return "video/mp2t"
-        case "aac": return "audio/aac"
-        case "vtt": return "text/vtt"
-        case "json": return json
-        default: return nil
-        }
-    }
+    /// A stream file whose type is not known (RFC 9110 8.3).
+    static let octetStream = "application/octet-stream"
 }

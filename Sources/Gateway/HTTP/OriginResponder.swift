@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Ladder
 import NIOCore
 
 /// Request context carrying the peer address, used to tell viewers apart.
@@ -20,12 +21,17 @@ struct OriginSettings: Sendable {
     var maxURLLength: Int = 2048
     /// Identify viewers by the first `X-Forwarded-For` address (only behind a trusted proxy/CDN).
     var trustForwardedFor: Bool = false
+    /// The player page's HTML and script, read from the resource bundle once per process.
+    var playerTemplate: Result<PlayerPageTemplate, PlayerPageResourceError>
 
-    init(player: PlayerConfiguration = PlayerConfiguration(), maxURLLength: Int = 2048, trustForwardedFor: Bool = false)
-    {
+    init(
+        player: PlayerConfiguration = PlayerConfiguration(), maxURLLength: Int = 2048, trustForwardedFor: Bool = false,
+        playerTemplate: Result<PlayerPageTemplate, PlayerPageResourceError> = PlayerPageResources.template
+    ) {
         self.player = player
         self.maxURLLength = maxURLLength
         self.trustForwardedFor = trustForwardedFor
+        self.playerTemplate = playerTemplate
     }
 }
 
@@ -91,9 +97,9 @@ struct OriginResponder: HTTPResponder {
         case .healthz:
             return Self.text(.ok, "ok\n", cacheControl: Self.noStore)
         case .time:
-            let milliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-            return Self.text(
-                .ok, UTCTimestamp.iso8601(millisecondsSinceEpoch: milliseconds), cacheControl: Self.noStore)
+            // urn:mpeg:dash:utc:http-iso:2014 (ISO/IEC 23009-1 5.8.5.7): the MPDs' own formatter.
+            let now = TextFormatting.milliseconds(since1970: Date())
+            return Self.text(.ok, TextFormatting.iso8601(millisecondsSince1970: now), cacheControl: Self.noStore)
         case .metrics:
             for (stream, audience) in viewers.snapshot(at: .now) {
                 GatewayMetrics.viewers(stream: stream, count: audience.viewers)
@@ -116,7 +122,14 @@ struct OriginResponder: HTTPResponder {
             return response
         case .playerPage(let stream):
             guard content.streamExists(stream) else { return Self.notFound() }
-            return Self.html(PlayerPage.render(stream: stream, configuration: settings.player))
+            do {
+                return Self.html(
+                    try PlayerPage.render(
+                        stream: stream, configuration: settings.player, template: settings.playerTemplate))
+            } catch {
+                // Logged once at start by `OriginServer`; every request says why.
+                return Self.text(.internalServerError, "\(error)\n", cacheControl: Self.noStore)
+            }
         case .streamFile(let stream, let path):
             return serveFile(stream: stream, path: path, request: request, context: context)
         case .notFound:
@@ -129,9 +142,7 @@ struct OriginResponder: HTTPResponder {
     private func serveFile(stream: String, path: String, request: Request, context: Context) -> Response {
         guard let file = content.file(stream: stream, path: path) else { return Self.notFound() }
         var headers = HTTPFields()
-        headers[.contentType] =
-            OriginContentType.forPath(path)
-            ?? (file.contentType.isEmpty ? "application/octet-stream" : file.contentType)
+        headers[.contentType] = file.contentType.isEmpty ? OriginContentType.octetStream : file.contentType
         headers[.cacheControl] = file.cache.cacheControl
         headers[.acceptRanges] = "bytes"
         let length = file.body.readableBytes

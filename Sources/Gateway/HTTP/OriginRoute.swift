@@ -1,3 +1,6 @@
+import Ladder
+import RTMPWire
+
 /// What a request path asks for. Produced by `OriginRoute.parse`, a pure function over the
 /// raw (still percent-encoded) path of the request target (RFC 9112 3.2.1 origin-form).
 enum OriginRoute: Equatable, Sendable {
@@ -19,12 +22,13 @@ enum OriginRoute: Equatable, Sendable {
         case malformedEncoding
         /// ".", "..", an encoded "/" or "\", a NUL or control character, or an empty segment.
         case forbiddenSegment
-        /// Stream names are [A-Za-z0-9_.-]{1,128}.
+        /// Not a valid `StreamName` ([A-Za-z0-9_.-]{1,128}, no leading ".").
         case invalidStreamName
     }
 
-    static let maxStreamNameLength = 128
     static let maxFileSegments = 8
+    /// `GET /time` serves the URL the MPDs' UTCTiming points at (ISO/IEC 23009-1 5.8.5.7).
+    static let timeSegment = String(PackagerConfig.defaultUTCTimingURL.dropFirst())
 
     /// Routes a raw path such as "/live/cam1/720p/seg-7.m4s" (no query). Every segment is
     /// checked before anything else, so traversal is refused on every route.
@@ -52,7 +56,7 @@ enum OriginRoute: Equatable, Sendable {
             return .success(.index)
         case "healthz" where segments.count == 1:
             return .success(.healthz)
-        case "time" where segments.count == 1:
+        case timeSegment where segments.count == 1:
             return .success(.time)
         case "metrics" where segments.count == 1:
             return .success(.metrics)
@@ -91,57 +95,22 @@ enum OriginRoute: Equatable, Sendable {
         return .success(.streamFile(stream: stream, path: rest.joined(separator: "/")))
     }
 
-    /// [A-Za-z0-9_.-]{1,128}, and not "." or ".." (those are refused earlier as segments).
+    /// The one stream-name rule (`StreamName`): a leading "." is refused too.
     static func isValidStreamName(_ name: String) -> Bool {
-        let bytes = name.utf8
-        guard (1...maxStreamNameLength).contains(bytes.count) else { return false }
-        return bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
-                return true
-            default:
-                return false
-            }
-        }
+        StreamName.isValid(name)
     }
 
-    /// Percent-decodes one segment (RFC 3986 2.1) and refuses what could escape the stream's
-    /// namespace: "." and ".." (RFC 3986 5.2.4 dot-segments), an encoded "/" or "\", NUL and
-    /// other control characters.
+    /// Percent-decodes one segment strictly (RFC 3986 2.1) and refuses what could escape the
+    /// stream's namespace: "." and ".." (RFC 3986 5.2.4 dot-segments), an encoded "/" or "\",
+    /// NUL and other control characters.
     static func decodeSegment(_ raw: Substring.UTF8View) -> Result<String, RejectReason> {
-        var decoded: [UInt8] = []
-        decoded.reserveCapacity(raw.count)
-        var index = raw.startIndex
-        while index != raw.endIndex {
-            var byte = raw[index]
-            if byte == UInt8(ascii: "%") {
-                let high = raw.index(after: index)
-                guard high != raw.endIndex else { return .failure(.malformedEncoding) }
-                let low = raw.index(after: high)
-                guard low != raw.endIndex, let highValue = hexValue(raw[high]), let lowValue = hexValue(raw[low])
-                else { return .failure(.malformedEncoding) }
-                byte = highValue << 4 | lowValue
-                index = raw.index(after: low)
-            } else {
-                index = raw.index(after: index)
-            }
-            if byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\") {
-                return .failure(.forbiddenSegment)
-            }
-            decoded.append(byte)
+        guard let decoded = PercentDecoding.decode(raw, mode: .strict) else { return .failure(.malformedEncoding) }
+        let forbidden = decoded.contains { byte in
+            byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\")
         }
+        if forbidden { return .failure(.forbiddenSegment) }
         guard let segment = String(validating: decoded, as: UTF8.self) else { return .failure(.malformedEncoding) }
         if segment == "." || segment == ".." { return .failure(.forbiddenSegment) }
         return .success(segment)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }

@@ -34,14 +34,6 @@ struct OriginServerConfiguration: Sendable {
     }
 }
 
-/// The bound address of a running origin.
-struct ListeningAddress: Sendable, Equatable, CustomStringConvertible {
-    var host: String
-    var port: Int
-
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
 enum OriginServerError: Error, Equatable {
     /// `run()` returned or failed before the socket was bound.
     case stoppedBeforeListening
@@ -59,6 +51,9 @@ final class OriginServer: Service, Sendable {
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
         logger: Logger = Logger(label: "gateway.http")
     ) throws {
+        if case .failure(let error) = configuration.settings.playerTemplate {
+            logger.error("player pages will fail with 500: \(error)")
+        }
         let viewers = ViewerTracker(window: configuration.viewerWindow)
         let listening = ListeningState()
         let responder = OriginResponder(
@@ -93,8 +88,9 @@ final class OriginServer: Service, Sendable {
     }
 
     /// Waits until the socket is bound (e.g. to log "HTTP listening on …" with the real port when
-    /// the configured port is 0). Throws if `run()` fails or ends before binding.
-    func listeningAddress() async throws -> ListeningAddress {
+    /// the configured port is 0): the same `ListenAddress` type, and text, as `--http` takes.
+    /// Throws if `run()` fails or ends before binding.
+    func listeningAddress() async throws -> ListenAddress {
         try await listening.wait()
     }
 
@@ -108,16 +104,16 @@ final class OriginServer: Service, Sendable {
 /// One-shot rendezvous between the server's bind and `listeningAddress()` callers.
 private final class ListeningState: Sendable {
     private enum State {
-        case pending([CheckedContinuation<ListeningAddress, any Error>])
-        case listening(ListeningAddress)
+        case pending([CheckedContinuation<ListenAddress, any Error>])
+        case listening(ListenAddress)
         case stopped(any Error)
     }
 
     private let state = NIOLockedValueBox(State.pending([]))
 
-    func wait() async throws -> ListeningAddress {
+    func wait() async throws -> ListenAddress {
         try await withCheckedThrowingContinuation { continuation in
-            let outcome: Result<ListeningAddress, any Error>? = state.withLockedValue { state in
+            let outcome: Result<ListenAddress, any Error>? = state.withLockedValue { state in
                 switch state {
                 case .pending(var waiters):
                     waiters.append(continuation)
@@ -138,15 +134,15 @@ private final class ListeningState: Sendable {
             fail(OriginServerError.stoppedBeforeListening)
             return
         }
-        finish(.success(ListeningAddress(host: host, port: port)))
+        finish(.success(ListenAddress(host: host, port: port)))
     }
 
     func fail(_ error: any Error) {
         finish(.failure(error))
     }
 
-    private func finish(_ outcome: Result<ListeningAddress, any Error>) {
-        let waiters: [CheckedContinuation<ListeningAddress, any Error>] = state.withLockedValue { state in
+    private func finish(_ outcome: Result<ListenAddress, any Error>) {
+        let waiters: [CheckedContinuation<ListenAddress, any Error>] = state.withLockedValue { state in
             guard case .pending(let waiters) = state else { return [] }
             switch outcome {
             case .success(let address): state = .listening(address)

@@ -67,7 +67,7 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         } else if lookup.changed {
             logger.info("profile loaded", metadata: ["profile": "\(path)", "name": "\(profile.name)"])
         }
-        let config = PackagerConfig.live(segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments)
+        let config = PackagerConfig(profile: profile, mode: .live)
         // The packager is found or made and this publish attached under one lock, which
         // `retire(stream:)` also takes: a stream is never retired under a starting publish.
         let sink = packagers.withLockedValue { packagers -> any EncodedMediaSink in

@@ -1,51 +1,23 @@
-/// Why a publish was refused. The raw value is the `reason` label in logs and metrics.
-enum PublishRefusal: String, Sendable, Hashable {
+import Ladder
+
+/// Why a publish was refused, protocol-neutral (the RTMP session maps it to a NetStream code).
+/// The raw value is the `reason` label in logs and metrics.
+enum PublishRefusal: String, Sendable, Hashable, CaseIterable {
     case badName = "bad_name"
-    case wrongApp = "wrong_app"
     case missingKey = "missing_key"
     case wrongKey = "wrong_key"
     case webhookDenied = "webhook_denied"
     case webhookUnavailable = "webhook_unavailable"
-    case tooManyStreams = "too_many_streams"
     case profileError = "profile_error"
-
-    /// NetStream status code sent in onStatus (RTMP spec 7.2.2.6 lists the NetStream codes).
-    var statusCode: String {
-        switch self {
-        case .badName, .wrongApp, .tooManyStreams, .profileError: return "NetStream.Publish.BadName"
-        case .missingKey, .wrongKey, .webhookDenied, .webhookUnavailable: return "NetStream.Publish.Unauthorized"
-        }
-    }
 
     var description: String {
         switch self {
         case .badName: return "invalid stream name"
-        case .wrongApp: return "unknown application"
         case .missingKey: return "stream key required"
         case .wrongKey: return "wrong stream key"
         case .webhookDenied: return "refused by the on_publish hook"
         case .webhookUnavailable: return "the on_publish hook did not answer"
-        case .tooManyStreams: return "too many live streams"
         case .profileError: return "the stream's profile does not load"
-        }
-    }
-}
-
-/// A stream name as publishers and players use it: `NAME` from `rtmp://HOST/live/NAME?key=SECRET`.
-enum StreamName {
-    static let maxLength = 128
-
-    /// Letters, digits, `_`, `-` and `.` (not starting with `.`), so the name is safe in URLs and paths.
-    static func isValid(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= maxLength, name.first != "." else { return false }
-        return name.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."):
-                return true
-            default:
-                return false
-            }
         }
     }
 }

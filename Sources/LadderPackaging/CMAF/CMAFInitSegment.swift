@@ -28,10 +28,12 @@ public enum CMAFInitSegment {
         }
         guard !track.decoderConfig.isEmpty else { throw .emptyDecoderConfig }
         let timescale = UInt32(track.timescale)
+        // btrt / esds (ISO/IEC 14496-12 8.5.2.2): the configured average and peak (VBV maxrate).
         let bitRate = track.targetBitrate.flatMap { rate -> SampleEntryBoxes.BitRate? in
             guard rate > 0 else { return nil }
-            let value = UInt32(clamping: rate)
-            return SampleEntryBoxes.BitRate(bufferSizeDB: 0, maxBitrate: value, avgBitrate: value)
+            let peak = max(rate, track.peakBitrate ?? rate)
+            return SampleEntryBoxes.BitRate(
+                bufferSizeDB: 0, maxBitrate: UInt32(clamping: peak), avgBitrate: UInt32(clamping: rate))
         }
 
         let header: MovieBoxes.TrackHeader

@@ -1,7 +1,10 @@
+import Foundation
 import LadderMedia
 
-/// Locale-independent number and time formatting for playlists and manifests.
-enum TextFormatting {
+/// Locale-independent number and time formatting for playlists and manifests. The date-time
+/// functions are public: the gateway's `GET /time` (the MPD's UTCTiming source) must print the
+/// same form, from the same rounding, as the manifests.
+public enum TextFormatting {
     /// `ticks / timescale` with exactly `decimals` digits after the point, rounded half away from zero.
     static func fixed(ticks: Int64, timescale: Int64, decimals: Int) -> String {
         guard timescale > 0 else { return fixed(0, decimals: decimals) }
@@ -32,9 +35,19 @@ enum TextFormatting {
         return render(scaled: UInt64(scaled), negative: value < 0 && scaled > 0, decimals: decimals)
     }
 
-    /// ISO 8601 / RFC 3339 UTC date-time with milliseconds, e.g. `2026-11-21T10:00:00.000Z`
-    /// (the form RFC 8216 4.3.2.6 and xs:dateTime accept).
-    static func iso8601(millisecondsSince1970 milliseconds: Int64) -> String {
+    /// `date` as whole milliseconds since 1970-01-01T00:00:00Z, rounded to the nearest (half away
+    /// from zero). Nearest, not down: `Date` counts seconds from 2001 in a `Double`, so a date made
+    /// from an exact millisecond count can read back as `….999` and would lose a millisecond.
+    public static func milliseconds(since1970 date: Date) -> Int64 {
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        guard milliseconds.isFinite else { return 0 }
+        return Int64(min(max(milliseconds, -9.2e18), 9.2e18))
+    }
+
+    /// ISO 8601 / RFC 3339 UTC date-time with milliseconds, e.g. `2026-11-21T10:00:00.000Z`: the
+    /// form RFC 8216 4.3.2.6 (EXT-X-PROGRAM-DATE-TIME), xs:dateTime (MPD@availabilityStartTime,
+    /// @publishTime) and `urn:mpeg:dash:utc:http-iso:2014` (ISO/IEC 23009-1 5.8.5.7) accept.
+    public static func iso8601(millisecondsSince1970 milliseconds: Int64) -> String {
         let days = floorDivide(milliseconds, 86_400_000)
         let msOfDay = milliseconds - days * 86_400_000
         let (year, month, day) = civilDate(daysSince1970: days)

@@ -3,8 +3,9 @@ import LadderMedia
 /// Paths inside a stream: relative, `/`-separated, no component that could leave the stream's
 /// directory (`..`, `.`, empty), no backslash or control characters.
 enum StorePath {
+    /// Stream folders follow the one `StreamName` rule (stricter than `isValidComponent`).
     static func isValidStreamName(_ name: String) -> Bool {
-        isValidComponent(name)
+        StreamName.isValid(name)
     }
 
     static func isValidPath(_ path: String) -> Bool {

@@ -11,6 +11,15 @@ public enum StoredFileKind: Sendable, Hashable {
     public enum Media: Sendable, Hashable {
         case video
         case audio
+
+        /// The MIME type of this media's CMAF init and media segments (ISO/IEC 23000-19 Annex
+        /// B, RFC 4337): the HTTP Content-Type and the DASH AdaptationSet@mimeType alike.
+        public var mimeType: String {
+            switch self {
+            case .video: "video/mp4"
+            case .audio: "audio/mp4"
+            }
+        }
     }
 
     /// CMAF header (`init-N.mp4`).
@@ -20,11 +29,11 @@ public enum StoredFileKind: Sendable, Hashable {
     case hlsPlaylist
     case dashManifest
 
-    /// MIME type for the HTTP Content-Type header (RFC 8216 4, ISO/IEC 23009-1 Annex C, RFC 6381).
+    /// MIME type for the HTTP Content-Type header (RFC 8216 4, ISO/IEC 23009-1 Annex C, RFC 6381),
+    /// the one source the origin serves stored files with.
     public var contentType: String {
         switch self {
-        case .initSegment(.video), .mediaSegment(.video): "video/mp4"
-        case .initSegment(.audio), .mediaSegment(.audio): "audio/mp4"
+        case .initSegment(let media), .mediaSegment(let media): media.mimeType
         case .hlsPlaylist: "application/vnd.apple.mpegurl"
         case .dashManifest: "application/dash+xml"
         }

@@ -20,7 +20,8 @@ struct BitrateMeter: Sendable, Hashable {
         totalSeconds += seconds
     }
 
-    /// RFC 8216 4.3.4.2 BANDWIDTH: the measured peak, the target before a full segment was measured.
+    /// RFC 8216 4.3.4.2 BANDWIDTH: the measured peak; before a full segment was measured, the
+    /// configured peak (`TrackDescription.announcedPeakBitrate`).
     func peak(target: Int?) -> Int {
         let value = qualifiedPeak ?? target.map(Double.init) ?? anyPeak ?? 0
         return Int(min(value, 1e15).rounded(.up))

@@ -52,6 +52,9 @@ public struct PackagerConfig: Sendable, Hashable {
     public var deletionGraceSegments: Int
     /// DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014) URL, absolute or relative; nil = none.
     public var utcTimingURL: String?
+    /// The default `utcTimingURL`: the gateway's origin answers this path with the time
+    /// (ISO/IEC 23009-1 5.8.5.7), and routes it from this constant.
+    public static let defaultUTCTimingURL = "/time"
     /// EXT-X-PROGRAM-DATE-TIME on every segment.
     public var programDateTime: Bool
     /// A `sidx` at the start of each media segment.
@@ -64,7 +67,7 @@ public struct PackagerConfig: Sendable, Hashable {
 
     public init(
         mode: Mode = .live, segmentSeconds: Double = 2, windowSegments: Int = 6, deletionGraceSegments: Int? = nil,
-        utcTimingURL: String? = "/time", programDateTime: Bool? = nil, segmentIndex: Bool = false,
+        utcTimingURL: String? = defaultUTCTimingURL, programDateTime: Bool? = nil, segmentIndex: Bool = false,
         availabilityMarginSeconds: Double = 0.5, dashAddressing: DASHAddressing = .numbered,
         naming: Naming = Naming()
     ) {

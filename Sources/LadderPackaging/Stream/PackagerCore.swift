@@ -1,73 +1,5 @@
 import LadderMedia
 
-/// What the packager asks the store to do, in order.
-enum PackagerAction: Sendable {
-    case put(path: String, bytes: [UInt8], kind: StoredFileKind)
-    case delete(path: String)
-    case publishManifests(files: [String: [UInt8]], state: StreamState)
-}
-
-/// A rendition across publishes: its init versions, fragment numbering and measurements.
-struct RenditionState: Sendable {
-    let name: String
-    var description: TrackDescription
-    var initVersion = 0
-    var initBytes: [UInt8] = []
-    var storedInitVersions: Set<Int> = []
-    /// The description each stored init segment was built from: a DASH Period that still lists
-    /// an older init must describe that init's codec and size, not the newest one.
-    var descriptionsByInitVersion: [Int: TrackDescription] = [:]
-    var fragmenter: CMAFFragmenter
-    /// End of the last published sample on the output timeline (track timescale).
-    var floorTicks: Int64 = 0
-    var meter = BitrateMeter()
-    /// Video only: this rendition plus the audio of the same segments (the HLS variant).
-    var variantMeter = BitrateMeter()
-    var segmentsPublished = 0
-
-    var isVideo: Bool { description.isVideo }
-    var timescale: Int64 { Int64(max(1, description.timescale)) }
-    var floorSeconds: Double { Double(floorTicks) / Double(timescale) }
-}
-
-/// One published segment of one rendition.
-struct PublishedRendition: Sendable, Hashable {
-    /// Earliest presentation time on the output timeline.
-    var startTicks: Int64
-    var durationTicks: Int64
-    var timescale: Int64
-    var byteCount: Int
-    var initVersion: Int
-    var programDateTimeMs: Int64?
-
-    var startSeconds: Double { Double(startTicks) / Double(timescale) }
-    var durationSeconds: Double { Double(durationTicks) / Double(timescale) }
-}
-
-/// A segment number published on every track of its epoch.
-struct PublishedSegment: Sendable {
-    var number: Int
-    var isDiscontinuity: Bool
-    var periodID: Int
-    var renditions: [String: PublishedRendition]
-    /// The rendition whose times define the segment for DASH periods (first video, else audio).
-    var referenceName: String
-
-    var reference: PublishedRendition? { renditions[referenceName] }
-}
-
-/// A DASH Period: where its media starts on the output timeline and, for live, on the wall clock.
-struct PeriodAnchor: Sendable, Hashable {
-    var id: Int
-    var wallStartMs: Int64
-    /// Output time at Period@start (numbered addressing: the start of the first slot).
-    var mediaStartSeconds: Double
-    /// Number of the period's first segment (numbered addressing: slot 0).
-    var firstNumber: Int
-    /// Wall-clock availability announced for the period's latest segment.
-    var announcedEndMs: Int64
-}
-
 /// The packager's state machine: no locks, no clock, no I/O. Each call returns store actions.
 struct PackagerCore: Sendable {
     let streamName: String
@@ -79,15 +11,15 @@ struct PackagerCore: Sendable {
     private(set) var nextNumber = 1
     private(set) var published: [PublishedSegment] = []
     private var removedDiscontinuities = 0
-    private(set) var periods: [PeriodAnchor] = []
-    private var nextPeriodID = 0
-    private(set) var availabilityStartMs: Int64?
+    var periods: [PeriodAnchor] = []
+    var nextPeriodID = 0
+    var availabilityStartMs: Int64?
     private var programDateAnchor: (wallMs: Int64, mediaSeconds: Double)?
     private(set) var maxTargetDuration: Int
     private(set) var state: StreamState = .live
     private var actions: [PackagerAction] = []
     private(set) var notices: [String] = []
-    private(set) var counters = Counters()
+    var counters = Counters()
     private var closedEpochDrops = 0
     /// Publishes (see `attachPublish()`) that have not ended yet; the stream ends with the last.
     private var attachedPublishes: Set<Int> = []
@@ -390,85 +322,6 @@ struct PackagerCore: Sendable {
                 number: number, isDiscontinuity: isDiscontinuity, periodID: periodID, renditions: infos,
                 referenceName: referenceName))
         slideWindow()
-    }
-
-    /// DASH periods: a new one at every discontinuity, and when a segment would be announced as
-    /// available before it was really published (the pipeline fell behind real time by more than
-    /// the availability margin), so AST + Period@start + segment end is never before publication.
-    /// With numbered addressing also where a segment leaves the Period's slot grid (a short first
-    /// segment of a publish is placed at the end of its slot).
-    private mutating func assignPeriod(
-        number: Int, reference: PublishedRendition, earliestEndSeconds: Double, isDiscontinuity: Bool, nowMs: Int64
-    ) -> Int {
-        let numbered = config.dashAddressing == .numbered && config.mode == .live
-        let segmentSeconds = config.segmentSeconds
-        let referenceEnd = reference.startSeconds + reference.durationSeconds
-        var needsPeriod = periods.isEmpty || isDiscontinuity
-        var gridStart: Double?
-        if !needsPeriod, let period = periods.last {
-            if numbered {
-                let slot = Double(number - period.firstNumber)
-                let expectedStart = period.mediaStartSeconds + slot * segmentSeconds
-                let announcedMs = period.wallStartMs + Int64(((slot + 1) * segmentSeconds * 1000).rounded(.down))
-                if abs(reference.startSeconds - expectedStart) > Self.gridTolerance(segmentSeconds) {
-                    needsPeriod = true
-                } else if nowMs > announcedMs {
-                    needsPeriod = true
-                    gridStart = expectedStart
-                    counters.periodResyncs += 1
-                }
-            } else if config.mode == .live {
-                let announcedMs =
-                    period.wallStartMs
-                    + Int64(((earliestEndSeconds - period.mediaStartSeconds) * 1000).rounded(.down))
-                if nowMs > announcedMs {
-                    needsPeriod = true
-                    counters.periodResyncs += 1
-                }
-            }
-        }
-        let marginMs = Int64((config.availabilityMarginSeconds * 1000).rounded())
-        if needsPeriod {
-            let mediaStart: Double
-            let firstAnnouncedSpanMs: Int64
-            if numbered {
-                mediaStart = gridStart ?? min(reference.startSeconds, referenceEnd - segmentSeconds)
-                firstAnnouncedSpanMs = Int64((segmentSeconds * 1000).rounded())
-            } else {
-                mediaStart = reference.startSeconds
-                firstAnnouncedSpanMs = Int64(((earliestEndSeconds - mediaStart) * 1000).rounded(.down))
-            }
-            var wallStart = nowMs + marginMs - firstAnnouncedSpanMs
-            if let last = periods.last {
-                // Periods never overlap: start no earlier than the previous period's last segment ends.
-                wallStart = max(wallStart, last.announcedEndMs)
-            }
-            periods.append(
-                PeriodAnchor(
-                    id: nextPeriodID, wallStartMs: wallStart, mediaStartSeconds: mediaStart, firstNumber: number,
-                    announcedEndMs: wallStart))
-            nextPeriodID += 1
-            if availabilityStartMs == nil {
-                availabilityStartMs = wallStart
-            }
-        }
-        let index = periods.count - 1
-        let period = periods[index]
-        let endMs: Int64
-        if numbered {
-            endMs =
-                period.wallStartMs
-                + Int64((Double(number - period.firstNumber + 1) * segmentSeconds * 1000).rounded(.up))
-        } else {
-            endMs = period.wallStartMs + Int64(((referenceEnd - period.mediaStartSeconds) * 1000).rounded(.up))
-        }
-        periods[index].announcedEndMs = max(period.announcedEndMs, endMs)
-        return period.id
-    }
-
-    /// How far a segment may start from its numbered slot (forced IDRs land within a frame).
-    static func gridTolerance(_ segmentSeconds: Double) -> Double {
-        max(0.02, min(0.1, segmentSeconds / 4))
     }
 
     private mutating func measure(_ infos: [String: PublishedRendition], order: [String]) {

@@ -55,7 +55,7 @@ extension PackagerCore {
             variants = audios.map { audio in
                 HLSMasterPlaylist.Variant(
                     uri: "\(audio.name)/\(config.naming.mediaPlaylist)",
-                    bandwidth: audio.meter.peak(target: audio.description.targetBitrate),
+                    bandwidth: audio.meter.peak(target: audio.description.announcedPeakBitrate),
                     averageBandwidth: audio.meter.average(target: audio.description.targetBitrate),
                     codecs: [audio.description.codecString], width: nil, height: nil, frameRate: nil, audioGroupID: nil)
             }
@@ -63,11 +63,14 @@ extension PackagerCore {
         }
         for video in videos {
             let target = video.description.targetBitrate.map { $0 + (mainAudio?.description.targetBitrate ?? 0) }
+            let peak = video.description.announcedPeakBitrate.map {
+                $0 + (mainAudio?.description.announcedPeakBitrate ?? 0)
+            }
             let display = Self.displaySize(video.description)
             variants.append(
                 HLSMasterPlaylist.Variant(
                     uri: "\(video.name)/\(config.naming.mediaPlaylist)",
-                    bandwidth: video.variantMeter.peak(target: target),
+                    bandwidth: video.variantMeter.peak(target: peak),
                     averageBandwidth: video.variantMeter.average(target: target),
                     codecs: [video.description.codecString] + (mainAudio.map { [$0.description.codecString] } ?? []),
                     width: display?.width, height: display?.height, frameRate: Self.frameRate(video.description),
@@ -107,7 +110,8 @@ extension PackagerCore {
                 let maxRate = videos.compactMap { Self.frameRate($0.description) }.max()
                 sets.append(
                     DASHManifest.AdaptationSet(
-                        id: 0, contentType: "video", mimeType: "video/mp4", segmentAlignment: true, startWithSAP: 1,
+                        id: 0, contentType: "video", mimeType: StoredFileKind.Media.video.mimeType,
+                        segmentAlignment: true, startWithSAP: 1,
                         maxWidth: representations.compactMap(\.width).max(),
                         maxHeight: representations.compactMap(\.height).max(),
                         maxFrameRate: maxRate.flatMap(DASHManifest.frameRateString), representations: representations))
@@ -115,7 +119,8 @@ extension PackagerCore {
             if !audios.isEmpty {
                 sets.append(
                     DASHManifest.AdaptationSet(
-                        id: 1, contentType: "audio", mimeType: "audio/mp4", segmentAlignment: true, startWithSAP: 1,
+                        id: 1, contentType: "audio", mimeType: StoredFileKind.Media.audio.mimeType,
+                        segmentAlignment: true, startWithSAP: 1,
                         representations: audios.map {
                             representation(
                                 $0, segments: segments, mediaStart: mediaStart,
@@ -161,7 +166,7 @@ extension PackagerCore {
                 ? DASHManifest.timeline(entries.map { ($0.1.startTicks, $0.1.durationTicks) }) : [])
         let initVersion = entries.first?.1.initVersion ?? rendition.initVersion
         let description = rendition.descriptionsByInitVersion[initVersion] ?? rendition.description
-        let bandwidth = rendition.meter.peak(target: description.targetBitrate)
+        let bandwidth = rendition.meter.peak(target: description.announcedPeakBitrate)
         switch description.media {
         case .video(let width, let height, _, let aspectNum, let aspectDen):
             let (aspectH, aspectV) = CMAFInitSegment.normalizedAspect(aspectNum, aspectDen)

@@ -13,6 +13,8 @@ struct TimedSample: Sendable {
     var isSync: Bool
     /// A sync sample right after a timestamp jump starts a new segment.
     var cutsAtJump: Bool
+    /// The producer's segment-start mark (`EncodedSample.segmentStart`): grid index k.
+    var segmentStart: Int64?
     var data: [UInt8]
 
     var end: Int64 { dts &+ duration }
@@ -165,7 +167,7 @@ struct TrackSegmenter: Sendable {
         var next = TimedSample(
             inputDts: sample.decodeTime, inputPts: sample.presentationTime, dts: 0, pts: 0, duration: 0,
             givenDuration: max(0, sample.duration), isSync: isVideo ? sample.isSync : true, cutsAtJump: false,
-            data: sample.data)
+            segmentStart: isVideo && sample.isSync ? sample.segmentStart : nil, data: sample.data)
         var recordedCut = false
         if var previous = held {
             let (delta, overflow) = next.inputDts.subtractingReportingOverflow(previous.inputDts)
@@ -253,20 +255,25 @@ struct TrackSegmenter: Sendable {
         return false
     }
 
+    /// Video cuts only where the producer marked a segment start (decided once, upstream), or at
+    /// the first sync sample after a timestamp jump. The grid index comes with the mark.
     private mutating func placeVideo(_ sample: TimedSample, context: Context, cuts: inout CutTable) -> Bool {
-        let k = boundary(sample.inputPts)
         guard let current = open else {
-            // A segment (and the track's first sample) must start with a sync sample.
+            // A segment (and the track's first sample) must start with a sync sample; an unmarked
+            // one (a producer that marks nothing) is placed on the grid by its time.
             guard sample.isSync else {
                 droppedSamples += 1
                 return false
             }
+            let k = sample.segmentStart ?? boundary(sample.inputPts)
             let index = context.timing.startIndex + Self.steps(k &- context.timing.firstBoundary)
             return openSegment(index: index, first: sample, boundary: k, context: context, cuts: &cuts)
         }
-        if sample.isSync && (k > openBoundary || sample.cutsAtJump) {
+        let marked = sample.segmentStart.map { $0 > openBoundary } ?? false
+        if sample.isSync && (marked || sample.cutsAtJump) {
             dropsUntilSync = false
             completed.append(current)
+            let k = sample.segmentStart ?? boundary(sample.inputPts)
             let index = current.index + max(1, Self.steps(k &- openBoundary))
             return openSegment(
                 index: index, first: sample, boundary: max(k, openBoundary), context: context, cuts: &cuts)

@@ -1,8 +1,13 @@
 import LadderMedia
 import NIOCore
 
-/// NetStream status codes sent in `onStatus` (RTMP spec 7.2.2; codes as Flash Media Server sends them).
+/// The one table of status codes the server sends: NetConnection codes in `connect`'s `_result` /
+/// `_error` (RTMP spec 7.2.1.1) and NetStream codes in `onStatus` (RTMP spec 7.2.2); codes as
+/// Flash Media Server sends them.
 package enum NetStreamStatus: String, Sendable, Hashable, CaseIterable {
+    case connectSuccess = "NetConnection.Connect.Success"
+    /// E.g. an unknown application.
+    case connectRejected = "NetConnection.Connect.Rejected"
     case publishStart = "NetStream.Publish.Start"
     /// The stream name is malformed or already being published.
     case publishBadName = "NetStream.Publish.BadName"
@@ -13,10 +18,12 @@ package enum NetStreamStatus: String, Sendable, Hashable, CaseIterable {
     case playStart = "NetStream.Play.Start"
     case playStreamNotFound = "NetStream.Play.StreamNotFound"
     case playUnpublishNotify = "NetStream.Play.UnpublishNotify"
+    /// Sent to players as a data message before media.
+    case dataStart = "NetStream.Data.Start"
 
     package var level: String {
         switch self {
-        case .publishBadName, .publishUnauthorized, .playStreamNotFound: return "error"
+        case .connectRejected, .publishBadName, .publishUnauthorized, .playStreamNotFound: return "error"
         default: return "status"
         }
     }
@@ -45,8 +52,8 @@ package enum RTMPCommandReplies {
             properties.append(AMF0Property("fourCcList", .strictArray(supportedFourCCs.map { .string($0) })))
         }
         let information: [AMF0Property] = [
-            AMF0Property("level", .string("status")),
-            AMF0Property("code", .string("NetConnection.Connect.Success")),
+            AMF0Property("level", .string(NetStreamStatus.connectSuccess.level)),
+            AMF0Property("code", .string(NetStreamStatus.connectSuccess.rawValue)),
             AMF0Property("description", .string("Connection succeeded.")),
             AMF0Property("objectEncoding", .number(objectEncoding ?? 0)),
         ]
@@ -55,16 +62,16 @@ package enum RTMPCommandReplies {
 
     /// `_error` to `connect` (e.g. unknown application).
     package static func connectRejected(transactionID: Double, description: String) -> RTMPMessage {
-        error(transactionID: transactionID, code: "NetConnection.Connect.Rejected", description: description)
+        error(transactionID: transactionID, status: .connectRejected, description: description)
     }
 
     /// `_error` with an information object.
-    package static func error(transactionID: Double, code: String, description: String) -> RTMPMessage {
+    package static func error(transactionID: Double, status: NetStreamStatus, description: String) -> RTMPMessage {
         command([
             .string("_error"), .number(transactionID), .null,
             .object([
-                AMF0Property("level", .string("error")),
-                AMF0Property("code", .string(code)),
+                AMF0Property("level", .string(status.level)),
+                AMF0Property("code", .string(status.rawValue)),
                 AMF0Property("description", .string(description)),
             ]),
         ])
@@ -126,7 +133,8 @@ package enum RTMPCommandReplies {
     /// `onStatus` data message with NetStream.Data.Start, sent to players before media.
     package static func dataStart(streamID: UInt32) -> RTMPMessage {
         data(
-            [.string("onStatus"), .object([AMF0Property("code", .string("NetStream.Data.Start"))])], streamID: streamID)
+            [.string("onStatus"), .object([AMF0Property("code", .string(NetStreamStatus.dataStart.rawValue))])],
+            streamID: streamID)
     }
 
     private static func statusObject(_ status: NetStreamStatus, description: String, details: String?) -> AMF0Value {

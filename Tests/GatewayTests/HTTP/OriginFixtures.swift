@@ -26,22 +26,25 @@ final class FakeOriginContent: OriginContent {
         files.withLockedValue { Array($0.keys) }
     }
 
-    /// One stream "cam1" with a master playlist, an MPD, an init segment and a media segment.
+    /// One stream "cam1" with a master playlist, an MPD, video and audio init and media segments,
+    /// each typed by the store's `StoredFileKind` as `StoreOriginContent` types them.
     static func sample() -> FakeOriginContent {
-        FakeOriginContent([
+        func file(_ bytes: [UInt8], _ kind: StoredFileKind, _ cache: CachePolicy) -> OriginFile {
+            OriginFile(bytes: bytes, contentType: kind.contentType, cache: cache)
+        }
+        return FakeOriginContent([
             "cam1": [
-                "master.m3u8": OriginFile(
-                    bytes: Array("#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n".utf8), contentType: "",
-                    cache: .liveManifest(maxAgeSeconds: 1)),
-                "manifest.mpd": OriginFile(
-                    bytes: Array("<?xml version=\"1.0\"?><MPD/>".utf8), contentType: "",
-                    cache: .liveManifest(maxAgeSeconds: 0)),
-                "720p/index.m3u8": OriginFile(
-                    bytes: Array("#EXTM3U\n#EXT-X-ENDLIST\n".utf8), contentType: "", cache: .endedManifest),
-                "720p/init.mp4": OriginFile(
-                    bytes: [0, 0, 0, 8, 0x66, 0x74, 0x79, 0x70], contentType: "", cache: .immutable),
-                "720p/seg-1.m4s": OriginFile(bytes: Array(0..<100), contentType: "", cache: .immutable),
+                "master.m3u8": file(
+                    Array("#EXTM3U\n#EXT-X-INDEPENDENT-SEGMENTS\n".utf8), .hlsPlaylist, .liveManifest(maxAgeSeconds: 1)),
+                "manifest.mpd": file(
+                    Array("<?xml version=\"1.0\"?><MPD/>".utf8), .dashManifest, .liveManifest(maxAgeSeconds: 0)),
+                "720p/index.m3u8": file(Array("#EXTM3U\n#EXT-X-ENDLIST\n".utf8), .hlsPlaylist, .endedManifest),
+                "720p/init.mp4": file([0, 0, 0, 8, 0x66, 0x74, 0x79, 0x70], .initSegment(.video), .immutable),
+                "720p/seg-1.m4s": file(Array(0..<100), .mediaSegment(.video), .immutable),
+                "audio/init-1.mp4": file([0, 0, 0, 8, 0x66, 0x74, 0x79, 0x70], .initSegment(.audio), .immutable),
+                "audio/seg-1.m4s": file(Array(0..<10), .mediaSegment(.audio), .immutable),
                 "thumb.bin": OriginFile(bytes: [1, 2, 3], contentType: "application/x-custom", cache: .immutable),
+                "untyped.m4s": OriginFile(bytes: [1], contentType: "", cache: .immutable),
             ]
         ])
     }

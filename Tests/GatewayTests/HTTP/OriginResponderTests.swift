@@ -25,7 +25,10 @@ import Testing
         ("/live/cam1/manifest.mpd", "application/dash+xml", "no-cache"),
         ("/live/cam1/720p/index.m3u8", "application/vnd.apple.mpegurl", "public, max-age=300"),
         ("/live/cam1/720p/init.mp4", "video/mp4", "public, max-age=31536000, immutable"),
-        ("/live/cam1/720p/seg-1.m4s", "video/iso.segment", "public, max-age=31536000, immutable"),
+        ("/live/cam1/720p/seg-1.m4s", "video/mp4", "public, max-age=31536000, immutable"),
+        ("/live/cam1/audio/init-1.mp4", "audio/mp4", "public, max-age=31536000, immutable"),
+        ("/live/cam1/audio/seg-1.m4s", "audio/mp4", "public, max-age=31536000, immutable"),
+        ("/live/cam1/untyped.m4s", "application/octet-stream", "public, max-age=31536000, immutable"),
         ("/live/cam1/thumb.bin", "application/x-custom", "public, max-age=31536000, immutable"),
         ("/live/cam1/", "text/html; charset=utf-8", "no-cache"),
         ("/", "text/html; charset=utf-8", "no-cache"),
@@ -145,7 +148,7 @@ import Testing
                 uri: "/live/cam1/720p/seg-1.m4s", method: .head, headers: [.range: "bytes=0-9"])
             #expect(response.status == .ok)
             #expect(response.headers[.contentLength] == "100")
-            #expect(response.headers[.contentType] == "video/iso.segment")
+            #expect(response.headers[.contentType] == "video/mp4")
             #expect(response.body.readableBytes == 0)
             let missing = try await client.execute(uri: "/live/cam1/none.m4s", method: .head)
             #expect(missing.status == .notFound)

@@ -28,6 +28,11 @@ import Testing
         #expect(OriginRoute.parse(rawPath: path) == .success(expected))
     }
 
+    @Test func timeIsTheMPDsUTCTimingURL() {
+        #expect(OriginRoute.parse(rawPath: PackagerConfig.defaultUTCTimingURL) == .success(.time))
+        #expect(PackagerConfig().utcTimingURL == PackagerConfig.defaultUTCTimingURL)
+    }
+
     @Test func percentEncodedFileNamesAreDecoded() {
         #expect(
             OriginRoute.parse(rawPath: "/live/cam1/a%20b/seg%2D1.m4s")
@@ -64,6 +69,8 @@ import Testing
     @Test(arguments: [
         "/live/a%20b/master.m3u8", "/live/caf%C3%A9/", "/live/a$b", "/api/streams/a:b",
         "/live/" + String(repeating: "n", count: 129) + "/",
+        // A leading "." (the one `StreamName` rule): hidden folders, and "..x" look-alikes.
+        "/live/.hidden/master.m3u8", "/live/%2Ecam/", "/live/...", "/api/streams/.cam",
     ])
     func invalidStreamNamesAreRefused(path: String) {
         #expect(OriginRoute.parse(rawPath: path) == .failure(.invalidStreamName))

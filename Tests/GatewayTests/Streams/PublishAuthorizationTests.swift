@@ -31,10 +31,12 @@ import Testing
         #expect(keys.check(name: "other", key: "s3cret") == .badName)
     }
 
+    /// Refusals are protocol-neutral; the RTMP session maps them to NetStream codes.
     @Test func refusalsMapToNetStreamCodes() {
-        #expect(PublishRefusal.wrongKey.statusCode == "NetStream.Publish.Unauthorized")
-        #expect(PublishRefusal.missingKey.statusCode == "NetStream.Publish.Unauthorized")
-        #expect(PublishRefusal.badName.statusCode == "NetStream.Publish.BadName")
+        #expect(RTMPSessionStateMachine.status(for: .wrongKey) == .publishUnauthorized)
+        #expect(RTMPSessionStateMachine.status(for: .missingKey) == .publishUnauthorized)
+        #expect(RTMPSessionStateMachine.status(for: .badName) == .publishBadName)
+        #expect(Set(PublishRefusal.allCases.map(\.rawValue)).count == PublishRefusal.allCases.count)
     }
 
     @Test func constantTimeComparison() {

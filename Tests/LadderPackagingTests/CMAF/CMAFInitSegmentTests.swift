@@ -35,6 +35,19 @@ import Testing
         #expect(try Array(entry.find("avcC").payload) == SampleEntryBoxesTests.avcC)
     }
 
+    @Test func btrtStatesTheAverageAndThePeak() throws {
+        var track = Self.video(width: 640, height: 360, aspect: (1, 1))
+        track.targetBitrate = 800_000
+        track.peakBitrate = 1_200_000
+        let entry = try parseTestBoxes(CMAFInitSegment.make(for: track)).first("moov")
+            .find("trak", "mdia", "minf", "stbl", "stsd", "avc1")
+        // ISO/IEC 14496-12 8.5.2.2: bufferSizeDB, maxBitrate, avgBitrate.
+        var btrt = try entry.containerChildren().first("btrt").cursor()
+        #expect(btrt.u32() == 0)
+        #expect(btrt.u32() == 1_200_000)
+        #expect(btrt.u32() == 800_000)
+    }
+
     @Test func displaySizeFollowsSampleAspect() throws {
         let boxes = try parseTestBoxes(CMAFInitSegment.make(for: Self.video(width: 720, height: 576, aspect: (32, 30))))
         var tkhd = try boxes.first("moov").find("trak", "tkhd").cursor(skip: 4 + 72)

@@ -1,3 +1,4 @@
+import Foundation
 import LadderMedia
 import LadderTestSupport
 import Testing
@@ -22,11 +23,30 @@ import Testing
         #expect(TextFormatting.fixed(.nan, decimals: 2) == "0.00")
     }
 
-    @Test func iso8601WithMilliseconds() {
-        #expect(TextFormatting.iso8601(millisecondsSince1970: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(TextFormatting.iso8601(millisecondsSince1970: 1_795_255_200_123) == "2026-11-21T10:00:00.123Z")
-        #expect(TextFormatting.iso8601(millisecondsSince1970: 951_782_400_000) == "2000-02-29T00:00:00.000Z")
-        #expect(TextFormatting.iso8601(millisecondsSince1970: -1) == "1969-12-31T23:59:59.999Z")
+    @Test(arguments: [
+        (Int64(0), "1970-01-01T00:00:00.000Z"),
+        (1_795_255_200_123, "2026-11-21T10:00:00.123Z"),
+        (1_795_251_661_007, "2026-11-21T09:01:01.007Z"),
+        (951_782_400_000, "2000-02-29T00:00:00.000Z"),
+        (951_782_400_123, "2000-02-29T00:00:00.123Z"),
+        (4_107_542_399_999, "2100-02-28T23:59:59.999Z"),
+        (-1, "1969-12-31T23:59:59.999Z"),
+    ])
+    func iso8601WithMilliseconds(milliseconds: Int64, expected: String) {
+        #expect(TextFormatting.iso8601(millisecondsSince1970: milliseconds) == expected)
+    }
+
+    @Test func millisecondsRoundToNearest() {
+        #expect(TextFormatting.milliseconds(since1970: Date(timeIntervalSince1970: 1.2344)) == 1234)
+        #expect(TextFormatting.milliseconds(since1970: Date(timeIntervalSince1970: 1.2346)) == 1235)
+        #expect(TextFormatting.milliseconds(since1970: Date(timeIntervalSince1970: -0.0004)) == 0)
+        #expect(TextFormatting.milliseconds(since1970: Date(timeIntervalSince1970: -0.0016)) == -2)
+        // A date made from whole milliseconds reads back as the same count: Date keeps seconds
+        // since 2001 in a Double, and rounding down turns 2, 7 or 22 ms into one less.
+        for milliseconds: Int64 in [2, 7, 22, 68, 1_795_255_200_123] {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            #expect(TextFormatting.milliseconds(since1970: date) == milliseconds)
+        }
     }
 
     @Test func xsDurations() {

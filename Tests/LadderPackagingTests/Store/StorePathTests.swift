@@ -20,4 +20,21 @@ import Testing
         }
         #expect(!StorePath.isValidStreamName("a/b"))
     }
+
+    /// Stream folders follow the one `StreamName` rule, stricter than a path component.
+    @Test func streamNamesFollowTheStreamNameRule() {
+        for name in ["cam1", "Cam_1-main.v2", "a..b", String(repeating: "n", count: 128)] {
+            #expect(StorePath.isValidStreamName(name), "\(name)")
+            #expect(StreamName.isValid(name), "\(name)")
+        }
+        for name in [
+            "", ".", "..", ".hidden", "a b", "caf\u{E9}", "a\\b", "a%2f", "x\u{7F}", "a:b",
+            String(repeating: "n", count: 129),
+        ] {
+            #expect(!StorePath.isValidStreamName(name), "\(name)")
+            #expect(!StreamName.isValid(name), "\(name)")
+        }
+        // A path component is looser: file names inside a stream may use spaces.
+        #expect(StorePath.isValidComponent("a b"))
+    }
 }

@@ -106,16 +106,22 @@ struct StreamPackagerFFmpegTests {
         let packager = StreamPackager(streamName: "clip", config: .vod(segmentSeconds: 2), store: store)
         packager.begin(tracks: tracks)
         var videoFrames = 0
+        // The producers' side of the contract: each video track marks the first keyframe of each
+        // grid interval (streams 0 and 1 are video at 90 kHz, 2 is audio).
+        var boundaries = [SegmentBoundaryTracker](repeating: SegmentBoundaryTracker(segmentSeconds: 2), count: 2)
         for packet in packets {
             guard let position = packet.pos.flatMap(Int.init), let size = Int(packet.size),
                 let dts = packet.dts ?? packet.pts, let pts = packet.pts ?? packet.dts,
                 position + size <= source.count
             else { continue }
             if packet.stream_index == 0 { videoFrames += 1 }
+            let isKeyframe = packet.flags.hasPrefix("K")
+            let video = packet.stream_index < 2
+            let mark = video && isKeyframe ? boundaries[packet.stream_index].startsSegment(pts: pts / 90) : nil
             packager.append(
                 EncodedSample(
-                    decodeTime: dts, presentationTime: pts, duration: 0, isSync: packet.flags.hasPrefix("K"),
-                    data: Array(source[position..<(position + size)])),
+                    decodeTime: dts, presentationTime: pts, duration: 0, isSync: isKeyframe,
+                    data: Array(source[position..<(position + size)]), segmentStart: mark),
                 track: packet.stream_index)
         }
         packager.end()

@@ -15,8 +15,9 @@ import Testing
         TrackSegmenter(description: SyntheticLadder.tracks()[2], segmentSeconds: 2, floorTicks: 0)
     }
 
-    static func sample(_ dts: Int64, sync: Bool = false, duration: Int64 = 0) -> EncodedSample {
-        EncodedSample(decodeTime: dts, presentationTime: dts, duration: duration, isSync: sync, data: [1])
+    static func sample(_ dts: Int64, sync: Bool = false, duration: Int64 = 0, mark: Int64? = nil) -> EncodedSample {
+        EncodedSample(
+            decodeTime: dts, presentationTime: dts, duration: duration, isSync: sync, data: [1], segmentStart: mark)
     }
 
     @Test func durationsComeFromTheNextDecodeTimeAndTheLastKeepsThePrevious() {
@@ -32,21 +33,36 @@ import Testing
         #expect(segmenter.endTicks == 11997)
     }
 
-    @Test func videoCutsAtTheFirstSyncSampleAtOrAfterABoundary() {
+    @Test func videoCutsOnlyWhereTheProducerMarkedASegmentStart() {
         var segmenter = Self.video()
         var cuts = CutTable()
         let context = TrackSegmenter.Context(timing: Self.timing, isReference: true, referenceActive: true)
-        // Sync at 1 s (no boundary), at 2 s minus 5 ms (within tolerance) and at 3 s.
-        for (dts, sync) in [(0, true), (90000, true), (179_550, true), (270_000, true), (300_000, false)]
-            as [(Int64, Bool)]
-        {
-            _ = segmenter.ingest(Self.sample(dts, sync: sync), context: context, cuts: &cuts)
+        // Sync samples at 1 s (unmarked), at 2 s minus 5 ms (marked: segment 1), at 3 s and at
+        // 4.1 s (unmarked: a copy rung's extra keyframes), then segment 3 marked after a gap.
+        let samples: [(Int64, Bool, Int64?)] = [
+            (0, true, 0), (90000, true, nil), (179_550, true, 1), (270_000, true, nil), (369_000, true, nil),
+            (540_000, true, 3), (543_000, false, nil),
+        ]
+        for (dts, sync, mark) in samples {
+            _ = segmenter.ingest(Self.sample(dts, sync: sync, mark: mark), context: context, cuts: &cuts)
         }
-        #expect(segmenter.completed.map(\.index) == [0])
-        #expect(segmenter.completed.first?.samples.count == 2)
-        #expect(segmenter.open?.index == 1)
-        #expect(cuts.entries.map(\.index) == [0, 1])
-        #expect(cuts.entries.last?.seconds == 179_550.0 / 90000)
+        #expect(segmenter.completed.map(\.index) == [0, 1])
+        #expect(segmenter.completed.map(\.samples.count) == [2, 3])
+        #expect(segmenter.open?.index == 3, "the index follows the mark across the gap")
+        #expect(cuts.entries.map(\.index) == [0, 1, 3])
+        #expect(cuts.entries[1].seconds == 179_550.0 / 90000)
+    }
+
+    @Test func aRepeatedOrStaleMarkDoesNotCut() {
+        var segmenter = Self.video()
+        var cuts = CutTable()
+        let context = TrackSegmenter.Context(timing: Self.timing, isReference: true, referenceActive: true)
+        for (dts, mark) in [(0, 0), (180_000, 1), (183_000, 1), (186_000, 0)] as [(Int64, Int64)] {
+            _ = segmenter.ingest(Self.sample(dts, sync: true, mark: mark), context: context, cuts: &cuts)
+        }
+        segmenter.flush(context: context, cuts: &cuts)
+        #expect(segmenter.completed.map(\.index) == [0, 1])
+        #expect(segmenter.completed.map(\.samples.count) == [1, 3])
     }
 
     @Test func audioCutsAtTheFrameNearestTheReferenceCut() {

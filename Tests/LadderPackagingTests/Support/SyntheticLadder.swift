@@ -50,9 +50,10 @@ enum SyntheticLadder {
         ]
         data.append(sync ? 0x65 : 0x41)
         data += (1..<size).map { UInt8(truncatingIfNeeded: $0 &+ index) }
+        // Like a rung: every sync sample here is the first of its grid interval, so it is marked.
         return EncodedSample(
             decodeTime: pts - compositionDelay * frameTicks, presentationTime: pts, duration: 0, isSync: sync,
-            data: data)
+            data: data, segmentStart: sync ? SegmentGrid(segmentSeconds: 2).index(containing: pts / 90) : nil)
     }
 
     static func audio(_ index: Int, startTicks: Int64 = 0) -> EncodedSample {

@@ -88,6 +88,15 @@ import Testing
         #expect(NetStreamStatus.playStreamNotFound.level == "error")
         #expect(NetStreamStatus.publishStart.level == "status")
         #expect(NetStreamStatus.publishUnauthorized.rawValue == "NetStream.Publish.Unauthorized")
+        #expect(NetStreamStatus.connectRejected.level == "error")
+        #expect(NetStreamStatus.connectSuccess.level == "status")
+    }
+
+    /// Every code the server sends is in the one table, spelled as FMS spells it.
+    @Test func oneStatusTable() {
+        #expect(NetStreamStatus.connectSuccess.rawValue == "NetConnection.Connect.Success")
+        #expect(NetStreamStatus.connectRejected.rawValue == "NetConnection.Connect.Rejected")
+        #expect(NetStreamStatus.dataStart.rawValue == "NetStream.Data.Start")
     }
 
     @Test func playerDataMessages() throws {

@@ -1,8 +1,6 @@
 import Foundation
 import Ladder
 import Logging
-import Metrics
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RTMPWire
@@ -30,50 +28,24 @@ struct RTMPSessionCloseRequest: Sendable {
 
 /// The session layer of an RTMP connection: commands, publish/play, FLV tags to `IngestSample`s,
 /// and the relay to RTMP players. Runs on its channel's event loop and never blocks.
+///
+/// `RTMPSessionStateMachine` decides (role, closing, replies); this handler performs its actions
+/// and holds the resources: the publish's pipeline and media state, the relay player. Publish
+/// admission is in `+Admission`, media ingest in `+Media`.
 final class RTMPSessionHandler: ChannelInboundHandler {
     typealias InboundIn = RTMPMessage
     typealias OutboundOut = RTMPMessage
 
-    private let services: RTMPSessionServices
-    private var machine: RTMPSessionStateMachine
-    private var logger: Logger
-    private var remoteAddress = "unknown"
-    private var closing = false
-    private var publishing: PublishingState?
+    let services: RTMPSessionServices
+    var machine: RTMPSessionStateMachine
+    var logger: Logger
+    var remoteAddress = "unknown"
+    /// The publish's resources and media state, while the machine's role is `.publishing`.
+    var publishing: PublishingState?
     private var player: RTMPRelayPlayer?
     private var playingStream: LiveStream?
     private var lastInbound = NIODeadline.now()
     private var idleCheck: RepeatedTask?
-
-    /// Media-side state of a publish in progress.
-    private struct PublishingState {
-        var stream: LiveStream
-        var handle: RTMPPublisherHandle
-        var pipeline: (any IngestPipeline)?
-        var streamID: UInt32
-        var startedAt: NIODeadline
-        var videoClock = TimestampUnwrapper()
-        var audioClock = TimestampUnwrapper()
-        /// The one FLV-to-sample conversion (the code the fuzzers test): validates NAL lengths and
-        /// configs, drops empty frames and repeated sequence headers.
-        var converter = FLVIngestConverter()
-        var mediaErrors = 0
-        var bytes = 0
-        var ingestBytes: Metrics.Counter
-        /// Samples of the current socket read, handed to the pipeline together at channelReadComplete
-        /// (one wake-up of its decode thread per read instead of one per message).
-        var pendingSamples: [IngestSample] = []
-
-        /// After the call the array is unique again, so emptying it keeps its buffer for the next read.
-        mutating func submitPendingSamples() {
-            guard !pendingSamples.isEmpty else { return }
-            pipeline?.submit(contentsOf: pendingSamples)
-            pendingSamples.removeAll(keepingCapacity: true)
-        }
-    }
-
-    /// A read burst is bounded by NIO's read sizes; this only caps a pathological one.
-    private static let maxPendingSamples = 256
 
     init(services: RTMPSessionServices) {
         self.services = services
@@ -104,7 +76,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
-        endRole(reason: closing ? "connection closed" : "publisher disconnected")
+        perform(machine.channelInactive(), context: context)
         context.fireChannelInactive()
     }
 
@@ -121,7 +93,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !closing else { return }
+        guard !machine.isClosing else { return }
         let message = unwrapInboundIn(data)
         lastInbound = .now()
         switch message.type {
@@ -158,7 +130,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         }
     }
 
-    private func perform(_ action: RTMPSessionStateMachine.Action, context: ChannelHandlerContext) {
+    func perform(_ action: RTMPSessionStateMachine.Action, context: ChannelHandlerContext) {
         switch action {
         case .send(let messages):
             for message in messages { context.write(wrapOutboundOut(message), promise: nil) }
@@ -170,148 +142,33 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         case .stopRole(let reason):
             endRole(reason: reason)
         case .close(let reason):
-            close(context: context, reason: reason)
+            idleCheck?.cancel()
+            logger.info("connection closed", metadata: ["reason": "\(reason)"])
+            endRole(reason: reason)
+            context.close(promise: nil)
         }
     }
 
-    private func admitPublish(name: String, key: String?, streamID: UInt32, context: ChannelHandlerContext) {
-        if let refusal = services.keys.check(name: name, key: key) {
-            refusePublish(name: name, streamID: streamID, refusal: refusal, detail: nil, context: context)
-            return
-        }
-        guard let hook = services.publishHook else {
-            createPipeline(name: name, streamID: streamID, context: context)
-            return
-        }
-        let request = PublishHookClient.Request(
-            name: name, app: services.application,
-            clientIP: context.channel.remoteAddress?.ipAddress ?? "unknown", key: key)
-        context.eventLoop.makeFutureWithTask {
-            await hook.authorize(request)
-        }.assumeIsolated().whenSuccess { decision in
-            guard !self.closing, case .admitting = self.machine.role else { return }
-            switch decision {
-            case .allow:
-                self.createPipeline(name: name, streamID: streamID, context: context)
-            case .deny(let status):
-                self.refusePublish(
-                    name: name, streamID: streamID, refusal: .webhookDenied, detail: "on_publish answered \(status)",
-                    context: context)
-            case .unavailable(let why):
-                self.refusePublish(
-                    name: name, streamID: streamID, refusal: .webhookUnavailable, detail: why, context: context)
-            }
+    private func handleUserControl(_ message: RTMPMessage, context: ChannelHandlerContext) {
+        guard case .userControl(let event) = try? ProtocolControlMessage(decoding: message) else { return }
+        if case .pingRequest(let timestamp) = event {
+            context.writeAndFlush(
+                wrapOutboundOut(ProtocolControlMessage.userControl(.pingResponse(timestamp: timestamp)).message()),
+                promise: nil)
         }
     }
 
-    /// Loads the profile and builds the pipeline on the blocking pool, then starts the publish.
-    private func createPipeline(name: String, streamID: UInt32, context: ChannelHandlerContext) {
-        let factory = services.pipelineFactory
-        services.blockingPool.runIfActive(eventLoop: context.eventLoop) {
-            try factory.makePipeline(stream: name)
-        }.assumeIsolated().whenComplete { result in
-            guard !self.closing, case .admitting = self.machine.role else {
-                if case .success(let pipeline) = result { pipeline.finish() }
-                return
-            }
-            switch result {
-            case .success(let pipeline):
-                self.startPublish(name: name, streamID: streamID, pipeline: pipeline, context: context)
-            case .failure(let error):
-                self.refusePublish(
-                    name: name, streamID: streamID, refusal: .profileError, detail: "\(error)", context: context)
-            }
-        }
-    }
-
-    private func refusePublish(
-        name: String, streamID: UInt32, refusal: PublishRefusal, detail: String?, context: ChannelHandlerContext
-    ) {
-        machine.publishRefused()
-        let status: NetStreamStatus =
-            refusal.statusCode == NetStreamStatus.publishUnauthorized.rawValue
-            ? .publishUnauthorized : .publishBadName
-        let logName = StreamName.isValid(name) ? name : "(invalid)"
-        logger.warning(
-            "publish refused",
-            metadata: [
-                "stream": "\(logName)", "reason": "\(refusal.rawValue)",
-                "detail": "\(detail ?? refusal.description)",
-            ])
-        GatewayMetrics.publishRefused(reason: refusal)
-        context.write(
-            wrapOutboundOut(RTMPCommandReplies.onStatus(status, streamID: streamID, description: refusal.description)),
-            promise: nil)
-        context.flush()
-        close(context: context, reason: "publish refused (\(refusal.rawValue))")
-    }
-
-    private func startPublish(
-        name: String, streamID: UInt32, pipeline: any IngestPipeline, context: ChannelHandlerContext
-    ) {
-        machine.publishAdmitted()
-        let sync = context.pipeline.syncOperations
-        var readBatching = "off"
-        if let batching = try? sync.handler(type: ReceiveBatchingHandler.self) {
-            if pipeline.encodesVideo {
-                // An encoded ladder reads per arrival: the encoder's delay leaves no room for batching's.
-                sync.removeHandler(batching, promise: nil)
-                readBatching = "off (encoded ladder)"
-            } else {
-                readBatching = "\(batching.delayMilliseconds)ms"
-            }
-        }
-        let handle = RTMPPublisherHandle(channel: context.channel, remoteAddress: remoteAddress)
-        let (stream, replaced) = services.registry.beginPublish(name: name, publisher: handle, pipeline: pipeline)
-        if let replaced {
-            logger.notice(
-                "publish takeover: closing the previous publisher",
-                metadata: ["stream": "\(name)", "previous": "\(replaced.publisher.remoteAddress)"])
-            replaced.pipeline?.finish()
-            replaced.publisher.disconnect(reason: "taken over by a new publisher from \(remoteAddress)")
-        }
-        publishing = PublishingState(
-            stream: stream, handle: handle, pipeline: pipeline, streamID: streamID, startedAt: .now(),
-            ingestBytes: GatewayMetrics.ingestBytesCounter(stream: name))
-        stream.relay.publisherStarted()
-        logger.info(
-            "publish start",
-            metadata: ["stream": "\(name)", "app": "\(services.application)", "read_batching": "\(readBatching)"])
-        GatewayMetrics.publishStarted()
-        context.write(
-            wrapOutboundOut(ProtocolControlMessage.userControl(.streamBegin(streamID: streamID)).message()),
-            promise: nil)
-        context.write(
-            wrapOutboundOut(
-                RTMPCommandReplies.onStatus(
-                    .publishStart, streamID: streamID, description: "\(name) is now published.", details: name)),
-            promise: nil)
-        context.flush()
-    }
+    // MARK: Play
 
     private func startPlay(name: String, streamID: UInt32, context: ChannelHandlerContext) {
         guard StreamName.isValid(name), let stream = services.registry.stream(named: name), stream.isLive else {
             logger.info(
                 "play refused: stream not found",
                 metadata: ["stream": "\(StreamName.isValid(name) ? name : "(invalid)")"])
-            context.write(
-                wrapOutboundOut(
-                    RTMPCommandReplies.onStatus(
-                        .playStreamNotFound, streamID: streamID, description: "No such stream.")), promise: nil)
-            context.flush()
-            machine.roleEnded()
+            for action in machine.playRefused(streamID: streamID) { perform(action, context: context) }
             return
         }
-        let replies = [
-            ProtocolControlMessage.userControl(.streamIsRecorded(streamID: streamID)).message(),
-            ProtocolControlMessage.userControl(.streamBegin(streamID: streamID)).message(),
-            RTMPCommandReplies.onStatus(.playReset, streamID: streamID, description: "Playing and resetting \(name)."),
-            RTMPCommandReplies.onStatus(.playStart, streamID: streamID, description: "Started playing \(name)."),
-            RTMPCommandReplies.sampleAccess(streamID: streamID),
-            RTMPCommandReplies.dataStart(streamID: streamID),
-        ]
-        for message in replies { context.write(wrapOutboundOut(message), promise: nil) }
-        context.flush()
+        for action in machine.playStarted(name: name, streamID: streamID) { perform(action, context: context) }
         let player = RTMPRelayPlayer(channel: context.channel, streamID: streamID)
         self.player = player
         playingStream = stream
@@ -319,7 +176,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         stream.relay.subscribe(player)
     }
 
-    /// Ends publishing or playing (the connection may stay open).
+    /// Releases what the ended role held (publish or play); the machine already left the role.
     private func endRole(reason: String) {
         publishing?.submitPendingSamples()  // before finish(): the pipeline encodes everything that arrived
         if let publishing {
@@ -347,68 +204,6 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             self.player = nil
             self.playingStream = nil
         }
-        machine.roleEnded()
-    }
-
-    // MARK: Media
-
-    private func handleMedia(_ message: RTMPMessage) {
-        guard publishing?.streamID == message.streamID else {
-            return  // media before publish was admitted, or for another stream: not ours to take
-        }
-        // In place: copying the state out and back costs a retain and release per field per message.
-        handleMedia(message, state: &publishing!)
-    }
-
-    private func handleMedia(_ message: RTMPMessage, state: inout PublishingState) {
-        state.bytes += message.payload.readableBytes
-        if message.payload.readableBytes > 0 { state.ingestBytes.increment(by: message.payload.readableBytes) }
-        do {
-            if let sample = try ingestSample(from: message, state: &state), state.pipeline != nil {
-                state.pendingSamples.append(sample)
-                if state.pendingSamples.count >= Self.maxPendingSamples { state.submitPendingSamples() }
-            }
-            state.stream.relay.publish(message)
-        } catch {
-            state.mediaErrors = state.handle.countIngestError()
-            GatewayMetrics.droppedFrames(stream: state.stream.name, stage: .malformed)
-            // Log the first few and then every 100th, so a broken encoder cannot flood the log.
-            if state.mediaErrors <= 5 || state.mediaErrors % 100 == 0 {
-                logger.warning(
-                    "dropping a malformed media message",
-                    metadata: [
-                        "stream": "\(state.stream.name)", "type": "\(message.type)", "error": "\(error)",
-                        "count": "\(state.mediaErrors)",
-                    ])
-            }
-        }
-    }
-
-    private func ingestSample(from message: RTMPMessage, state: inout PublishingState) throws -> IngestSample? {
-        if message.type == .video {
-            let time = state.videoClock.unwrap(message.timestamp)
-            return try state.converter.ingestVideo(message.payload, timestamp: time)
-        } else {
-            let time = state.audioClock.unwrap(message.timestamp)
-            return try state.converter.ingestAudio(message.payload, timestamp: time)
-        }
-    }
-
-    private func handleData(_ message: RTMPMessage) {
-        guard let state = publishing else { return }
-        guard case .metadata(let properties) = try? RTMPDataMessage(decoding: message) else { return }
-        // Players get onMetaData without the @setDataFrame wrapper.
-        state.stream.relay.publish(
-            RTMPDataMessage.metadataMessage(properties, streamID: message.streamID, timestamp: message.timestamp))
-    }
-
-    private func handleUserControl(_ message: RTMPMessage, context: ChannelHandlerContext) {
-        guard case .userControl(let event) = try? ProtocolControlMessage(decoding: message) else { return }
-        if case .pingRequest(let timestamp) = event {
-            context.writeAndFlush(
-                wrapOutboundOut(ProtocolControlMessage.userControl(.pingResponse(timestamp: timestamp)).message()),
-                promise: nil)
-        }
     }
 
     // MARK: Lifecycle
@@ -420,21 +215,18 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let (handler, context) = loopBound.value
-            // Players only receive, so only publishers and idle connections must keep talking.
-            if handler.player == nil, NIODeadline.now() - handler.lastInbound > timeout {
+            if handler.machine.idleTimeoutApplies, NIODeadline.now() - handler.lastInbound > timeout {
                 let seconds = timeout.nanoseconds / 1_000_000_000
                 handler.close(context: context, reason: "no data for \(seconds) s (dead or idle peer)")
             }
         }
     }
 
-    private func close(context: ChannelHandlerContext, reason: String) {
-        guard !closing else { return }
-        closing = true
-        idleCheck?.cancel()
-        logger.info("connection closed", metadata: ["reason": "\(reason)"])
-        endRole(reason: reason)
-        context.close(promise: nil)
+    /// Closes the session once (later requests are ignored): the role ends, then the channel.
+    func close(context: ChannelHandlerContext, reason: String) {
+        for action in machine.close(reason: reason) {
+            perform(action, context: context)
+        }
     }
 
     static func describe(_ address: SocketAddress) -> String {
@@ -445,31 +237,5 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     static func describe(_ error: any Error) -> String {
         if let error = error as? IOError { return "I/O error: \(error.description)" }
         return "\(error)"
-    }
-}
-
-/// How other sessions and the registry reach a publishing session.
-final class RTMPPublisherHandle: Publisher {
-    let channel: any Channel
-    let remoteAddress: String
-    private let malformed = NIOLockedValueBox(0)
-
-    var ingestErrors: Int { malformed.withLockedValue { $0 } }
-
-    /// Counts a media message dropped as malformed; returns the new count.
-    func countIngestError() -> Int {
-        malformed.withLockedValue { count in
-            count += 1
-            return count
-        }
-    }
-
-    init(channel: any Channel, remoteAddress: String) {
-        self.channel = channel
-        self.remoteAddress = remoteAddress
-    }
-
-    func disconnect(reason: String) {
-        channel.pipeline.fireUserInboundEventTriggered(RTMPSessionCloseRequest(reason: reason))
     }
 }

@@ -22,6 +22,11 @@ import Testing
         }
     }
 
+    /// The `code` of every onStatus among the sent messages.
+    private func statusCodes(_ actions: [RTMPSessionStateMachine.Action]) -> [String] {
+        sentCommands(actions).filter { $0.first?.stringValue == "onStatus" }.compactMap { $0[3]["code"]?.stringValue }
+    }
+
     @Test func obsPublishFlow() throws {
         var machine = RTMPSessionStateMachine(application: "live")
         let connected = machine.receive(connect())
@@ -40,11 +45,16 @@ import Testing
         let publish = machine.receive(.publish(transactionID: 5, streamID: 1, name: "cam?key=abc&x=1", type: "live"))
         #expect(publish == [.admitPublish(name: "cam", key: "abc", streamID: 1)])
         #expect(machine.role == .admitting(name: "cam", streamID: 1))
-        machine.publishAdmitted()
+        guard case .proceed(let started) = machine.publishAdmitted(name: "cam", streamID: 1) else {
+            Issue.record("admission abandoned")
+            return
+        }
         #expect(machine.role == .publishing(name: "cam", streamID: 1))
+        #expect(statusCodes(started) == ["NetStream.Publish.Start"])
 
         let unpublish = machine.receive(.fcUnpublish(transactionID: 6, name: "cam"))
         #expect(unpublish.contains(.stopRole(reason: "FCUnpublish")))
+        #expect(machine.role == .idle)
     }
 
     @Test func connectAnswersFourCcListOnlyWhenAsked() throws {
@@ -117,12 +127,18 @@ import Testing
         #expect(machine.role == .idle)
     }
 
-    @Test func refusedPublishReturnsToIdle() {
+    @Test func refusedPublishAnswersAndCloses() {
         var machine = RTMPSessionStateMachine(application: "live")
         _ = machine.receive(connect())
         _ = machine.receive(.publish(transactionID: 2, streamID: 1, name: "a", type: "live"))
-        machine.publishRefused()
+        guard case .proceed(let actions) = machine.publishRefused(.wrongKey, name: "a", streamID: 1) else {
+            Issue.record("refusal abandoned")
+            return
+        }
+        #expect(statusCodes(actions) == ["NetStream.Publish.Unauthorized"])
+        #expect(actions.last == .close(reason: "publish refused (wrong_key)"))
         #expect(machine.role == .idle)
+        #expect(machine.isClosing)
     }
 
     @Test func deleteStreamWithIDZeroMeansTheCurrentStream() {
@@ -130,7 +146,7 @@ import Testing
         _ = machine.receive(connect())
         _ = machine.receive(.createStream(transactionID: 2))
         _ = machine.receive(.publish(transactionID: 3, streamID: 1, name: "cam", type: "live"))
-        machine.publishAdmitted()
+        _ = machine.publishAdmitted(name: "cam", streamID: 1)
         #expect(machine.receive(.deleteStream(transactionID: 4, streamID: 0)) == [.stopRole(reason: "deleteStream")])
         #expect(machine.role == .idle)
     }

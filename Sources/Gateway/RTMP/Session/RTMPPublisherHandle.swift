@@ -1,0 +1,29 @@
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// How other sessions and the registry reach a publishing session (from any thread).
+final class RTMPPublisherHandle: Publisher {
+    let channel: any Channel
+    let remoteAddress: String
+    private let malformed = NIOLockedValueBox(0)
+
+    var ingestErrors: Int { malformed.withLockedValue { $0 } }
+
+    /// Counts a media message dropped as malformed; returns the new count.
+    func countIngestError() -> Int {
+        malformed.withLockedValue { count in
+            count += 1
+            return count
+        }
+    }
+
+    init(channel: any Channel, remoteAddress: String) {
+        self.channel = channel
+        self.remoteAddress = remoteAddress
+    }
+
+    /// Asks the session to close, on its own event loop (a takeover or shutdown).
+    func disconnect(reason: String) {
+        channel.pipeline.fireUserInboundEventTriggered(RTMPSessionCloseRequest(reason: reason))
+    }
+}

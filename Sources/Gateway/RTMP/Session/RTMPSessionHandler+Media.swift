@@ -1,0 +1,88 @@
+import Ladder
+import Metrics
+import NIOCore
+import RTMPWire
+
+/// Media ingest: FLV audio/video tags to `IngestSample`s for the pipeline, and every media and
+/// metadata message to the relay's players. `handleMedia` runs per message: no allocation there.
+extension RTMPSessionHandler {
+    /// Media-side state of a publish in progress.
+    struct PublishingState {
+        var stream: LiveStream
+        var handle: RTMPPublisherHandle
+        var pipeline: (any IngestPipeline)?
+        var streamID: UInt32
+        var startedAt: NIODeadline
+        var videoClock = TimestampUnwrapper()
+        var audioClock = TimestampUnwrapper()
+        /// The one FLV-to-sample conversion (the code the fuzzers test): validates NAL lengths and
+        /// configs, drops empty frames and repeated sequence headers.
+        var converter = FLVIngestConverter()
+        var mediaErrors = 0
+        var bytes = 0
+        var ingestBytes: Metrics.Counter
+        /// Samples of the current socket read, handed to the pipeline together at channelReadComplete
+        /// (one wake-up of its decode thread per read instead of one per message).
+        var pendingSamples: [IngestSample] = []
+
+        /// After the call the array is unique again, so emptying it keeps its buffer for the next read.
+        mutating func submitPendingSamples() {
+            guard !pendingSamples.isEmpty else { return }
+            pipeline?.submit(contentsOf: pendingSamples)
+            pendingSamples.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// A read burst is bounded by NIO's read sizes; this only caps a pathological one.
+    static let maxPendingSamples = 256
+
+    func handleMedia(_ message: RTMPMessage) {
+        guard publishing?.streamID == message.streamID else {
+            return  // media before publish was admitted, or for another stream: not ours to take
+        }
+        // In place: copying the state out and back costs a retain and release per field per message.
+        handleMedia(message, state: &publishing!)
+    }
+
+    private func handleMedia(_ message: RTMPMessage, state: inout PublishingState) {
+        state.bytes += message.payload.readableBytes
+        if message.payload.readableBytes > 0 { state.ingestBytes.increment(by: message.payload.readableBytes) }
+        do {
+            if let sample = try ingestSample(from: message, state: &state), state.pipeline != nil {
+                state.pendingSamples.append(sample)
+                if state.pendingSamples.count >= Self.maxPendingSamples { state.submitPendingSamples() }
+            }
+            state.stream.relay.publish(message)
+        } catch {
+            state.mediaErrors = state.handle.countIngestError()
+            GatewayMetrics.droppedFrames(stream: state.stream.name, stage: .malformed)
+            // Log the first few and then every 100th, so a broken encoder cannot flood the log.
+            if state.mediaErrors <= 5 || state.mediaErrors % 100 == 0 {
+                logger.warning(
+                    "dropping a malformed media message",
+                    metadata: [
+                        "stream": "\(state.stream.name)", "type": "\(message.type)", "error": "\(error)",
+                        "count": "\(state.mediaErrors)",
+                    ])
+            }
+        }
+    }
+
+    private func ingestSample(from message: RTMPMessage, state: inout PublishingState) throws -> IngestSample? {
+        if message.type == .video {
+            let time = state.videoClock.unwrap(message.timestamp)
+            return try state.converter.ingestVideo(message.payload, timestamp: time)
+        } else {
+            let time = state.audioClock.unwrap(message.timestamp)
+            return try state.converter.ingestAudio(message.payload, timestamp: time)
+        }
+    }
+
+    func handleData(_ message: RTMPMessage) {
+        guard let state = publishing else { return }
+        guard case .metadata(let properties) = try? RTMPDataMessage(decoding: message) else { return }
+        // Players get onMetaData without the @setDataFrame wrapper.
+        state.stream.relay.publish(
+            RTMPDataMessage.metadataMessage(properties, streamID: message.streamID, timestamp: message.timestamp))
+    }
+}

@@ -1,0 +1,10 @@
+/// The one mapping from a profile to packager settings, for live publishes and offline VOD.
+/// It lives in the umbrella because LadderPackaging knows nothing of profiles.
+extension PackagerConfig {
+    public init(profile: Profile, mode: Mode) {
+        switch mode {
+        case .live: self = .live(segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments)
+        case .vod: self = .vod(segmentSeconds: profile.segmentSeconds)
+        }
+    }
+}
