@@ -52,9 +52,9 @@ if [ "$MODE" = test ]; then
             selenium streamlink m3u8 mpegdash pymp4 pytest
     fi
     scripts/fetch-js-players.sh .cache/js
-    echo "setup: swift build (debug, with tests)"
-    swift build --build-tests 2>&1 | grep -E 'error|warning: |Compiling|Build complete' | grep -v '^\[' | tail -n 20
+    echo "setup: swift build (debug, with tests; a target importing a target it does not declare fails)"
+    swift build --build-tests --explicit-target-dependency-import-check error 2>&1 | grep -E 'error|warning: |Compiling|Build complete' | grep -v '^\[' | tail -n 20
 else
     echo "setup: swift build -c release"
-    swift build -c release --product gateway 2>&1 | grep -E 'error|warning: |Build complete' | tail -n 20
+    swift build -c release --product gateway --explicit-target-dependency-import-check error 2>&1 | grep -E 'error|warning: |Build complete' | tail -n 20
 fi

@@ -42,24 +42,28 @@ public enum MediaTiming {
     }
 }
 
-/// The stream's segment grid on the publisher's millisecond timeline: segment k covers
-/// [start(k), start(k + 1)) with start(k) = round(k * S * 1000), from time 0. Every rendition uses
-/// this one grid, so segments line up across the ladder (RFC 8216bis 6.2.4).
+/// A publish's segment grid on the publisher's millisecond timeline: segment k covers
+/// [start(k), start(k + 1)) with start(k) = origin + round(k * S * 1000). The origin is the
+/// publish's first video keyframe, so its first segment is a whole one. Every rendition of the
+/// publish uses this one grid, so segments line up across the ladder (RFC 8216bis 6.2.4).
 public struct SegmentGrid: Sendable, Hashable {
+    public let originMilliseconds: Int64
     public let segmentSeconds: Double
 
-    public init(segmentSeconds: Double) {
+    public init(originMilliseconds: Int64 = 0, segmentSeconds: Double) {
+        self.originMilliseconds = originMilliseconds
         self.segmentSeconds = segmentSeconds > 0 && segmentSeconds.isFinite ? segmentSeconds : 2
     }
 
     /// Start time of segment `index` in milliseconds.
     public func start(of index: Int64) -> Int64 {
-        Int64((Double(index) * segmentSeconds * 1000).rounded())
+        originMilliseconds &+ Int64((Double(index) * segmentSeconds * 1000).rounded())
     }
 
     /// The segment whose interval holds `milliseconds`: the largest k with start(k) <= it.
     public func index(containing milliseconds: Int64) -> Int64 {
-        let estimate = (Double(milliseconds) / (segmentSeconds * 1000)).rounded(.down)
+        let offset = Double(milliseconds) - Double(originMilliseconds)
+        let estimate = (offset / (segmentSeconds * 1000)).rounded(.down)
         var index = Int64(max(min(estimate, 1e15), -1e15))
         while start(of: index) > milliseconds { index -= 1 }
         while start(of: index + 1) <= milliseconds { index += 1 }
@@ -75,8 +79,12 @@ public struct SegmentBoundaryTracker: Sendable, Hashable {
     public let grid: SegmentGrid
     private var lastIndex: Int64?
 
+    public init(grid: SegmentGrid) {
+        self.grid = grid
+    }
+
     public init(segmentSeconds: Double) {
-        grid = SegmentGrid(segmentSeconds: segmentSeconds)
+        self.init(grid: SegmentGrid(segmentSeconds: segmentSeconds))
     }
 
     /// Call once per picture in presentation order; the grid index of the segment it starts, or

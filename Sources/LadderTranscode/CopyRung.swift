@@ -40,12 +40,12 @@ struct CopyRung {
     private var lastDuration: Int64
     private var boundaries: SegmentBoundaryTracker
 
-    init(name: String, track: Int, record: SourceVideoRecord, frameRate: Double?, segmentSeconds: Double) {
+    init(name: String, track: Int, record: SourceVideoRecord, frameRate: Double?, grid: SegmentGrid) {
         self.name = name
         self.track = track
         self.record = record
         lastDuration = Int64((90000 / max(1, frameRate ?? 30)).rounded())
-        boundaries = SegmentBoundaryTracker(segmentSeconds: segmentSeconds)
+        boundaries = SegmentBoundaryTracker(grid: grid)
     }
 
     mutating func append(_ unit: VideoAccessUnit, sink: any EncodedMediaSink, stats: StatsCollector) {

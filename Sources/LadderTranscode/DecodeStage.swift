@@ -24,8 +24,10 @@ final class DecodeStage {
     var epoch: Epoch?
     /// The video configuration changed: at the next picture, keep the epoch only if the output is unchanged.
     var epochStale = false
+    /// The publish's segment grid, from its first video keyframe (copy rung and pictures share it).
+    var grid: SegmentGrid?
     /// The ladder's one decision of where segments start (every rung forces its IDRs there).
-    var boundaries: SegmentBoundaryTracker
+    var boundaries: SegmentBoundaryTracker?
     var lastPictureMilliseconds: Int64?
     /// Publisher clock restarts (times going backward) re-based per track before anything else.
     var videoTimes = BackwardJumpCorrector(nominalStep: 33)
@@ -69,7 +71,6 @@ final class DecodeStage {
         self.stats = stats
         self.control = control
         hasCopyRendition = profile.video.renditions.contains { $0.copy }
-        boundaries = SegmentBoundaryTracker(segmentSeconds: profile.segmentSeconds)
     }
 
     func run() {
@@ -138,6 +139,11 @@ final class DecodeStage {
         guard videoConfig != nil else {
             stats.update { $0.skippedAccessUnits += 1 }
             return
+        }
+        if grid == nil, unit.isKeyframe {
+            let origin = SegmentGrid(originMilliseconds: unit.pts, segmentSeconds: profile.segmentSeconds)
+            grid = origin
+            boundaries = SegmentBoundaryTracker(grid: origin)
         }
         if hasCopyRendition { routeCopy(unit) }
         guard let decoder else { return }
@@ -241,7 +247,7 @@ final class DecodeStage {
 
     func forward(_ frame: Frame, pts: Int64) {
         guard var epoch else { return }
-        let segmentStart = boundaries.startsSegment(pts: pts)
+        let segmentStart = boundaries?.startsSegment(pts: pts)
         for index in epoch.rungs.indices where epoch.rungs[index].alive {
             let worker = epoch.rungs[index].worker
             let result: BlockingQueue<StageInput<RungPicture>>.PushResult

@@ -59,13 +59,13 @@ struct MediaTimingTests {
     }
 
     @Test func segmentStartsAreTheFirstPictureOfEachGridInterval() {
-        var tracker = SegmentBoundaryTracker(segmentSeconds: 2)
-        let times: [Int64] = [1000, 1033, 1999, 2000, 2033, 3990, 4010, 9000, 9033, 11000]
+        var tracker = SegmentBoundaryTracker(grid: SegmentGrid(originMilliseconds: 1000, segmentSeconds: 2))
+        let times: [Int64] = [1000, 1033, 2967, 3000, 3033, 4990, 5010, 9000, 9033, 11000]
         let marks = times.compactMap { time in tracker.startsSegment(pts: time).map { (time, $0) } }
-        // The grid starts at 0 (not at the first picture): 1000 starts segment 0, 2000 is exactly
-        // on segment 1, 4010 is the first in segment 2, 9000 after a gap starts 4, 11000 starts 5.
-        #expect(marks.map(\.0) == [1000, 2000, 4010, 9000, 11000])
+        // 3000 is exactly on 1000 + 2 s; 5010 is the first at/after 5000; 9000 after a gap; 11000.
+        #expect(marks.map(\.0) == [1000, 3000, 5010, 9000, 11000])
         #expect(marks.map(\.1) == [0, 1, 2, 4, 5])
+        #expect(tracker.grid.index(containing: 999) == -1)
     }
 
     @Test func fractionalSegmentDurations() {

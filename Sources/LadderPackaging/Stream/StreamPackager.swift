@@ -138,7 +138,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     /// lock, so segments always reach the store before the manifests that list them.
     private func run(_ event: (inout PackagerCore, Int64) -> Void) {
         core.withLock { core in
-            let nowMs = Int64((clock().timeIntervalSince1970 * 1000).rounded())
+            let nowMs = TextFormatting.milliseconds(since1970: clock())
             event(&core, nowMs)
             for notice in core.takeNotices() {
                 logger.warning("\(notice)")

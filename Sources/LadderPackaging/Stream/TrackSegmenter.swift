@@ -120,6 +120,9 @@ struct TrackSegmenter: Sendable {
     private(set) var hasStarted = false
     private(set) var droppedSamples = 0
     private(set) var jumps = 0
+    /// The producer marks segment starts (`EncodedSample.segmentStart`): its grid, not the
+    /// timestamps, then numbers this track's segments.
+    private(set) var isMarked = false
     private(set) var endTicks: Int64
     private var dropsUntilSync = false
 
@@ -187,7 +190,7 @@ struct TrackSegmenter: Sendable {
             lastDuration = max(1, previous.duration)
             held = nil
             recordedCut = place(previous, context: context, cuts: &cuts)
-            if rephase {
+            if rephase && !isMarked {
                 openBoundary = boundary(isVideo ? next.inputPts : next.inputDts)
             }
         }
@@ -265,15 +268,20 @@ struct TrackSegmenter: Sendable {
                 droppedSamples += 1
                 return false
             }
-            let k = sample.segmentStart ?? boundary(sample.inputPts)
-            let index = context.timing.startIndex + Self.steps(k &- context.timing.firstBoundary)
-            return openSegment(index: index, first: sample, boundary: k, context: context, cuts: &cuts)
+            // The epoch's numbering comes from the time grid every track shares; from here on a
+            // marked track steps by its producer's grid index.
+            let timeBoundary = boundary(sample.inputPts)
+            let index = context.timing.startIndex + Self.steps(timeBoundary &- context.timing.firstBoundary)
+            isMarked = isMarked || sample.segmentStart != nil
+            return openSegment(
+                index: index, first: sample, boundary: sample.segmentStart ?? timeBoundary, context: context,
+                cuts: &cuts)
         }
         let marked = sample.segmentStart.map { $0 > openBoundary } ?? false
         if sample.isSync && (marked || sample.cutsAtJump) {
             dropsUntilSync = false
             completed.append(current)
-            let k = sample.segmentStart ?? boundary(sample.inputPts)
+            let k = sample.segmentStart ?? (isMarked ? openBoundary &+ 1 : boundary(sample.inputPts))
             let index = current.index + max(1, Self.steps(k &- openBoundary))
             return openSegment(
                 index: index, first: sample, boundary: max(k, openBoundary), context: context, cuts: &cuts)
