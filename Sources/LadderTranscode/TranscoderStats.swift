@@ -56,16 +56,18 @@ public struct TranscoderStats: Sendable, Hashable {
     public var trackDeclarations = 0
 }
 
-/// Lock-protected counters updated by the pipeline threads.
-final class StatsCollector: @unchecked Sendable {
-    // Everything below is guarded by `lock`.
-    private let lock = NSLock()
-    private var stats = TranscoderStats()
-    private var rungs: [String: RungCounters] = [:]
-    private var rungOrder: [String] = []
-    private var inputBytes = 0
-    private var inputFirstMilliseconds: Int64?
-    private var inputLastMilliseconds: Int64?
+/// Counters updated by the pipeline threads, behind one `Locked` state.
+final class StatsCollector: Sendable {
+    private struct State {
+        var stats = TranscoderStats()
+        var rungs: [String: RungCounters] = [:]
+        var rungOrder: [String] = []
+        var inputBytes = 0
+        var inputFirstMilliseconds: Int64?
+        var inputLastMilliseconds: Int64?
+    }
+
+    private let state = Locked(State())
 
     struct RungCounters {
         var rendition: TranscoderStats.Rendition
@@ -77,59 +79,59 @@ final class StatsCollector: @unchecked Sendable {
     }
 
     func update(_ body: (inout TranscoderStats) -> Void) {
-        lock.lock()
-        body(&stats)
-        lock.unlock()
+        state.withLock { body(&$0.stats) }
     }
 
     func countInput(bytes: Int, milliseconds: Int64) {
-        lock.lock()
-        inputBytes += bytes
-        if inputFirstMilliseconds == nil { inputFirstMilliseconds = milliseconds }
-        inputLastMilliseconds = max(inputLastMilliseconds ?? milliseconds, milliseconds)
-        lock.unlock()
+        state.withLock { state in
+            state.inputBytes += bytes
+            if state.inputFirstMilliseconds == nil { state.inputFirstMilliseconds = milliseconds }
+            state.inputLastMilliseconds = max(state.inputLastMilliseconds ?? milliseconds, milliseconds)
+        }
     }
 
     func registerRung(name: String, isCopy: Bool, width: Int, height: Int, timescale: Int) {
-        lock.lock()
-        if rungs[name] == nil {
-            rungOrder.append(name)
-            rungs[name] = RungCounters(
-                rendition: .init(
-                    name: name, isCopy: isCopy, width: width, height: height, framesOut: 0, droppedFrames: 0,
-                    decimatedFrames: 0, lateFrames: 0), timescale: Int64(max(1, timescale)))
-        } else {
-            rungs[name]?.rendition.width = width
-            rungs[name]?.rendition.height = height
+        state.withLock { state in
+            if state.rungs[name] == nil {
+                state.rungOrder.append(name)
+                state.rungs[name] = RungCounters(
+                    rendition: .init(
+                        name: name, isCopy: isCopy, width: width, height: height, framesOut: 0, droppedFrames: 0,
+                        decimatedFrames: 0, lateFrames: 0), timescale: Int64(max(1, timescale)))
+            } else {
+                state.rungs[name]?.rendition.width = width
+                state.rungs[name]?.rendition.height = height
+            }
         }
-        lock.unlock()
     }
 
     func rungOutput(name: String, bytes: Int, pts: Int64) {
-        lock.lock()
         // In place (one lookup, no copy of the counters): this runs once per output sample.
-        if let index = rungs.index(forKey: name) {
-            rungs.values[index].rendition.framesOut += 1
-            rungs.values[index].bytes += bytes
-            rungs.values[index].firstPts = min(rungs.values[index].firstPts ?? pts, pts)
-            rungs.values[index].lastPts = max(rungs.values[index].lastPts ?? pts, pts)
+        rungEvent(name: name) { counters in
+            counters.rendition.framesOut += 1
+            counters.bytes += bytes
+            counters.firstPts = min(counters.firstPts ?? pts, pts)
+            counters.lastPts = max(counters.lastPts ?? pts, pts)
         }
-        lock.unlock()
     }
 
     func rungEvent(name: String, _ body: (inout RungCounters) -> Void) {
-        lock.lock()
-        if let index = rungs.index(forKey: name) {
-            body(&rungs.values[index])
+        state.withLock { state in
+            if let index = state.rungs.index(forKey: name) {
+                body(&state.rungs.values[index])
+            }
         }
-        lock.unlock()
     }
 
     func snapshot(ingest: IngestQueue.Counters) -> TranscoderStats {
-        lock.lock()
-        defer { lock.unlock() }
+        let (stats, rungs, order, inputBytes, first, last) = state.withLock { state in
+            (
+                state.stats, state.rungs, state.rungOrder, state.inputBytes, state.inputFirstMilliseconds,
+                state.inputLastMilliseconds
+            )
+        }
         var result = stats
-        if let first = inputFirstMilliseconds, let last = inputLastMilliseconds, last > first {
+        if let first, let last, last > first {
             result.input.bitrate = Int(Double(inputBytes) * 8000 / Double(last - first))
         }
         result.ingestDroppedVideo = ingest.droppedVideo
@@ -138,7 +140,7 @@ final class StatsCollector: @unchecked Sendable {
         result.ingestQueueBytes = ingest.bytes
         result.ingestQueuePeakBytes = ingest.peakBytes
         var renditions: [TranscoderStats.Rendition] = []
-        for name in rungOrder {
+        for name in order {
             guard let counters = rungs[name] else { continue }
             var rendition = counters.rendition
             if let first = counters.firstPts, let last = counters.lastPts, last > first,

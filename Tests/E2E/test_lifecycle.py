@@ -95,6 +95,17 @@ def assert_removed(gw, name):
         assert status == 404, f"{name}/{path} answered {status} after the stream was removed"
 
 
+def publish_until_ended(gw, name, clip):
+    """Publishes `clip` once to its end; returns when /api/streams first reported it ended."""
+    publisher = publish_ffmpeg(gw.rtmp_url(name), clip)
+    try:
+        assert publisher.wait(30) == 0, publisher.stderr.read()
+    finally:
+        stop_process(publisher)
+    wait_for(lambda: stream_state(gw, name) == "ended", 15, f"{name} to be reported ended")
+    return time.monotonic()
+
+
 def retention_gateway(tmp_path):
     config = tmp_path / "retention.yaml"
     config.write_text(f"ended_stream_seconds: {RETENTION}\n")
@@ -105,13 +116,7 @@ def test_ended_stream_is_removed_after_ended_stream_seconds(tmp_path):
     clip = make_clip(tmp_path / "clip4.flv", seconds=4, gop=30)
     gw = retention_gateway(tmp_path)
     try:
-        publisher = publish_ffmpeg(gw.rtmp_url("brief"), clip)
-        try:
-            assert publisher.wait(30) == 0, publisher.stderr.read()
-        finally:
-            stop_process(publisher)
-        wait_for(lambda: stream_state(gw, "brief") == "ended", 15, "brief to be reported ended")
-        ended_at = time.monotonic()
+        ended_at = publish_until_ended(gw, "brief", clip)
         assert_playable_ended(gw, "brief")
 
         wait_for(lambda: stream_state(gw, "brief") is None, RETENTION + 12, "brief to be removed")
@@ -128,13 +133,7 @@ def test_republish_within_retention_cancels_the_removal(tmp_path, clip10):
     gw = retention_gateway(tmp_path)
     second = None
     try:
-        first = publish_ffmpeg(gw.rtmp_url("again"), clip)
-        try:
-            assert first.wait(30) == 0, first.stderr.read()
-        finally:
-            stop_process(first)
-        wait_for(lambda: stream_state(gw, "again") == "ended", 15, "the first publish to be reported ended")
-        ended_at = time.monotonic()
+        ended_at = publish_until_ended(gw, "again", clip)
 
         second = publish_ffmpeg(gw.rtmp_url("again"), clip10, loop=True)
         wait_for(lambda: stream_state(gw, "again") == "live", 15, "the second publish to be live")

@@ -17,7 +17,6 @@ IDR would fail to decode in any case ("reference picture missing"). Both ladders
 segments, and one transcoded 240p rung, where it went into the decoder.
 """
 
-import io
 import json
 import re
 import subprocess
@@ -26,8 +25,8 @@ from urllib.parse import urljoin
 
 import m3u8
 import pytest
-from pymp4.parser import Box
 
+from clients.bmff import pymp4_boxes, pymp4_find
 from conftest import FFMPEG, REPO, http_fetch, wait_for
 
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
@@ -112,24 +111,10 @@ def last_segment(url):
 # --- ISO BMFF checks -----------------------------------------------------------------------------
 
 def pymp4_top(data, where):
-    stream = io.BytesIO(data)
-    boxes = []
     try:
-        while stream.tell() < len(data):
-            boxes.append(Box.parse_stream(stream))
+        return pymp4_boxes(data)
     except Exception as error:  # construct raises many types; any of them is a broken file
         raise AssertionError(f"{where}: pymp4 cannot parse: {error!r}") from None
-    return boxes
-
-
-def pymp4_find(box, kind):
-    for child in getattr(box, "children", None) or []:
-        if child.type == kind:
-            return child
-        found = pymp4_find(child, kind)
-        if found is not None:
-            return found
-    return None
 
 
 def check_init(data, where):

@@ -2,7 +2,6 @@
 read while it happens, and a reconnect to the same stream name, checked with real players
 (ffprobe/ffmpeg) and independent parsers (m3u8, mpegdash, pymp4, a raw ISO BMFF box walk)."""
 
-import io
 import json
 import math
 import re
@@ -15,8 +14,8 @@ from urllib.parse import urljoin
 import m3u8
 import pytest
 from mpegdash.parser import MPEGDASHParser
-from pymp4.parser import Box
 
+from clients.bmff import pymp4_boxes, pymp4_find
 from conftest import (FFMPEG, GATEWAY_BIN, REPO, Gateway, http_fetch, make_clip, mp4_boxes, publish_ffmpeg,
                       stop_process, ticks, wait_for)
 
@@ -28,25 +27,6 @@ RUNGS = {"360p": (640, 360), "240p": (426, 240)}
 
 
 # --- ISO BMFF ---------------------------------------------------------------------------------
-
-def pymp4_boxes(data: bytes):
-    stream = io.BytesIO(data)
-    boxes = []
-    while stream.tell() < len(data):
-        boxes.append(Box.parse_stream(stream))
-    return boxes
-
-
-def pymp4_find(box, kind):
-    """First descendant of a pymp4 box with this type (depth first)."""
-    for child in getattr(box, "children", None) or []:
-        if child.type == kind:
-            return child
-        found = pymp4_find(child, kind)
-        if found is not None:
-            return found
-    return None
-
 
 def esds_codec(esds_payload: bytes):
     """'mp4a.<objectTypeIndication hex>.<audioObjectType>' from an esds payload (ISO/IEC 14496-1 7.2.6)."""

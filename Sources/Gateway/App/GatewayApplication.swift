@@ -125,6 +125,7 @@ final class GatewayApplication: Sendable {
             onFreed: { [viewers = origin.viewers, httpsViewers = httpsOrigin?.viewers] name in
                 viewers.forget(stream: name)
                 httpsViewers?.forget(stream: name)
+                GatewayMetrics.forget(stream: name)
             })
         let reporter = StatusReporter(
             status: status, viewers: origin.viewers, interval: .seconds(10), logger: logger)
