@@ -105,7 +105,7 @@ let package = Package(
         ),
         .testTarget(name: "LadderMediaTests", dependencies: ["LadderMedia", "LadderTestSupport"]),
         .testTarget(name: "LadderFFmpegTests", dependencies: ["LadderFFmpeg", "LadderTestSupport"]),
-        .testTarget(name: "LadderProfileTests", dependencies: ["LadderProfile"]),
+        .testTarget(name: "LadderProfileTests", dependencies: ["LadderProfile", "LadderTestSupport"]),
         .testTarget(
             name: "LadderTranscodeTests",
             dependencies: ["LadderTranscode", "LadderPackaging", "LadderTestSupport"]
@@ -127,6 +127,7 @@ let package = Package(
                 "Gateway",
                 "RTMPWire",
                 "RTMPTestSupport",
+                "LadderTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -45,32 +45,26 @@ audio:
   channels: 2
   sample_rate: 48000
 """
+
+
+def profile_yaml(kind, rendition):
+    """A one-rung profile with 1 s segments; `{window}` is filled in per test."""
+    return f"""\
+name: malformed-{kind}
+segment_seconds: 1
+window_segments: {{window}}
+video:
+  encoder: libx264
+  preset: ultrafast
+  renditions:
+{rendition}""" + AUDIO
+
+
 PROFILES = {
-    "copy": """\
-name: malformed-copy
-segment_seconds: 1
-window_segments: {window}
-video:
-  encoder: libx264
-  preset: ultrafast
-  renditions:
-    - name: source
-      copy: true
-""" + AUDIO,
-    "transcode": """\
-name: malformed-transcode
-segment_seconds: 1
-window_segments: {window}
-video:
-  encoder: libx264
-  preset: ultrafast
-  renditions:
-    - name: 240p
-      width: 426
-      height: 240
-      bitrate: 300k
-      profile: baseline
-""" + AUDIO,
+    "copy": profile_yaml("copy", "    - name: source\n      copy: true\n"),
+    "transcode": profile_yaml(
+        "transcode",
+        "    - name: 240p\n      width: 426\n      height: 240\n      bitrate: 300k\n      profile: baseline\n"),
 }
 VIDEO_RENDITION = {"copy": "source", "transcode": "240p"}
 WINDOW = 60  # window_segments: far more than the clip's segments, so the playlists list all of them

@@ -1,24 +1,10 @@
 import LadderMedia
+import LadderTestSupport
 import Testing
 
 @testable import LadderProfile
 
-/// Issues as (line, column, path, message), the parts the operator sees.
-private struct Reported: Equatable, CustomStringConvertible {
-    var line: Int
-    var column: Int
-    var path: String
-    var message: String
-
-    init(_ line: Int, _ column: Int, _ path: String, _ message: String) {
-        self.line = line
-        self.column = column
-        self.path = path
-        self.message = message
-    }
-
-    var description: String { "\(line):\(column): \(path): \(message)" }
-}
+private typealias Reported = ReportedIssue
 
 private func issues(_ yaml: String) -> [Reported] {
     do throws(ProfileError) {
@@ -27,7 +13,7 @@ private func issues(_ yaml: String) -> [Reported] {
         return []
     } catch {
         #expect(error.issues.allSatisfy { $0.file == "profiles/x.yaml" })
-        return error.issues.map { Reported($0.line, $0.column, $0.path, $0.message) }
+        return error.issues.map(Reported.init)
     }
 }
 

@@ -1,26 +1,13 @@
 import Foundation
 import Ladder
+import LadderTestSupport
 import RTMPTestSupport
 import RTMPWire
 import Testing
 
 @testable import Gateway
 
-private struct Reported: Equatable, CustomStringConvertible {
-    var line: Int
-    var column: Int
-    var path: String
-    var message: String
-
-    init(_ line: Int, _ column: Int, _ path: String, _ message: String) {
-        self.line = line
-        self.column = column
-        self.path = path
-        self.message = message
-    }
-
-    var description: String { "\(line):\(column): \(path): \(message)" }
-}
+private typealias Reported = ReportedIssue
 
 private func issues(
     _ yaml: String, file: String = "gateway.yaml", fileExists: @escaping (String) -> Bool = { _ in true }
@@ -30,7 +17,7 @@ private func issues(
         Issue.record("expected issues, parsed \(config)")
         return []
     } catch {
-        return error.issues.map { Reported($0.line, $0.column, $0.path, $0.message) }
+        return error.issues.map(Reported.init)
     }
 }
 
