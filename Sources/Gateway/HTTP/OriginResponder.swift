@@ -54,9 +54,7 @@ struct OriginResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var response = route(request, context: context)
-        // Fetch standard "CORS protocol": a public origin, readable by any page (players run elsewhere).
-        response.headers[.accessControlAllowOrigin] = "*"
-        response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
+        Self.addCORS(to: &response.headers)
         GatewayMetrics.httpRequest(status: response.status.code)
         return request.method == .head ? response.createHeadResponse() : response
     }
@@ -139,12 +137,24 @@ struct OriginResponder: HTTPResponder {
 
     // MARK: Stream content
 
-    private func serveFile(stream: String, path: String, request: Request, context: Context) -> Response {
-        guard let file = content.file(stream: stream, path: path) else { return Self.notFound() }
+    /// Fetch standard "CORS protocol": a public origin, readable by any page (players run elsewhere).
+    static func addCORS(to headers: inout HTTPFields) {
+        headers[.accessControlAllowOrigin] = "*"
+        headers[.accessControlExposeHeaders] = exposedHeaders
+    }
+
+    /// The headers of a stored file's response: its type, cache policy and byte ranges.
+    static func fileHeaders(_ file: OriginFile) -> HTTPFields {
         var headers = HTTPFields()
         headers[.contentType] = file.contentType.isEmpty ? OriginContentType.octetStream : file.contentType
         headers[.cacheControl] = file.cache.cacheControl
         headers[.acceptRanges] = "bytes"
+        return headers
+    }
+
+    private func serveFile(stream: String, path: String, request: Request, context: Context) -> Response {
+        guard let file = content.file(stream: stream, path: path) else { return Self.notFound() }
+        var headers = Self.fileHeaders(file)
         let length = file.body.readableBytes
 
         // RFC 9110 14.2: range handling is defined for GET only; If-Range without a validator
@@ -174,14 +184,18 @@ struct OriginResponder: HTTPResponder {
     }
 
     private func clientKey(_ request: Request, context: Context) -> String {
-        var address = context.peerAddress
+        clientKey(headers: request.headers, peerAddress: context.peerAddress)
+    }
+
+    func clientKey(headers: HTTPFields, peerAddress: String?) -> String {
+        var address = peerAddress
         if settings.trustForwardedFor,
-            let forwarded = request.headers.first(where: { $0.name.canonicalName == "x-forwarded-for" })?.value
+            let forwarded = headers.first(where: { $0.name.canonicalName == "x-forwarded-for" })?.value
         {
             let first = forwarded.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
             if let first, !first.isEmpty { address = String(first.prefix(64)) }
         }
-        return ViewerTracker.clientKey(address: address, userAgent: request.headers[.userAgent])
+        return ViewerTracker.clientKey(address: address, userAgent: headers[.userAgent])
     }
 
     private func mergedStatuses() -> [StreamStatus] {

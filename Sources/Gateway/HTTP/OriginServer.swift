@@ -61,11 +61,13 @@ final class OriginServer: Service, Sendable {
         let idleTimeout = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         self.viewers = viewers
         self.listening = listening
+        let serverName = configuration.serverName
+        let http1 = OriginHTTP1Channel.builder(configuration: .init(idleTimeout: idleTimeout)) {
+            OriginFastPathHandler(responder: responder, serverName: serverName)
+        }
         self.application = Application(
             responder: responder,
-            server: try configuration.tls.map {
-                try .tls(.http1(configuration: .init(idleTimeout: idleTimeout)), tlsConfiguration: $0)
-            } ?? .http1(configuration: .init(idleTimeout: idleTimeout)),
+            server: try configuration.tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName
