@@ -63,7 +63,7 @@ extension DecodeStage {
             if let description = slot.copy, let record = slot.record {
                 copy = CopyRung(
                     name: description.name, track: tracks.count, record: record, frameRate: source?.frameRate,
-                    grid: grid ?? SegmentGrid(segmentSeconds: profile.segmentSeconds))
+                    grid: boundaries?.grid ?? SegmentGrid(segmentSeconds: profile.segmentSeconds))
                 tracks.append(description)
             }
             if let worker = slot.worker {

@@ -24,9 +24,8 @@ final class DecodeStage {
     var epoch: Epoch?
     /// The video configuration changed: at the next picture, keep the epoch only if the output is unchanged.
     var epochStale = false
-    /// The publish's segment grid, from its first video keyframe (copy rung and pictures share it).
-    var grid: SegmentGrid?
-    /// The ladder's one decision of where segments start (every rung forces its IDRs there).
+    /// The ladder's one decision of where segments start (every rung forces its IDRs there), on
+    /// the publish's grid from its first video keyframe (the copy rung shares that grid).
     var boundaries: SegmentBoundaryTracker?
     var lastPictureMilliseconds: Int64?
     /// Publisher clock restarts (times going backward) re-based per track before anything else.
@@ -140,10 +139,9 @@ final class DecodeStage {
             stats.update { $0.skippedAccessUnits += 1 }
             return
         }
-        if grid == nil, unit.isKeyframe {
-            let origin = SegmentGrid(originMilliseconds: unit.pts, segmentSeconds: profile.segmentSeconds)
-            grid = origin
-            boundaries = SegmentBoundaryTracker(grid: origin)
+        if boundaries == nil, unit.isKeyframe {
+            boundaries = SegmentBoundaryTracker(
+                grid: SegmentGrid(originMilliseconds: unit.pts, segmentSeconds: profile.segmentSeconds))
         }
         if hasCopyRendition { routeCopy(unit) }
         guard let decoder else { return }

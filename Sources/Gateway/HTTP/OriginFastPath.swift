@@ -32,10 +32,8 @@ extension OriginResponder {
         GatewayMetrics.httpRequest(status: 200)
         let head = HTTPResponse(status: .ok, headerFields: headers)
         guard request.method == .get else { return FastResponse(head: head) }
-        let bytes = file.body.readableBytes
-        let client = clientKey(headers: request.headerFields, peerAddress: peerAddress)
-        viewers.record(stream: stream, client: client, bytes: bytes, at: .now)
-        GatewayMetrics.httpBytes(stream: stream, count: bytes)
+        countDelivery(
+            stream: stream, bytes: file.body.readableBytes, headers: request.headerFields, peerAddress: peerAddress)
         return FastResponse(head: head, body: file.body)
     }
 }

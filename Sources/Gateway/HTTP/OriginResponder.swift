@@ -176,18 +176,21 @@ struct OriginResponder: HTTPResponder {
         }
 
         if request.method == .get, (200..<300).contains(response.status.code) {
-            let bytes = response.body.contentLength ?? 0
-            viewers.record(stream: stream, client: clientKey(request, context: context), bytes: bytes, at: .now)
-            GatewayMetrics.httpBytes(stream: stream, count: bytes)
+            countDelivery(
+                stream: stream, bytes: response.body.contentLength ?? 0, headers: request.headers,
+                peerAddress: context.peerAddress)
         }
         return response
     }
 
-    private func clientKey(_ request: Request, context: Context) -> String {
-        clientKey(headers: request.headers, peerAddress: context.peerAddress)
+    /// A GET of stream content answered: the viewer and the bytes it got (both origin paths).
+    func countDelivery(stream: String, bytes: Int, headers: HTTPFields, peerAddress: String?) {
+        viewers.record(
+            stream: stream, client: clientKey(headers: headers, peerAddress: peerAddress), bytes: bytes, at: .now)
+        GatewayMetrics.httpBytes(stream: stream, count: bytes)
     }
 
-    func clientKey(headers: HTTPFields, peerAddress: String?) -> String {
+    private func clientKey(headers: HTTPFields, peerAddress: String?) -> String {
         var address = peerAddress
         if settings.trustForwardedFor,
             let forwarded = headers.first(where: { $0.name.canonicalName == "x-forwarded-for" })?.value

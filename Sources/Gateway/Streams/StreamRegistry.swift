@@ -95,16 +95,6 @@ final class StreamRegistry: Sendable {
         streams.withLockedValue { $0[name] }
     }
 
-    /// Existing or new entry for `name` (players may subscribe before the publisher arrives).
-    func streamCreatingIfNeeded(_ name: String) -> LiveStream {
-        streams.withLockedValue { streams in
-            if let stream = streams[name] { return stream }
-            let stream = LiveStream(name: name)
-            streams[name] = stream
-            return stream
-        }
-    }
-
     var allStreams: [LiveStream] {
         streams.withLockedValue { Array($0.values) }.sorted { $0.name < $1.name }
     }
