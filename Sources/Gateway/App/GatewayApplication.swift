@@ -54,6 +54,14 @@ final class GatewayApplication: Sendable {
         self.logger = logger
     }
 
+    /// The store the packagers write and the origin serves: every file version as one shared
+    /// `SharedBody`, mirrored to `dataDirectory` (when set) by a bounded serial writer.
+    static func makeStore(dataDirectory: String?) -> SegmentStore {
+        SegmentStore(
+            mirror: dataDirectory.map { DiskMirror(root: $0, writes: .serialQueue(maxBacklogBytes: 256 << 20)) },
+            storedForm: { SharedBody($0) })
+    }
+
     func run() async throws {
         // RTMP I/O gets its own loops (rtmp.event_loop_threads); the HTTP origin keeps NIO's shared ones.
         let rtmpLoops = MultiThreadedEventLoopGroup(numberOfThreads: options.config.rtmp.eventLoopThreads)
@@ -64,9 +72,7 @@ final class GatewayApplication: Sendable {
             logger.warning("no stream keys configured: any stream name may publish (set keys with --config)")
         }
         let config = options.config
-        let store = SegmentStore(
-            mirror: options.dataDirectory.map { DiskMirror(root: $0, writes: .serialQueue(maxBacklogBytes: 256 << 20)) }
-        )
+        let store = Self.makeStore(dataDirectory: options.dataDirectory)
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,

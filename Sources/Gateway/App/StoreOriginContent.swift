@@ -2,12 +2,15 @@ import Ladder
 import NIOCore
 
 /// How the gateway's store keeps each file: one ByteBuffer per version, which every response
-/// sends as is (a reference, never a copy per request).
+/// sends as is (a reference, never a copy per request), and for a large file (a segment) the
+/// same bytes in a `MemoryFile` that plain-HTTP responses send with sendfile(2).
 struct SharedBody: StoredBytes {
     let buffer: ByteBuffer
+    let memoryFile: MemoryFile?
 
     init(_ bytes: [UInt8]) {
         buffer = ByteBuffer(bytes: bytes)
+        memoryFile = MemoryFile.make(bytes)
     }
 
     var count: Int { buffer.readableBytes }
@@ -30,8 +33,11 @@ struct StoreOriginContent: OriginContent {
         } else {
             cache = .endedManifest
         }
-        let body = (stored.body as? SharedBody)?.buffer ?? ByteBuffer(bytes: stored.bytes)
-        return OriginFile(body: body, contentType: stored.contentType, cache: cache)
+        let shared = stored.body as? SharedBody
+        var file = OriginFile(
+            body: shared?.buffer ?? ByteBuffer(bytes: stored.bytes), contentType: stored.contentType, cache: cache)
+        file.memoryFile = shared?.memoryFile
+        return file
     }
 
     func streamExists(_ stream: String) -> Bool {

@@ -58,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !MallocTuning.apply() {
             logger.debug("malloc thresholds left at the C library's defaults (no glibc mallopt)")
         }
+        if let openFiles = OpenFileLimit.raiseToHardLimit() {
+            logger.debug("open files limit: \(openFiles)")
+        }
         var fileConfig = GatewayConfig()
         if let config {
             do {

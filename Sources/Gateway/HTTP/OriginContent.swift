@@ -17,6 +17,8 @@ struct OriginFile: Sendable {
     /// The Content-Type it is served with; empty means `application/octet-stream`.
     var contentType: String
     var cache: CachePolicy
+    /// The same bytes as `body` in a memfd, for sendfile(2) (large files of the gateway's store).
+    var memoryFile: MemoryFile?
 
     init(body: ByteBuffer, contentType: String, cache: CachePolicy) {
         self.body = body
@@ -30,7 +32,7 @@ struct OriginFile: Sendable {
 }
 
 /// How long shared caches and players may reuse a response.
-enum CachePolicy: Sendable, Equatable {
+enum CachePolicy: Sendable, Hashable {
     /// Init and media segments: written once, never change.
     case immutable
     /// A playlist or MPD that is still updated; `maxAgeSeconds` is about half a segment

@@ -177,28 +177,24 @@ struct OriginResponder: HTTPResponder {
 
         if request.method == .get, (200..<300).contains(response.status.code) {
             countDelivery(
-                stream: stream, bytes: response.body.contentLength ?? 0, headers: request.headers,
-                peerAddress: context.peerAddress)
+                stream: stream, bytes: response.body.contentLength ?? 0,
+                forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value,
+                userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
         }
         return response
     }
 
-    /// A GET of stream content answered: the viewer and the bytes it got (both origin paths).
-    func countDelivery(stream: String, bytes: Int, headers: HTTPFields, peerAddress: String?) {
-        viewers.record(
-            stream: stream, client: clientKey(headers: headers, peerAddress: peerAddress), bytes: bytes, at: .now)
-        GatewayMetrics.httpBytes(stream: stream, count: bytes)
-    }
-
-    private func clientKey(headers: HTTPFields, peerAddress: String?) -> String {
+    /// Counts a delivered GET for the stream's viewers and byte metrics (both origin paths).
+    func countDelivery(stream: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?) {
         var address = peerAddress
-        if settings.trustForwardedFor,
-            let forwarded = headers.first(where: { $0.name.canonicalName == "x-forwarded-for" })?.value
-        {
-            let first = forwarded.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+        if settings.trustForwardedFor, let forwardedFor {
+            let first = forwardedFor.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
             if let first, !first.isEmpty { address = String(first.prefix(64)) }
         }
-        return ViewerTracker.clientKey(address: address, userAgent: headers[.userAgent])
+        viewers.record(
+            stream: stream, client: ViewerTracker.clientKey(address: address, userAgent: userAgent), bytes: bytes,
+            at: .now)
+        GatewayMetrics.httpBytes(stream: stream, count: bytes)
     }
 
     private func mergedStatuses() -> [StreamStatus] {

@@ -104,6 +104,14 @@ enum OriginRoute: Equatable, Sendable {
     /// stream's namespace: "." and ".." (RFC 3986 5.2.4 dot-segments), an encoded "/" or "\",
     /// NUL and other control characters.
     static func decodeSegment(_ raw: Substring.UTF8View) -> Result<String, RejectReason> {
+        // Printable ASCII without "%" or "\\" decodes to itself (the common case).
+        let plain = raw.allSatisfy { byte in
+            byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "\\")
+        }
+        if plain {
+            let segment = String(Substring(raw))
+            return segment == "." || segment == ".." ? .failure(.forbiddenSegment) : .success(segment)
+        }
         guard let decoded = PercentDecoding.decode(raw, mode: .strict) else { return .failure(.malformedEncoding) }
         let forbidden = decoded.contains { byte in
             byte < 0x20 || byte == 0x7F || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "\\")

@@ -62,8 +62,10 @@ final class OriginServer: Service, Sendable {
         self.viewers = viewers
         self.listening = listening
         let serverName = configuration.serverName
-        let http1 = OriginHTTP1Channel.builder(configuration: .init(idleTimeout: idleTimeout)) {
-            OriginFastPathHandler(responder: responder, serverName: serverName)
+        let zeroCopy = configuration.tls == nil
+        let http1 = OriginHTTP1Channel.builder(idleTimeout: idleTimeout) { idleTimeout in
+            OriginFastPathHandler(
+                responder: responder, serverName: serverName, idleTimeout: idleTimeout, zeroCopy: zeroCopy)
         }
         self.application = Application(
             responder: responder,

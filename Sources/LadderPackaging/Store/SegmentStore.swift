@@ -111,11 +111,10 @@ public final class SegmentStore: Sendable {
         }
     }
 
-    /// The file with its content type and cacheability, or nil (unknown stream/path, or a path
-    /// that tries to leave the stream).
+    /// The file with its content type and cacheability at `path`, or nil. Only valid names and
+    /// paths are ever stored (`put` checks), so a lookup (every origin request) checks nothing.
     public func get(stream: String, path: String) -> StoredFile? {
-        guard StorePath.isValidStreamName(stream), StorePath.isValidPath(path) else { return nil }
-        return state.withLock { state in
+        state.withLock { state in
             guard let stored = state.streams[stream], var file = stored.files[path] else { return nil }
             file.streamState = stored.state
             return file
