@@ -3,7 +3,10 @@
 extension PackagerConfig {
     public init(profile: Profile, mode: Mode) {
         switch mode {
-        case .live: self = .live(segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments)
+        case .live:
+            self.init(
+                mode: .live, segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments,
+                partSeconds: profile.partSeconds)
         case .vod: self = .vod(segmentSeconds: profile.segmentSeconds)
         }
     }

@@ -11,15 +11,19 @@ public struct Profile: Sendable, Hashable {
     public var video: VideoLadderSpec
     /// nil: the stream's audio is dropped.
     public var audio: AudioSpec?
+    /// LL-HLS part length (`part_seconds`); 0: no low-latency output.
+    public var partSeconds: Double
 
     public init(
-        name: String, segmentSeconds: Double, windowSegments: Int, video: VideoLadderSpec, audio: AudioSpec?
+        name: String, segmentSeconds: Double, windowSegments: Int, video: VideoLadderSpec, audio: AudioSpec?,
+        partSeconds: Double = 0
     ) {
         self.name = name
         self.segmentSeconds = segmentSeconds
         self.windowSegments = windowSegments
         self.video = video
         self.audio = audio
+        self.partSeconds = partSeconds
     }
 }
 

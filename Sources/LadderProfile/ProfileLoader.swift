@@ -35,7 +35,9 @@ public enum ProfileLoader {
     public static let defaultPreset = "veryfast"
     public static let defaultAudio = AudioSpec(codec: .aac, bitrate: 128_000, channels: 2, sampleRate: 48000)
 
-    package static let topKeys = ["name", "segment_seconds", "window_segments", "video", "audio"]
+    package static let topKeys = ["name", "segment_seconds", "part_seconds", "window_segments", "video", "audio"]
+    /// `part_seconds`: 0 (off) or this range, and at most half a segment.
+    public static let partSecondsRange: ClosedRange<Double> = 0.1...2
     package static let videoKeys = ["encoder", "preset", "renditions"]
     package static let renditionKeys = [
         "name", "copy", "width", "height", "bitrate", "maxrate", "bufsize", "profile", "level", "preset", "fps",
@@ -95,6 +97,18 @@ public enum ProfileLoader {
             }
         }
 
+        var partSeconds = 0.0
+        if let field = reader.number(top, "part_seconds") {
+            partSeconds = field.value
+            if field.value != 0
+                && (!partSecondsRange.contains(field.value) || field.value > segmentSeconds / 2)
+            {
+                reader.report(
+                    "part_seconds must be 0 (off) or between 0.1 and 2 and at most half of segment_seconds, found \(format(field.value))",
+                    at: field)
+            }
+        }
+
         var windowSegments = defaultWindowSegments
         if let field = reader.integer(top, "window_segments") {
             windowSegments = field.value
@@ -118,7 +132,7 @@ public enum ProfileLoader {
         }
         return Profile(
             name: name, segmentSeconds: segmentSeconds, windowSegments: windowSegments, video: video,
-            audio: audioSpec)
+            audio: audioSpec, partSeconds: partSeconds)
     }
 
     private static func parseVideo(_ top: ConfigMapping, reader: inout ConfigReader) -> VideoLadderSpec? {

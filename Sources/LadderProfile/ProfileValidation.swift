@@ -11,6 +11,9 @@ extension LadderPlan {
         let window = ProfileLoader.format(profile.segmentSeconds * Double(profile.windowSegments))
         lines.append(
             "segments: \(seconds) s, live window \(profile.windowSegments) segments (\(window) s)")
+        if profile.partSeconds > 0 {
+            lines.append("low latency: LL-HLS parts of \(ProfileLoader.format(profile.partSeconds)) s")
+        }
         lines.append("video: \(profile.video.encoder), preset \(profile.video.preset)")
         var sourceText = LadderPlanner.sourceDescription(source)
         if let rate = source.frameRate { sourceText += " @ \(ProfileLoader.format(rate)) fps" }

@@ -56,10 +56,10 @@ final class GatewayApplication: Sendable {
 
     /// The store the packagers write and the origin serves: every file version as one shared
     /// `SharedBody`, mirrored to `dataDirectory` (when set) by a bounded serial writer.
-    static func makeStore(dataDirectory: String?) -> SegmentStore {
+    static func makeStore(dataDirectory: String?, waiters: StoreChangeWaiters = StoreChangeWaiters()) -> SegmentStore {
         SegmentStore(
             mirror: dataDirectory.map { DiskMirror(root: $0, writes: .serialQueue(maxBacklogBytes: 256 << 20)) },
-            storedForm: { SharedBody($0) })
+            storedForm: { SharedBody($0) }, onChange: { waiters.notify(stream: $0) })
     }
 
     func run() async throws {
@@ -72,7 +72,8 @@ final class GatewayApplication: Sendable {
             logger.warning("no stream keys configured: any stream name may publish (set keys with --config)")
         }
         let config = options.config
-        let store = Self.makeStore(dataDirectory: options.dataDirectory)
+        let waiters = StoreChangeWaiters()
+        let store = Self.makeStore(dataDirectory: options.dataDirectory, waiters: waiters)
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
@@ -106,9 +107,9 @@ final class GatewayApplication: Sendable {
         }
 
         let status = GatewayStatus(registry: registry, pipelines: pipelines, store: store)
-        let content = StoreOriginContent(store: store) { [pipelines] in
-            pipelines.packager(for: $0)?.config.segmentSeconds
-        }
+        let content = StoreOriginContent(
+            store: store, segmentSeconds: { [pipelines] in pipelines.packager(for: $0)?.config.segmentSeconds },
+            hasParts: { [pipelines] in pipelines.packager(for: $0)?.config.hasParts ?? false }, waiters: waiters)
         var player = PlayerConfiguration()
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }

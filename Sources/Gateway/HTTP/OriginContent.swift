@@ -1,3 +1,4 @@
+import Ladder
 import NIOCore
 
 /// What the HTTP origin serves under `/live/NAME/`. Content lives in memory (the packager's
@@ -9,6 +10,19 @@ protocol OriginContent: Sendable {
     func streamExists(_ stream: String) -> Bool
     /// Names of the streams currently being published, for the index page.
     func liveStreams() -> [String]
+    /// How long a blocking request of a live LL stream may be held (3 target durations,
+    /// RFC 8216bis 6.2.5.2); nil when the stream has no LL output.
+    func blockingTimeout(stream: String) -> Duration?
+    /// Returns once the stream's content changed, or at `deadline`.
+    func changed(stream: String, before deadline: ContinuousClock.Instant) async
+}
+
+extension OriginContent {
+    func blockingTimeout(stream: String) -> Duration? { nil }
+
+    func changed(stream: String, before deadline: ContinuousClock.Instant) async {
+        try? await Task.sleep(until: deadline)
+    }
 }
 
 /// One in-memory file of a stream.
@@ -19,6 +33,8 @@ struct OriginFile: Sendable {
     var cache: CachePolicy
     /// The same bytes as `body` in a memfd, for sendfile(2) (large files of the gateway's store).
     var memoryFile: MemoryFile?
+    /// A live LL-HLS media playlist: where it stands (blocking reloads).
+    var progress: PlaylistProgress?
 
     init(body: ByteBuffer, contentType: String, cache: CachePolicy) {
         self.body = body

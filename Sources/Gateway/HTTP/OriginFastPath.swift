@@ -17,7 +17,10 @@ extension OriginResponder {
             !head.headers.contains(name: "range"), !head.headers.contains(name: "content-length"),
             !head.headers.contains(name: "transfer-encoding")
         else { return nil }
-        let rawPath = head.uri.firstIndex(of: "?").map { String(head.uri[..<$0]) } ?? head.uri
+        let query = head.uri.firstIndex(of: "?")
+        // Blocking playlist reloads (RFC 8216bis 6.2.5.2) wait in the responder.
+        if let query, head.uri[query...].contains("_HLS_") { return nil }
+        let rawPath = query.map { String(head.uri[..<$0]) } ?? head.uri
         guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
             let file = content.file(stream: stream, path: path)
         else { return nil }

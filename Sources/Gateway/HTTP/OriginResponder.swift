@@ -51,9 +51,23 @@ struct OriginResponder: HTTPResponder {
     static let exposedHeaders = "Content-Length, Content-Range, Date"
     static let noStore = "no-store"
     static let noCache = "no-cache"
+    static let blockingReloadCacheControl = "public, max-age=1"
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        var response = route(request, context: context)
+        var response: Response
+        if case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: request.uri.path),
+            request.method == .get || request.method == .head,
+            let refusal = await holdIfBlocking(stream: stream, path: path, request: request)
+        {
+            response = refusal
+        } else {
+            response = route(request, context: context)
+            // A blocking reload's answer holds for its query: edges may cache it briefly, keyed
+            // by the query (the plain LL playlist is no-cache).
+            if response.status == .ok, request.uri.queryParameters["_HLS_msn"] != nil {
+                response.headers[.cacheControl] = Self.blockingReloadCacheControl
+            }
+        }
         Self.addCORS(to: &response.headers)
         GatewayMetrics.httpRequest(status: response.status.code)
         return request.method == .head ? response.createHeadResponse() : response

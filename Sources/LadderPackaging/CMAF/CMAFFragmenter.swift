@@ -89,6 +89,16 @@ public struct CMAFFragmenter: Sendable {
         FragmentBoxes.writeMediaData(&writer, payloads: samples.map(\.data))
     }
 
+    /// The `styp` that starts a segment without `sidx`: with LL parts, part 0 is this plus its
+    /// chunk, so a segment is exactly its parts concatenated (what `segment(chunks:)` writes).
+    public func segmentHeader() -> [UInt8] {
+        var writer = BoxWriter(capacity: 32)
+        FileTypeBoxes.writeSegmentType(
+            &writer, majorBrand: Self.segmentMajorBrand, minorVersion: 0,
+            compatibleBrands: [Self.segmentMajorBrand, "msdh"])
+        return writer.bytes
+    }
+
     /// A complete media segment: `styp`, optional `sidx` covering all chunks, the chunks.
     public mutating func segment(chunks: [[CMAFSample]], segmentIndex: Bool = false) -> [UInt8] {
         let chunks = chunks.filter { !$0.isEmpty }

@@ -19,10 +19,12 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
         public var mapURI: String
         /// EXT-X-PROGRAM-DATE-TIME of the segment's first sample, ms since 1970 (RFC 8216 4.3.2.6).
         public var programDateTimeMs: Int64?
+        /// Its LL parts (EXT-X-PART before its EXTINF), while they are listed.
+        public var parts: [Part]
 
         public init(
             uri: String, durationTicks: Int64, timescale: Int64, isDiscontinuity: Bool, mapURI: String,
-            programDateTimeMs: Int64?
+            programDateTimeMs: Int64?, parts: [Part] = []
         ) {
             self.uri = uri
             self.durationTicks = durationTicks
@@ -30,6 +32,60 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
             self.isDiscontinuity = isDiscontinuity
             self.mapURI = mapURI
             self.programDateTimeMs = programDateTimeMs
+            self.parts = parts
+        }
+    }
+
+    /// EXT-X-PART (RFC 8216bis 4.4.4.9).
+    public struct Part: Sendable, Hashable {
+        public var uri: String
+        public var durationTicks: Int64
+        public var timescale: Int64
+        /// Starts with an IDR (INDEPENDENT=YES).
+        public var isIndependent: Bool
+
+        public init(uri: String, durationTicks: Int64, timescale: Int64, isIndependent: Bool) {
+            self.uri = uri
+            self.durationTicks = durationTicks
+            self.timescale = timescale
+            self.isIndependent = isIndependent
+        }
+    }
+
+    /// EXT-X-RENDITION-REPORT (RFC 8216bis 4.4.5.4): another rendition's live edge.
+    public struct RenditionReport: Sendable, Hashable {
+        public var uri: String
+        public var lastMediaSequence: Int
+        public var lastPart: Int?
+
+        public init(uri: String, lastMediaSequence: Int, lastPart: Int?) {
+            self.uri = uri
+            self.lastMediaSequence = lastMediaSequence
+            self.lastPart = lastPart
+        }
+    }
+
+    /// The low-latency tags of a live playlist with parts.
+    public struct LowLatency: Sendable, Hashable {
+        /// EXT-X-PART-INF PART-TARGET (RFC 8216bis 4.4.3.7); fixed for the stream's life.
+        public var partTargetSeconds: Double
+        /// EXT-X-SERVER-CONTROL PART-HOLD-BACK (4.4.3.8): at least 3x PART-TARGET (SHOULD).
+        public var partHoldBackSeconds: Double
+        /// Parts of the segment after the last complete one (no EXTINF yet).
+        public var pendingParts: [Part]
+        /// EXT-X-PRELOAD-HINT:TYPE=PART (4.4.5.3): the next part's URI.
+        public var preloadHintURI: String?
+        public var renditionReports: [RenditionReport]
+
+        public init(
+            partTargetSeconds: Double, partHoldBackSeconds: Double, pendingParts: [Part], preloadHintURI: String?,
+            renditionReports: [RenditionReport]
+        ) {
+            self.partTargetSeconds = partTargetSeconds
+            self.partHoldBackSeconds = partHoldBackSeconds
+            self.pendingParts = pendingParts
+            self.preloadHintURI = preloadHintURI
+            self.renditionReports = renditionReports
         }
     }
 
@@ -44,10 +100,12 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
     public var independentSegments: Bool
     public var segments: [Segment]
     public var hasEndList: Bool
+    public var lowLatency: LowLatency?
 
     public init(
         version: Int = 7, targetDuration: Int, mediaSequence: Int, discontinuitySequence: Int,
-        playlistType: PlaylistType?, independentSegments: Bool = true, segments: [Segment], hasEndList: Bool
+        playlistType: PlaylistType?, independentSegments: Bool = true, segments: [Segment], hasEndList: Bool,
+        lowLatency: LowLatency? = nil
     ) {
         self.version = version
         self.targetDuration = targetDuration
@@ -57,6 +115,7 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
         self.independentSegments = independentSegments
         self.segments = segments
         self.hasEndList = hasEndList
+        self.lowLatency = lowLatency
     }
 
     /// EXT-X-TARGETDURATION: every EXTINF rounded to the nearest integer must not exceed it
@@ -80,6 +139,11 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
         if independentSegments {
             lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
         }
+        if let lowLatency {
+            let holdBack = TextFormatting.fixed(lowLatency.partHoldBackSeconds, decimals: 3)
+            lines.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=\(holdBack)")
+            lines.append("#EXT-X-PART-INF:PART-TARGET=\(TextFormatting.fixed(lowLatency.partTargetSeconds, decimals: 3))")
+        }
         var currentMap: String?
         for segment in segments {
             if segment.isDiscontinuity {
@@ -93,15 +157,33 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
             if let milliseconds = segment.programDateTimeMs {
                 lines.append("#EXT-X-PROGRAM-DATE-TIME:\(TextFormatting.iso8601(millisecondsSince1970: milliseconds))")
             }
+            lines += segment.parts.map(Self.partLine)
             let duration = TextFormatting.fixed(
                 ticks: segment.durationTicks, timescale: segment.timescale, decimals: Self.durationDecimals)
             lines.append("#EXTINF:\(duration),")
             lines.append(HLSText.line(segment.uri))
         }
+        if let lowLatency, !hasEndList {
+            lines += lowLatency.pendingParts.map(Self.partLine)
+            if let hint = lowLatency.preloadHintURI {
+                lines.append("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"\(HLSText.quoted(hint))\"")
+            }
+            for report in lowLatency.renditionReports {
+                var line = "#EXT-X-RENDITION-REPORT:URI=\"\(HLSText.quoted(report.uri))\",LAST-MSN=\(report.lastMediaSequence)"
+                if let part = report.lastPart { line += ",LAST-PART=\(part)" }
+                lines.append(line)
+            }
+        }
         if hasEndList {
             lines.append("#EXT-X-ENDLIST")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func partLine(_ part: Part) -> String {
+        let duration = TextFormatting.fixed(ticks: part.durationTicks, timescale: part.timescale, decimals: 5)
+        let independent = part.isIndependent ? ",INDEPENDENT=YES" : ""
+        return "#EXT-X-PART:DURATION=\(duration),URI=\"\(HLSText.quoted(part.uri))\"\(independent)"
     }
 }
 

@@ -23,18 +23,24 @@ public final class SegmentStore: Sendable {
     public let segmentsOnDiskOnly: Bool
     private let state = Locked(State())
     private let storedForm: @Sendable ([UInt8]) -> any StoredBytes
+    /// Called with the stream's name after each change (outside the lock): blocking requests
+    /// wait on it for a playlist version or a part.
+    private let onChange: @Sendable (String) -> Void
 
     /// - Parameters:
     ///   - segmentsOnDiskOnly: needs a `mirror`; ignored without one.
     ///   - storedForm: turns a file's bytes, once per version and outside the store's lock, into
     ///     the form readers share (the gateway: a NIO ByteBuffer that every response sends as is).
+    ///   - onChange: called with the stream's name after every put and manifest publication.
     public init(
         mirror: DiskMirror? = nil, segmentsOnDiskOnly: Bool = false,
-        storedForm: @escaping @Sendable ([UInt8]) -> any StoredBytes = { $0 }
+        storedForm: @escaping @Sendable ([UInt8]) -> any StoredBytes = { $0 },
+        onChange: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.mirror = mirror
         self.segmentsOnDiskOnly = segmentsOnDiskOnly && mirror != nil
         self.storedForm = storedForm
+        self.onChange = onChange
     }
 
     /// Stores an init or media segment (or any file) and mirrors it. Creates the stream if needed.
@@ -54,13 +60,15 @@ public final class SegmentStore: Sendable {
             files.byteCount += data.count
             state.streams[stream] = files
         }
+        onChange(stream)
         try mirror?.write(stream: stream, path: path, bytes: data)
     }
 
     /// Replaces the given playlists/MPD and sets the stream state in one step, so a reader sees
     /// either all old or all new manifests. Kinds come from the extensions (.m3u8, .mpd).
     public func publishManifests(
-        stream: String, files: [String: [UInt8]], state newState: StreamState = .live
+        stream: String, files: [String: [UInt8]], state newState: StreamState = .live,
+        progress: [String: PlaylistProgress] = [:]
     ) throws(SegmentStoreError) {
         guard StorePath.isValidStreamName(stream) else { throw .invalidStreamName(stream) }
         var manifests: [(String, [UInt8], StoredFileKind)] = []
@@ -78,11 +86,13 @@ public final class SegmentStore: Sendable {
             stored.state = newState
             for ((path, bytes, kind), body) in zip(manifests, bodies) {
                 stored.byteCount -= stored.files[path]?.byteCount ?? 0
-                stored.files[path] = StoredFile(body: body, kind: kind, streamState: newState, version: version)
+                stored.files[path] = StoredFile(
+                    body: body, kind: kind, streamState: newState, version: version, progress: progress[path])
                 stored.byteCount += bytes.count
             }
             state.streams[stream] = stored
         }
+        onChange(stream)
         // Playlists last on disk too, after the segments they name (each file atomically).
         var firstError: SegmentStoreError?
         for (path, bytes, _) in manifests {

@@ -78,12 +78,18 @@ public struct StoredFile: Sendable {
     public var streamState: StreamState
     /// Increases every time the store changes any file; usable as an ETag.
     public var version: UInt64
+    /// A live LL-HLS media playlist: where it stands, for blocking reloads.
+    public var progress: PlaylistProgress?
 
-    public init(body: any StoredBytes, kind: StoredFileKind, streamState: StreamState, version: UInt64) {
+    public init(
+        body: any StoredBytes, kind: StoredFileKind, streamState: StreamState, version: UInt64,
+        progress: PlaylistProgress? = nil
+    ) {
         self.body = body
         self.kind = kind
         self.streamState = streamState
         self.version = version
+        self.progress = progress
     }
 
     public init(bytes: [UInt8], kind: StoredFileKind, streamState: StreamState, version: UInt64) {

@@ -64,12 +64,15 @@ public struct PackagerConfig: Sendable, Hashable {
     public var availabilityMarginSeconds: Double
     public var dashAddressing: DASHAddressing
     public var naming: Naming
+    /// Low-latency parts (LL-HLS EXT-X-PART, RFC 8216bis 4.4.4.9): every track's segments are
+    /// written as CMAF chunks of about this length, each its own file; 0 = none. Live only.
+    public var partSeconds: Double
 
     public init(
         mode: Mode = .live, segmentSeconds: Double = 2, windowSegments: Int = 6, deletionGraceSegments: Int? = nil,
         utcTimingURL: String? = defaultUTCTimingURL, programDateTime: Bool? = nil, segmentIndex: Bool = false,
         availabilityMarginSeconds: Double = 0.5, dashAddressing: DASHAddressing = .numbered,
-        naming: Naming = Naming()
+        naming: Naming = Naming(), partSeconds: Double = 0
     ) {
         self.mode = mode
         self.segmentSeconds = segmentSeconds.isFinite ? min(max(segmentSeconds, 0.1), 600) : 2
@@ -82,6 +85,9 @@ public struct PackagerConfig: Sendable, Hashable {
             availabilityMarginSeconds.isFinite ? min(max(availabilityMarginSeconds, 0), 10) : 0.5
         self.dashAddressing = dashAddressing
         self.naming = naming
+        self.partSeconds =
+            mode == .live && partSeconds.isFinite && partSeconds > 0
+            ? min(max(partSeconds, 0.05), self.segmentSeconds) : 0
     }
 
     public static func live(segmentSeconds: Double = 2, windowSegments: Int = 6) -> PackagerConfig {
@@ -93,4 +99,12 @@ public struct PackagerConfig: Sendable, Hashable {
     }
 
     var segmentMilliseconds: Int64 { Int64((segmentSeconds * 1000).rounded()) }
+
+    /// Parts are on: chunked segments, parts listed in the media playlists.
+    public var hasParts: Bool { partSeconds > 0 }
+
+    /// EXT-X-PART-INF PART-TARGET, fixed by the config so it never changes between reloads
+    /// (RFC 8216bis 4.4.3.7; Apple's players stop when it does). Parts are cut at the frame
+    /// boundary nearest each part-grid instant, so one can exceed `partSeconds` by half a frame.
+    public var partTargetSeconds: Double { (partSeconds * 1.08 * 1000).rounded(.up) / 1000 }
 }

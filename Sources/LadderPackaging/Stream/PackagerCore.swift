@@ -4,12 +4,12 @@ import LadderMedia
 struct PackagerCore: Sendable {
     let streamName: String
     let config: PackagerConfig
-    private(set) var renditions: [String: RenditionState] = [:]
+    var renditions: [String: RenditionState] = [:]
     private(set) var renditionOrder: [String] = []
-    private var epoch: Epoch?
+    private(set) var epoch: Epoch?
     private var nextIndex = 0
     private(set) var nextNumber = 1
-    private(set) var published: [PublishedSegment] = []
+    var published: [PublishedSegment] = []
     private var removedDiscontinuities = 0
     var periods: [PeriodAnchor] = []
     var nextPeriodID = 0
@@ -17,7 +17,7 @@ struct PackagerCore: Sendable {
     private var programDateAnchor: (wallMs: Int64, mediaSeconds: Double)?
     private(set) var maxTargetDuration: Int
     private(set) var state: StreamState = .live
-    private var actions: [PackagerAction] = []
+    var actions: [PackagerAction] = []
     private(set) var notices: [String] = []
     var counters = Counters()
     private var closedEpochDrops = 0
@@ -142,7 +142,7 @@ struct PackagerCore: Sendable {
                     name: name, isVideo: description.isVideo, status: .active,
                     segmenter: TrackSegmenter(
                         description: description, segmentSeconds: config.segmentSeconds,
-                        floorTicks: rendition.floorTicks)))
+                        floorTicks: rendition.floorTicks, partSeconds: config.partSeconds)))
         }
         epoch = Epoch(tracks: tracks, startIndex: nextIndex, segmentSeconds: config.segmentSeconds)
         epochPublish = publish
@@ -156,10 +156,14 @@ struct PackagerCore: Sendable {
         epoch = nil
         let before = current.publicationState
         current.append(sample, track: track, previousEndSeconds: previousEndSeconds)
+        let wroteParts = writeReadyParts(in: &current)
         if current.publicationState != before {
             publishReady(&current, nowMs: nowMs)
         }
         epoch = current
+        if wroteParts {
+            publishManifests(nowMs: nowMs)
+        }
     }
 
     /// The publisher left but may come back: everything buffered is published, the stream stays live.
@@ -266,13 +270,15 @@ struct PackagerCore: Sendable {
             isDiscontinuity = isDiscontinuity || segment.isDiscontinuity
             let name = current.tracks[trackIndex].name
             guard var rendition = renditions[name], let last = segment.samples.last else { continue }
-            let samples = segment.samples.map { sample in
-                CMAFSample(
-                    decodeTime: max(0, sample.dts), duration: UInt32(clamping: max(0, sample.duration)),
-                    compositionOffset: Int32(clamping: sample.pts &- sample.dts), isSync: sample.isSync,
-                    data: sample.data)
+            var segment = segment
+            let bytes: [UInt8]
+            if config.hasParts {
+                writeRemainingParts(of: &segment, rendition: &rendition)
+                bytes = Array(segment.writtenParts.map(\.bytes).joined())
+            } else {
+                bytes = rendition.fragmenter.segment(
+                    chunks: [Self.cmafSamples(segment.samples)], segmentIndex: config.segmentIndex)
             }
-            let bytes = rendition.fragmenter.segment(chunks: [samples], segmentIndex: config.segmentIndex)
             actions.append(
                 .put(
                     path: segmentPath(name, number: number), bytes: bytes,
@@ -281,7 +287,10 @@ struct PackagerCore: Sendable {
             let duration = segment.samples.reduce(Int64(0)) { $0 &+ max(0, $1.duration) }
             infos[name] = PublishedRendition(
                 startTicks: start, durationTicks: duration, timescale: rendition.timescale, byteCount: bytes.count,
-                initVersion: rendition.initVersion, programDateTimeMs: nil)
+                initVersion: rendition.initVersion, programDateTimeMs: nil,
+                parts: segment.writtenParts.map {
+                    PublishedPart(uri: $0.uri, durationTicks: $0.durationTicks, isIndependent: $0.isIndependent)
+                })
             rendition.floorTicks = max(rendition.floorTicks, last.end)
             rendition.segmentsPublished += 1
             renditions[name] = rendition
@@ -321,6 +330,7 @@ struct PackagerCore: Sendable {
             PublishedSegment(
                 number: number, isDiscontinuity: isDiscontinuity, periodID: periodID, renditions: infos,
                 referenceName: referenceName))
+        retireParts()
         slideWindow()
     }
 
@@ -404,6 +414,7 @@ struct PackagerCore: Sendable {
     }
 
     private mutating func publishManifests(nowMs: Int64) {
-        actions.append(.publishManifests(files: renderManifests(nowMs: nowMs), state: state))
+        actions.append(
+            .publishManifests(files: renderManifests(nowMs: nowMs), state: state, progress: playlistProgress()))
     }
 }

@@ -22,19 +22,65 @@ extension PackagerCore {
 
     func mediaPlaylist(for name: String) -> HLSMediaPlaylist {
         let listed = window.filter { $0.renditions[name] != nil }
-        let segments = listed.compactMap { segment -> HLSMediaPlaylist.Segment? in
+        let partsFrom = listed.count - Self.listedPartSegments
+        let segments = listed.enumerated().compactMap { position, segment -> HLSMediaPlaylist.Segment? in
             guard let info = segment.renditions[name] else { return nil }
             return HLSMediaPlaylist.Segment(
                 uri: segmentName(number: segment.number), durationTicks: info.durationTicks, timescale: info.timescale,
                 isDiscontinuity: segment.isDiscontinuity, mapURI: initName(version: info.initVersion),
-                programDateTimeMs: config.programDateTime ? info.programDateTimeMs : nil)
+                programDateTimeMs: config.programDateTime ? info.programDateTimeMs : nil,
+                parts: position >= partsFrom ? info.parts.map { Self.part($0, timescale: info.timescale) } : [])
         }
         let playlistType: HLSMediaPlaylist.PlaylistType? =
             config.mode == .vod ? (state == .ended ? .vod : .event) : nil
         return HLSMediaPlaylist(
             targetDuration: maxTargetDuration, mediaSequence: listed.first?.number ?? nextNumber,
             discontinuitySequence: discontinuitySequence, playlistType: playlistType, segments: segments,
-            hasEndList: state == .ended)
+            hasEndList: state == .ended, lowLatency: lowLatency(for: name))
+    }
+
+    /// The LL tags of a live rendition's playlist (parts on, stream not ended).
+    private func lowLatency(for name: String) -> HLSMediaPlaylist.LowLatency? {
+        guard config.hasParts, state == .live, let timescale = renditions[name]?.timescale else { return nil }
+        let pending = pendingParts(of: name)
+        let reports = renditionOrder.filter { $0 != name && renditions[$0] != nil }.compactMap { other in
+            liveEdge(of: other).map {
+                HLSMediaPlaylist.RenditionReport(
+                    uri: "../\(other)/\(config.naming.mediaPlaylist)", lastMediaSequence: $0.msn, lastPart: $0.part)
+            }
+        }
+        return HLSMediaPlaylist.LowLatency(
+            partTargetSeconds: config.partTargetSeconds, partHoldBackSeconds: 3 * config.partTargetSeconds,
+            pendingParts: pending.parts.map { Self.part($0, timescale: timescale) }, preloadHintURI: pending.nextURI,
+            renditionReports: reports)
+    }
+
+    private static func part(_ part: PublishedPart, timescale: Int64) -> HLSMediaPlaylist.Part {
+        HLSMediaPlaylist.Part(
+            uri: part.uri, durationTicks: part.durationTicks, timescale: timescale, isIndependent: part.isIndependent)
+    }
+
+    /// The last segment and part a rendition's playlist lists (EXT-X-RENDITION-REPORT).
+    func liveEdge(of name: String) -> (msn: Int, part: Int?)? {
+        let pending = pendingParts(of: name).parts
+        if !pending.isEmpty { return (nextNumber, pending.count - 1) }
+        guard let last = window.last(where: { $0.renditions[name] != nil }) else { return nil }
+        let parts = last.renditions[name]?.parts.count ?? 0
+        return (last.number, parts > 0 ? parts - 1 : nil)
+    }
+
+    /// Where each live media playlist stands, for blocking reloads (RFC 8216bis 6.2.5.2).
+    func playlistProgress() -> [String: PlaylistProgress] {
+        guard config.hasParts, state == .live else { return [:] }
+        var progress: [String: PlaylistProgress] = [:]
+        for name in renditionOrder where renditions[name] != nil {
+            let last = window.last { $0.renditions[name] != nil }
+            progress["\(name)/\(config.naming.mediaPlaylist)"] = PlaylistProgress(
+                lastCompleteSequence: last?.number ?? nextNumber - 1,
+                lastCompleteParts: last?.renditions[name]?.parts.count ?? 0,
+                pendingParts: pendingParts(of: name).parts.count)
+        }
+        return progress
     }
 
     /// Variants are the video renditions of the latest segment, highest BANDWIDTH first (players

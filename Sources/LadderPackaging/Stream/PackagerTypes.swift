@@ -4,7 +4,7 @@ import LadderMedia
 enum PackagerAction: Sendable {
     case put(path: String, bytes: [UInt8], kind: StoredFileKind)
     case delete(path: String)
-    case publishManifests(files: [String: [UInt8]], state: StreamState)
+    case publishManifests(files: [String: [UInt8]], state: StreamState, progress: [String: PlaylistProgress])
 }
 
 /// A rendition across publishes: its init versions, fragment numbering and measurements.
@@ -39,6 +39,8 @@ struct PublishedRendition: Sendable, Hashable {
     var byteCount: Int
     var initVersion: Int
     var programDateTimeMs: Int64?
+    /// LL parts, while they are listed (the newest segments only).
+    var parts: [PublishedPart] = []
 
     var startSeconds: Double { Double(startTicks) / Double(timescale) }
     var durationSeconds: Double { Double(durationTicks) / Double(timescale) }

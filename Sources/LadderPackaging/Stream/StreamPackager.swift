@@ -156,8 +156,8 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
                 try store.put(stream: streamName, path: path, data: bytes, kind: kind)
             case .delete(let path):
                 store.delete(stream: streamName, path: path)
-            case .publishManifests(let files, let state):
-                try store.publishManifests(stream: streamName, files: files, state: state)
+            case .publishManifests(let files, let state, let progress):
+                try store.publishManifests(stream: streamName, files: files, state: state, progress: progress)
             }
         } catch {
             storeFailures.withLock { $0 += 1 }

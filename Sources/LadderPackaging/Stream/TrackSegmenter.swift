@@ -26,6 +26,29 @@ struct TrackSegment: Sendable {
     var samples: [TimedSample]
     var isDiscontinuity: Bool
     var byteCount: Int
+    /// Positions in `samples` where LL parts start (`[0]`: the segment's first part).
+    var partStarts: [Int] = [0]
+    /// The parts written so far, in order (LL only): the segment's bytes are their concatenation.
+    var writtenParts: [WrittenPart] = []
+
+    struct WrittenPart: Sendable {
+        /// Relative to the rendition's playlist.
+        var uri: String
+        var bytes: [UInt8]
+        var durationTicks: Int64
+        var isIndependent: Bool
+    }
+
+    /// Hands each complete part not written yet to `write`, in order, and keeps what it returns.
+    mutating func writeParts(
+        closed: Bool, _ write: (_ segmentIndex: Int, _ samples: ArraySlice<TimedSample>, _ part: Int) -> WrittenPart
+    ) {
+        let ranges = completeParts(closed: closed)
+        guard writtenParts.count < ranges.count else { return }
+        for part in writtenParts.count..<ranges.count {
+            writtenParts.append(write(index, samples[ranges[part]], part))
+        }
+    }
 
     init(index: Int, first: TimedSample, isDiscontinuity: Bool) {
         self.index = index
@@ -34,19 +57,36 @@ struct TrackSegment: Sendable {
         byteCount = first.data.count
     }
 
-    mutating func append(_ sample: TimedSample) {
+    mutating func append(_ sample: TimedSample, partTicks: Int64 = 0) {
+        if partTicks > 0, let first = samples.first {
+            // A part starts at the frame boundary nearest each grid instant of the segment
+            // (first sample + j * part), the same instants on every track.
+            while sample.dts &+ sample.duration / 2 >= first.dts &+ Int64(partStarts.count) &* partTicks {
+                if partStarts.last != samples.count { partStarts.append(samples.count) } else { break }
+            }
+        }
         samples.append(sample)
         byteCount += sample.data.count
     }
 
+    /// Parts whose samples are all known: every part but the open last one, or all when closed.
+    func completeParts(closed: Bool) -> [Range<Int>] {
+        let ends = Array(partStarts.dropFirst()) + (closed ? [samples.count] : [])
+        return zip(partStarts, ends).map { $0..<$1 }.filter { !$0.isEmpty }
+    }
+
     /// Appends a later segment of the same track (used when another track skipped an index).
     mutating func absorb(_ other: TrackSegment) {
+        partStarts += other.partStarts.map { $0 + samples.count }
+        writtenParts += other.writtenParts
         samples.append(contentsOf: other.samples)
         byteCount += other.byteCount
         isDiscontinuity = isDiscontinuity || other.isDiscontinuity
     }
 
     mutating func prepend(_ other: TrackSegment) {
+        partStarts = other.partStarts + partStarts.map { $0 + other.samples.count }
+        writtenParts = other.writtenParts + writtenParts
         samples.insert(contentsOf: other.samples, at: 0)
         byteCount += other.byteCount
         isDiscontinuity = isDiscontinuity || other.isDiscontinuity
@@ -105,6 +145,8 @@ struct TrackSegmenter: Sendable {
     let jumpTicks: Int64
     /// Audio waits at most this long (in media time) for the reference video's cut.
     let audioWaitTicks: Int64
+    /// LL part length in ticks (0: no parts).
+    let partTicks: Int64
 
     /// Output decode times never go below this (the rendition's previous end).
     private(set) var floorTicks: Int64
@@ -126,13 +168,14 @@ struct TrackSegmenter: Sendable {
     private(set) var endTicks: Int64
     private var dropsUntilSync = false
 
-    init(description: TrackDescription, segmentSeconds: Double, floorTicks: Int64) {
+    init(description: TrackDescription, segmentSeconds: Double, floorTicks: Int64, partSeconds: Double = 0) {
         timescale = Int64(max(1, description.timescale))
         isVideo = description.isVideo
         segmentTicks = max(1, Int64((segmentSeconds * Double(timescale)).rounded()))
         toleranceTicks = max(1, timescale / 100)
         jumpTicks = 2 * segmentTicks
         audioWaitTicks = 2 * segmentTicks + 2 * timescale
+        partTicks = partSeconds > 0 ? max(1, Int64((partSeconds * Double(timescale)).rounded())) : 0
         self.floorTicks = max(0, floorTicks)
         endTicks = self.floorTicks
         switch description.media {
@@ -237,6 +280,19 @@ struct TrackSegmenter: Sendable {
         drainAudio(context: context, cuts: &cuts, final: false)
     }
 
+    /// LL: writes (through `write`) every complete part of this track's unpublished segments.
+    mutating func writeParts(
+        _ write: (_ segmentIndex: Int, _ samples: ArraySlice<TimedSample>, _ part: Int) -> TrackSegment.WrittenPart
+    ) {
+        for position in completed.indices {
+            completed[position].writeParts(closed: true, write)
+        }
+        open?.writeParts(closed: false, write)
+    }
+
+    /// LL: the first unpublished segment (the next to be numbered), and where its next part goes.
+    var firstUnpublished: TrackSegment? { completed.first ?? open }
+
     /// Drops all unpublished data (the track left the epoch).
     mutating func abandon() {
         droppedSamples +=
@@ -291,7 +347,7 @@ struct TrackSegmenter: Sendable {
             droppedSamples += 1
             return false
         }
-        open?.append(sample)
+        open?.append(sample, partTicks: partTicks)
         return false
     }
 
@@ -319,7 +375,7 @@ struct TrackSegmenter: Sendable {
                     cutAudio(
                         to: cut.index, first: sample, boundary: boundary(inputMidpoint), context: context, cuts: &cuts)
                 } else {
-                    open?.append(sample)
+                    open?.append(sample, partTicks: partTicks)
                 }
             } else if !context.referenceActive {
                 let k = boundary(inputMidpoint)
@@ -328,11 +384,11 @@ struct TrackSegmenter: Sendable {
                         to: current.index + Self.steps(k &- openBoundary), first: sample, boundary: k, context: context,
                         cuts: &cuts)
                 } else {
-                    open?.append(sample)
+                    open?.append(sample, partTicks: partTicks)
                 }
             } else if boundary(inputMidpoint &+ toleranceTicks) <= openBoundary || final {
                 // Clearly before the next boundary (or no more cuts will come): stays here.
-                open?.append(sample)
+                open?.append(sample, partTicks: partTicks)
             } else if let last = audioQueue.last, last.end &- sample.dts >= audioWaitTicks {
                 // The video is too far behind: fall back to the nominal boundary.
                 let k = boundary(inputMidpoint)
@@ -341,7 +397,7 @@ struct TrackSegmenter: Sendable {
                         to: current.index + Self.steps(k &- openBoundary), first: sample, boundary: k, context: context,
                         cuts: &cuts)
                 } else {
-                    open?.append(sample)
+                    open?.append(sample, partTicks: partTicks)
                 }
             } else {
                 break
