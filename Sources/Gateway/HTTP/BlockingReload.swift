@@ -12,7 +12,9 @@ extension OriginResponder {
         var part: Int?
 
         /// nil: not a blocking request; a failure: malformed (400).
-        static func parse(_ parameters: FlatDictionary<Substring, Substring>) -> Result<BlockingQuery, BlockingQueryError>? {
+        static func parse(
+            _ parameters: FlatDictionary<Substring, Substring>
+        ) -> Result<BlockingQuery, BlockingQueryError>? {
             let msnText = parameters["_HLS_msn"]
             let partText = parameters["_HLS_part"]
             guard let msnText else { return partText == nil ? nil : .failure(.partWithoutSequence) }

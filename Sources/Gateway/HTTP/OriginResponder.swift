@@ -167,7 +167,14 @@ struct OriginResponder: HTTPResponder {
     }
 
     private func serveFile(stream: String, path: String, request: Request, context: Context) -> Response {
-        guard let file = content.file(stream: stream, path: path) else { return Self.notFound() }
+        guard var file = content.file(stream: stream, path: path) else { return Self.notFound() }
+        // A delta update (RFC 8216bis 6.2.5.1) of a live LL playlist, when one is offered.
+        if file.progress != nil, let skip = request.uri.queryParameters["_HLS_skip"], skip == "YES" || skip == "v2",
+            let deltaPath = HLSMediaPlaylist.deltaPath(for: path),
+            let delta = content.file(stream: stream, path: deltaPath)
+        {
+            file = delta
+        }
         var headers = Self.fileHeaders(file)
         let length = file.body.readableBytes
 

@@ -69,6 +69,12 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
     public struct LowLatency: Sendable, Hashable {
         /// EXT-X-PART-INF PART-TARGET (RFC 8216bis 4.4.3.7); fixed for the stream's life.
         public var partTargetSeconds: Double
+        /// EXT-X-SERVER-CONTROL CAN-SKIP-UNTIL (4.4.3.8): delta updates offered (at least 6x the
+        /// target duration); nil when the window is too short for any segment to be skipped.
+        public var canSkipUntilSeconds: Double?
+        /// A delta update (6.2.5.1): this many segments before the listed ones are replaced by
+        /// EXT-X-SKIP (4.4.5.2).
+        public var skippedSegments: Int
         /// EXT-X-SERVER-CONTROL PART-HOLD-BACK (4.4.3.8): at least 3x PART-TARGET (SHOULD).
         public var partHoldBackSeconds: Double
         /// Parts of the segment after the last complete one (no EXTINF yet).
@@ -79,9 +85,11 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
 
         public init(
             partTargetSeconds: Double, partHoldBackSeconds: Double, pendingParts: [Part], preloadHintURI: String?,
-            renditionReports: [RenditionReport]
+            renditionReports: [RenditionReport], canSkipUntilSeconds: Double? = nil, skippedSegments: Int = 0
         ) {
             self.partTargetSeconds = partTargetSeconds
+            self.canSkipUntilSeconds = canSkipUntilSeconds
+            self.skippedSegments = skippedSegments
             self.partHoldBackSeconds = partHoldBackSeconds
             self.pendingParts = pendingParts
             self.preloadHintURI = preloadHintURI
@@ -118,6 +126,16 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
         self.lowLatency = lowLatency
     }
 
+    /// Where the delta update (6.2.5.1) of the playlist at `path` is stored: `_HLS_skip=YES` on
+    /// `720p/index.m3u8` is answered with `720p/index.delta.m3u8` when it exists.
+    public static func deltaPath(for path: String) -> String? {
+        guard path.hasSuffix(".m3u8") else { return nil }
+        return String(path.dropLast(5)) + ".delta.m3u8"
+    }
+
+    /// EXT-X-SKIP needs protocol version 9 (RFC 8216bis 7).
+    public static let deltaUpdateVersion = 9
+
     /// EXT-X-TARGETDURATION: every EXTINF rounded to the nearest integer must not exceed it
     /// (RFC 8216 4.3.3.1); never below 1.
     public static func targetDuration(maxDurationTicks: Int64, timescale: Int64) -> Int {
@@ -141,8 +159,16 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
         }
         if let lowLatency {
             let holdBack = TextFormatting.fixed(lowLatency.partHoldBackSeconds, decimals: 3)
-            lines.append("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=\(holdBack)")
-            lines.append("#EXT-X-PART-INF:PART-TARGET=\(TextFormatting.fixed(lowLatency.partTargetSeconds, decimals: 3))")
+            var control = "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES"
+            if let skip = lowLatency.canSkipUntilSeconds {
+                control += ",CAN-SKIP-UNTIL=\(TextFormatting.fixed(skip, decimals: 3))"
+            }
+            lines.append(control + ",PART-HOLD-BACK=\(holdBack)")
+            lines.append(
+                "#EXT-X-PART-INF:PART-TARGET=\(TextFormatting.fixed(lowLatency.partTargetSeconds, decimals: 3))")
+            if lowLatency.skippedSegments > 0 {
+                lines.append("#EXT-X-SKIP:SKIPPED-SEGMENTS=\(lowLatency.skippedSegments)")
+            }
         }
         var currentMap: String?
         for segment in segments {
@@ -169,7 +195,8 @@ public struct HLSMediaPlaylist: Sendable, Hashable {
                 lines.append("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"\(HLSText.quoted(hint))\"")
             }
             for report in lowLatency.renditionReports {
-                var line = "#EXT-X-RENDITION-REPORT:URI=\"\(HLSText.quoted(report.uri))\",LAST-MSN=\(report.lastMediaSequence)"
+                var line =
+                    "#EXT-X-RENDITION-REPORT:URI=\"\(HLSText.quoted(report.uri))\",LAST-MSN=\(report.lastMediaSequence)"
                 if let part = report.lastPart { line += ",LAST-PART=\(part)" }
                 lines.append(line)
             }

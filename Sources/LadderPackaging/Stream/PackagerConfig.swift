@@ -104,7 +104,9 @@ public struct PackagerConfig: Sendable, Hashable {
     public var hasParts: Bool { partSeconds > 0 }
 
     /// EXT-X-PART-INF PART-TARGET, fixed by the config so it never changes between reloads
-    /// (RFC 8216bis 4.4.3.7; Apple's players stop when it does). Parts are cut at the frame
-    /// boundary nearest each part-grid instant, so one can exceed `partSeconds` by half a frame.
-    public var partTargetSeconds: Double { (partSeconds * 1.08 * 1000).rounded(.up) / 1000 }
+    /// (RFC 8216bis 4.4.3.7; Apple's players stop when it does). Parts end at the frame boundary
+    /// nearest each grid instant, so a part can be one frame longer than `partSeconds`: the
+    /// margin covers an AAC frame at 44.1 kHz (23.2 ms) and any video frame rate from 42 fps.
+    public var partTargetSeconds: Double { ((partSeconds + Self.partTargetMargin) * 1000).rounded(.up) / 1000 }
+    static let partTargetMargin = 0.024
 }

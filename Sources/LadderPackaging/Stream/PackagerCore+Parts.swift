@@ -43,7 +43,9 @@ extension PackagerCore {
         let bytes = part == 0 ? rendition.fragmenter.segmentHeader() + chunk : chunk
         let name = partName(segmentIndex: segmentIndex, part: part)
         actions.append(
-            .put(path: "\(rendition.name)/\(name)", bytes: bytes, kind: .mediaSegment(rendition.isVideo ? .video : .audio)))
+            .put(
+                path: "\(rendition.name)/\(name)", bytes: bytes,
+                kind: .mediaSegment(rendition.isVideo ? .video : .audio)))
         return TrackSegment.WrittenPart(
             uri: name, bytes: bytes, durationTicks: samples.reduce(Int64(0)) { $0 &+ max(0, $1.duration) },
             isIndependent: samples.first?.isSync ?? false)

@@ -11,7 +11,12 @@ extension PackagerCore {
         let listed = window
         guard !listed.isEmpty else { return files }
         for name in renditionOrder where listed.contains(where: { $0.renditions[name] != nil }) {
-            files["\(name)/\(config.naming.mediaPlaylist)"] = Array(mediaPlaylist(for: name).render().utf8)
+            let path = "\(name)/\(config.naming.mediaPlaylist)"
+            let playlist = mediaPlaylist(for: name)
+            files[path] = Array(playlist.render().utf8)
+            if let delta = Self.deltaUpdate(of: playlist), let deltaPath = HLSMediaPlaylist.deltaPath(for: path) {
+                files[deltaPath] = Array(delta.render().utf8)
+            }
         }
         files[config.naming.masterPlaylist] = Array(masterPlaylist().render().utf8)
         if config.mode == .live || state == .ended {
@@ -22,7 +27,9 @@ extension PackagerCore {
 
     func mediaPlaylist(for name: String) -> HLSMediaPlaylist {
         let listed = window.filter { $0.renditions[name] != nil }
-        let partsFrom = listed.count - Self.listedPartSegments
+        let lowLatency = lowLatency(for: name)
+        // EXT-X-PART needs EXT-X-PART-INF: an ended playlist lists whole segments only.
+        let partsFrom = lowLatency == nil ? Int.max : listed.count - Self.listedPartSegments
         let segments = listed.enumerated().compactMap { position, segment -> HLSMediaPlaylist.Segment? in
             guard let info = segment.renditions[name] else { return nil }
             return HLSMediaPlaylist.Segment(
@@ -36,7 +43,26 @@ extension PackagerCore {
         return HLSMediaPlaylist(
             targetDuration: maxTargetDuration, mediaSequence: listed.first?.number ?? nextNumber,
             discontinuitySequence: discontinuitySequence, playlistType: playlistType, segments: segments,
-            hasEndList: state == .ended, lowLatency: lowLatency(for: name))
+            hasEndList: state == .ended, lowLatency: lowLatency)
+    }
+
+    /// The delta update of an LL playlist that offers them (RFC 8216bis 6.2.5.1): the segments
+    /// that end CAN-SKIP-UNTIL or more before the playlist's end become one EXT-X-SKIP.
+    static func deltaUpdate(of playlist: HLSMediaPlaylist) -> HLSMediaPlaylist? {
+        guard var lowLatency = playlist.lowLatency, let skipUntil = lowLatency.canSkipUntilSeconds else { return nil }
+        let durations = playlist.segments.map { Double($0.durationTicks) / Double(max(1, $0.timescale)) }
+        var remaining = durations.reduce(0, +)
+        var skipped = 0
+        while skipped < durations.count, remaining - durations[skipped] >= skipUntil {
+            remaining -= durations[skipped]
+            skipped += 1
+        }
+        var delta = playlist
+        lowLatency.skippedSegments = skipped
+        delta.lowLatency = lowLatency
+        delta.segments.removeFirst(skipped)
+        delta.version = max(delta.version, HLSMediaPlaylist.deltaUpdateVersion)
+        return delta
     }
 
     /// The LL tags of a live rendition's playlist (parts on, stream not ended).
@@ -49,10 +75,14 @@ extension PackagerCore {
                     uri: "../\(other)/\(config.naming.mediaPlaylist)", lastMediaSequence: $0.msn, lastPart: $0.part)
             }
         }
+        // Delta updates only where some segment could be skipped: the window must be longer
+        // than CAN-SKIP-UNTIL, which must be at least 6 target durations (4.4.3.8).
+        let skipUntil = Double(6 * maxTargetDuration)
+        let windowSeconds = config.segmentSeconds * Double(config.windowSegments)
         return HLSMediaPlaylist.LowLatency(
             partTargetSeconds: config.partTargetSeconds, partHoldBackSeconds: 3 * config.partTargetSeconds,
             pendingParts: pending.parts.map { Self.part($0, timescale: timescale) }, preloadHintURI: pending.nextURI,
-            renditionReports: reports)
+            renditionReports: reports, canSkipUntilSeconds: windowSeconds > skipUntil ? skipUntil : nil)
     }
 
     private static func part(_ part: PublishedPart, timescale: Int64) -> HLSMediaPlaylist.Part {
@@ -75,10 +105,12 @@ extension PackagerCore {
         var progress: [String: PlaylistProgress] = [:]
         for name in renditionOrder where renditions[name] != nil {
             let last = window.last { $0.renditions[name] != nil }
-            progress["\(name)/\(config.naming.mediaPlaylist)"] = PlaylistProgress(
+            let path = "\(name)/\(config.naming.mediaPlaylist)"
+            progress[path] = PlaylistProgress(
                 lastCompleteSequence: last?.number ?? nextNumber - 1,
                 lastCompleteParts: last?.renditions[name]?.parts.count ?? 0,
                 pendingParts: pendingParts(of: name).parts.count)
+            if let deltaPath = HLSMediaPlaylist.deltaPath(for: path) { progress[deltaPath] = progress[path] }
         }
         return progress
     }

@@ -132,3 +132,75 @@ import Testing
         #expect(text.contains("#EXT-X-MAP:URI=\"init.mp4\""))
     }
 }
+
+/// The LL-HLS tags (RFC 8216bis 4.4.3.7, 4.4.3.8, 4.4.4.9, 4.4.5.2-4).
+@Suite struct HLSMediaPlaylistLowLatencyTests {
+    static func part(_ uri: String, _ ticks: Int64, independent: Bool = false) -> HLSMediaPlaylist.Part {
+        HLSMediaPlaylist.Part(uri: uri, durationTicks: ticks, timescale: 90000, isIndependent: independent)
+    }
+
+    static let playlist = HLSMediaPlaylist(
+        targetDuration: 1, mediaSequence: 7, discontinuitySequence: 0, playlistType: nil,
+        segments: [
+            HLSMediaPlaylist.Segment(
+                uri: "seg-7.m4s", durationTicks: 90000, timescale: 90000, isDiscontinuity: false,
+                mapURI: "init-1.mp4", programDateTimeMs: nil),
+            HLSMediaPlaylist.Segment(
+                uri: "seg-8.m4s", durationTicks: 90000, timescale: 90000, isDiscontinuity: false,
+                mapURI: "init-1.mp4", programDateTimeMs: nil,
+                parts: [part("part-8.0.m4s", 45000, independent: true), part("part-8.1.m4s", 45000)]),
+        ],
+        hasEndList: false,
+        lowLatency: HLSMediaPlaylist.LowLatency(
+            partTargetSeconds: 0.524, partHoldBackSeconds: 1.572,
+            pendingParts: [part("part-9.0.m4s", 45000, independent: true)], preloadHintURI: "part-9.1.m4s",
+            renditionReports: [
+                HLSMediaPlaylist.RenditionReport(uri: "../audio/index.m3u8", lastMediaSequence: 9, lastPart: 0)
+            ], canSkipUntilSeconds: 6))
+
+    @Test func partsHintsAndReports() {
+        #expect(
+            Self.playlist.render() == """
+                #EXTM3U
+                #EXT-X-VERSION:7
+                #EXT-X-TARGETDURATION:1
+                #EXT-X-MEDIA-SEQUENCE:7
+                #EXT-X-DISCONTINUITY-SEQUENCE:0
+                #EXT-X-INDEPENDENT-SEGMENTS
+                #EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,CAN-SKIP-UNTIL=6.000,PART-HOLD-BACK=1.572
+                #EXT-X-PART-INF:PART-TARGET=0.524
+                #EXT-X-MAP:URI="init-1.mp4"
+                #EXTINF:1.000000,
+                seg-7.m4s
+                #EXT-X-PART:DURATION=0.50000,URI="part-8.0.m4s",INDEPENDENT=YES
+                #EXT-X-PART:DURATION=0.50000,URI="part-8.1.m4s"
+                #EXTINF:1.000000,
+                seg-8.m4s
+                #EXT-X-PART:DURATION=0.50000,URI="part-9.0.m4s",INDEPENDENT=YES
+                #EXT-X-PRELOAD-HINT:TYPE=PART,URI="part-9.1.m4s"
+                #EXT-X-RENDITION-REPORT:URI="../audio/index.m3u8",LAST-MSN=9,LAST-PART=0
+
+                """)
+    }
+
+    @Test func aDeltaUpdateSkipsWhatEndsCanSkipUntilBeforeTheEnd() throws {
+        var long = Self.playlist
+        long.segments = (1...8).map { number in
+            HLSMediaPlaylist.Segment(
+                uri: "seg-\(number).m4s", durationTicks: 90000, timescale: 90000, isDiscontinuity: false,
+                mapURI: "init-1.mp4", programDateTimeMs: nil)
+        }
+        long.mediaSequence = 1
+        let delta = try #require(PackagerCore.deltaUpdate(of: long))
+        // 8 s listed, CAN-SKIP-UNTIL 6 s: segments 1 and 2 end at least 6 s before the end.
+        #expect(delta.lowLatency?.skippedSegments == 2)
+        #expect(delta.segments.map(\.uri).first == "seg-3.m4s")
+        let text = delta.render()
+        #expect(text.contains("#EXT-X-VERSION:9\n"))
+        #expect(text.contains("#EXT-X-MEDIA-SEQUENCE:1\n"), "the sequence still names the first, skipped, one")
+        #expect(text.contains("#EXT-X-PART-INF:PART-TARGET=0.524\n#EXT-X-SKIP:SKIPPED-SEGMENTS=2\n"))
+        var closed = long
+        closed.lowLatency?.canSkipUntilSeconds = nil
+        #expect(PackagerCore.deltaUpdate(of: closed) == nil, "no delta updates where none is offered")
+    }
+}
