@@ -173,7 +173,7 @@ def test_blocking_reload_answers_within_one_part_of_the_parts_appearance(live):
                 started = time.monotonic()
                 poll_answer, polled = fetch_playlist(url)
                 assert poll_answer.status == 200, poll_answer.status
-                if polled.has(msn, part):
+                if polled.reached(msn, part):
                     seen_at = poll_answer.done
                     break
                 missed_at = started
@@ -182,7 +182,7 @@ def test_blocking_reload_answers_within_one_part_of_the_parts_appearance(live):
                 raise AssertionError(f"part ({msn}, {part}) not in the plain playlist after {3 * TARGET_DURATION}s")
             answer, current = held.result(timeout=10)
             assert answer.status == 200, f"_HLS_msn={msn}&_HLS_part={part}: {answer.status} {answer.body!r}"
-            assert current.has(msn, part), f"blocking reload for ({msn}, {part}) lacks it:\n{current.text}"
+            assert current.reached(msn, part), f"blocking reload for ({msn}, {part}) lacks it:\n{current.text}"
             assert answer.headers.get("Cache-Control") == "public, max-age=1", dict(answer.headers)
             figures.append((msn, part, round(answer.elapsed, 3), round(answer.done - missed_at, 3),
                             round(answer.done - seen_at, 3)))
@@ -225,7 +225,7 @@ def test_part_target_and_hold_back_are_fixed_over_100_reloads(live):
         rendition = RENDITIONS[count % len(RENDITIONS)]
         msn, part = current[rendition].next_part()
         answer, reloaded = playlist(live, rendition, msn, part)
-        assert reloaded.has(msn, part), f"{rendition} ({msn}, {part}) missing:\n{reloaded.text}"
+        assert reloaded.reached(msn, part), f"{rendition} ({msn}, {part}) missing:\n{reloaded.text}"
         current[rendition] = reloaded
         seen.add((rendition, reloaded.can_block_reload, reloaded.part_target, reloaded.part_hold_back))
         for *_, listed in reloaded.segments:  # complete segments: their last part is known
@@ -246,7 +246,7 @@ def test_part_target_and_hold_back_are_fixed_over_100_reloads(live):
 def test_rendition_reports_point_at_existing_parts(live):
     checked = []
     _, current = playlist(live)
-    for round_ in range(4):
+    for _ in range(4):
         for rendition in RENDITIONS:
             # Right after a new 360p part, the others may not have theirs yet: the race to catch.
             answer, reloaded = (playlist(live, rendition, *current.next_part()) if rendition == RENDITIONS[0]
@@ -310,7 +310,7 @@ def test_preload_hinted_part_is_held_until_it_exists(live):
     holds = []
     _, current = playlist(live)
     for _ in range(3):
-        _, current = playlist(live, msn=current.next_part()[0], part=current.next_part()[1])
+        _, current = playlist(live, "360p/index.m3u8", *current.next_part())
         if not current.hint:
             continue
         assert current.hint_type == "PART", current.text

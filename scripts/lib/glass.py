@@ -363,7 +363,7 @@ def classify(url):
     path = url.split("?", 1)[0]
     if path.endswith(".m3u8"):
         return "playlist(blocking)" if "_HLS_msn" in url else "playlist"
-    if path.endswith(".mjs") or path.endswith(".html"):
+    if path.endswith((".mjs", ".html", ".ico")):
         return "page"
     name = path.rsplit("/", 1)[-1]
     return "part" if (".part" in name or "part" in name) else "segment"
@@ -504,7 +504,7 @@ def report(args):
     runs = [json.loads(Path(f).read_text()) for f in args.files]
     base = next((r for r in runs if r["label"] == args.baseline), None)
     head = (f"{'player / server':<34} {'median':>7} {'p90':>7} {'min':>6} {'max':>6} {'samples':>7} "
-            f"{'reject':>6} {'TTFF':>6} {'stalls':>6} {'stall_s':>7}  {'x ref median':>12} {'x ref p90':>9}")
+            f"{'reject':>6} {'TTFF':>6} {'stalls':>6} {'stall_s':>7}   ratio median / p90 / TTFF")
     print(head)
     for r in runs:
         ratio = lambda k: (f"{r[k] / base[k]:.2f}" if base and r.get(k) and base.get(k) else "-")  # noqa: E731
@@ -513,7 +513,7 @@ def report(args):
             continue
         print(f"{r['label']:<34} {fmt(r['median']):>7} {fmt(r['p90']):>7} {fmt(r['min']):>6} {fmt(r['max']):>6} "
               f"{r['n']:>7} {r['rejected']:>6} {fmt(r['ttff']):>6} {r['stalls']:>6} {fmt(r['stall_s']):>7}  "
-              f"{ratio('median'):>12} {ratio('p90'):>9}" + (f"  error={r['error']}" if r.get("error") else ""))
+              f" {ratio('median'):>5} / {ratio('p90'):>5} / {ratio('ttff'):>5}" + (f"  error={r['error']}" if r.get("error") else ""))
     if args.details:
         for r in runs:
             print(f"\n{r['label']} ({r.get('src')}):")

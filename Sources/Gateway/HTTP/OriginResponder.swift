@@ -55,11 +55,18 @@ struct OriginResponder: HTTPResponder {
 
     func respond(to request: Request, context: Context) async throws -> Response {
         var response: Response
-        if case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: request.uri.path),
-            request.method == .get || request.method == .head,
+        let streamFile: (stream: String, path: String)? =
+            if case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: request.uri.path) {
+                (stream, path)
+            } else { nil }
+        if let (stream, path) = streamFile, request.method == .get || request.method == .head,
             let refusal = await holdIfBlocking(stream: stream, path: path, request: request)
         {
             response = refusal
+        } else if let (stream, path) = streamFile,
+            let chunked = await segmentInProgress(stream: stream, path: path, request: request, context: context)
+        {
+            response = chunked
         } else {
             response = route(request, context: context)
             // A blocking reload's answer holds for its query: edges may cache it briefly, keyed

@@ -34,11 +34,15 @@ public struct DASHManifest: Sendable, Hashable {
         /// SegmentTemplate@duration in `timescale` units, for numbered addressing.
         public var duration: Int64?
         public var timeline: [TimelineEntry]
+        /// LL-DASH (DASH-IF IOP 9.X.4.4): a segment may be requested this many seconds before it
+        /// is complete (segment minus chunk); its chunks then arrive with chunked transfer.
+        public var availabilityTimeOffset: Double?
 
         public init(
             timescale: Int64, presentationTimeOffset: Int64, initialization: String, media: String, startNumber: Int,
-            duration: Int64? = nil, timeline: [TimelineEntry]
+            duration: Int64? = nil, timeline: [TimelineEntry], availabilityTimeOffset: Double? = nil
         ) {
+            self.availabilityTimeOffset = availabilityTimeOffset
             self.timescale = timescale
             self.presentationTimeOffset = presentationTimeOffset
             self.initialization = initialization
@@ -135,6 +139,26 @@ public struct DASHManifest: Sendable, Hashable {
         }
     }
 
+    /// ServiceDescription (ISO/IEC 23009-1 K.4): the latency an LL-DASH player should keep.
+    public struct ServiceDescription: Sendable, Hashable {
+        public var targetLatencyMs: Int64
+        public var minLatencyMs: Int64
+        public var maxLatencyMs: Int64
+        public var minPlaybackRate: Double
+        public var maxPlaybackRate: Double
+
+        public init(
+            targetLatencyMs: Int64, minLatencyMs: Int64, maxLatencyMs: Int64, minPlaybackRate: Double,
+            maxPlaybackRate: Double
+        ) {
+            self.targetLatencyMs = targetLatencyMs
+            self.minLatencyMs = minLatencyMs
+            self.maxLatencyMs = maxLatencyMs
+            self.minPlaybackRate = minPlaybackRate
+            self.maxPlaybackRate = maxPlaybackRate
+        }
+    }
+
     public static let liveProfile = "urn:mpeg:dash:profile:isoff-live:2011"
     static let channelConfigurationScheme = "urn:mpeg:dash:23003:3:audio_channel_configuration:2011"
 
@@ -149,13 +173,15 @@ public struct DASHManifest: Sendable, Hashable {
     public var mediaPresentationDurationMs: Int64?
     public var periods: [Period]
     public var utcTimings: [UTCTiming]
+    public var serviceDescription: ServiceDescription?
 
     public init(
         type: PresentationType, profiles: String = DASHManifest.liveProfile, availabilityStartTimeMs: Int64? = nil,
         publishTimeMs: Int64? = nil, minimumUpdatePeriodMs: Int64? = nil, timeShiftBufferDepthMs: Int64? = nil,
         suggestedPresentationDelayMs: Int64? = nil, minBufferTimeMs: Int64, mediaPresentationDurationMs: Int64? = nil,
-        periods: [Period], utcTimings: [UTCTiming]
+        periods: [Period], utcTimings: [UTCTiming], serviceDescription: ServiceDescription? = nil
     ) {
+        self.serviceDescription = serviceDescription
         self.type = type
         self.profiles = profiles
         self.availabilityStartTimeMs = availabilityStartTimeMs

@@ -21,6 +21,22 @@ extension DASHManifest {
         ]
         attributes.append(("minBufferTime", TextFormatting.xsDuration(milliseconds: minBufferTimeMs)))
         xml.open(0, "MPD", attributes)
+        if let service = serviceDescription {
+            xml.open(1, "ServiceDescription", [("id", "0")])
+            xml.empty(
+                2, "Latency",
+                [
+                    ("referenceId", "0"), ("target", "\(service.targetLatencyMs)"), ("max", "\(service.maxLatencyMs)"),
+                    ("min", "\(service.minLatencyMs)"),
+                ])
+            xml.empty(
+                2, "PlaybackRate",
+                [
+                    ("max", TextFormatting.fixed(service.maxPlaybackRate, decimals: 2)),
+                    ("min", TextFormatting.fixed(service.minPlaybackRate, decimals: 2)),
+                ])
+            xml.close(1, "ServiceDescription")
+        }
         for period in periods {
             xml.open(
                 1, "Period", [("id", period.id), ("start", TextFormatting.xsDuration(milliseconds: period.startMs))])
@@ -78,6 +94,11 @@ extension DASHManifest {
                 ("initialization", template.initialization),
                 ("media", template.media),
                 ("startNumber", "\(template.startNumber)"),
+                (
+                    "availabilityTimeOffset",
+                    template.availabilityTimeOffset.map { TextFormatting.fixed($0, decimals: 3) }
+                ),
+                ("availabilityTimeComplete", template.availabilityTimeOffset == nil ? nil : "false"),
             ]
             guard !template.timeline.isEmpty else {
                 xml.empty(4, "SegmentTemplate", attributes)

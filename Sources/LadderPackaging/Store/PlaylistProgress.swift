@@ -7,11 +7,20 @@ public struct PlaylistProgress: Sendable, Hashable {
     public var lastCompleteParts: Int
     /// Parts listed for the next segment, still in progress.
     public var pendingParts: Int
+    /// The segment in progress (its URI once complete, e.g. `seg-12.m4s`) and its parts' URIs so
+    /// far, relative to the playlist: an LL-DASH request for it streams them (chunked).
+    public var pendingSegmentURI: String?
+    public var pendingPartURIs: [String]
 
-    public init(lastCompleteSequence: Int, lastCompleteParts: Int, pendingParts: Int) {
+    public init(
+        lastCompleteSequence: Int, lastCompleteParts: Int, pendingParts: Int, pendingSegmentURI: String? = nil,
+        pendingPartURIs: [String] = []
+    ) {
         self.lastCompleteSequence = lastCompleteSequence
         self.lastCompleteParts = lastCompleteParts
         self.pendingParts = pendingParts
+        self.pendingSegmentURI = pendingSegmentURI
+        self.pendingPartURIs = pendingPartURIs
     }
 
     public enum Answer: Sendable, Equatable {

@@ -106,10 +106,11 @@ extension PackagerCore {
         for name in renditionOrder where renditions[name] != nil {
             let last = window.last { $0.renditions[name] != nil }
             let path = "\(name)/\(config.naming.mediaPlaylist)"
+            let pending = pendingParts(of: name).parts
             progress[path] = PlaylistProgress(
                 lastCompleteSequence: last?.number ?? nextNumber - 1,
-                lastCompleteParts: last?.renditions[name]?.parts.count ?? 0,
-                pendingParts: pendingParts(of: name).parts.count)
+                lastCompleteParts: last?.renditions[name]?.parts.count ?? 0, pendingParts: pending.count,
+                pendingSegmentURI: segmentName(number: nextNumber), pendingPartURIs: pending.map(\.uri))
             if let deltaPath = HLSMediaPlaylist.deltaPath(for: path) { progress[deltaPath] = progress[path] }
         }
         return progress
@@ -224,7 +225,21 @@ extension PackagerCore {
             periods: outputPeriods,
             utcTimings: config.utcTimingURL.map {
                 [DASHManifest.UTCTiming(schemeIdUri: DASHManifest.UTCTiming.httpISOScheme, value: $0)]
-            } ?? [])
+            } ?? [],
+            serviceDescription: lowLatencyDASH ? serviceDescription : nil)
+    }
+
+    /// LL-DASH from the same chunks: a live stream with parts (segments requested early arrive
+    /// with chunked transfer, one chunk per part).
+    var lowLatencyDASH: Bool { config.hasParts && state == .live && config.mode == .live }
+
+    /// The latency an LL-DASH player aims for: one segment behind, within half to twice that,
+    /// catching up by at most 4 % of playback speed (DASH-IF IOP 9.X.4.2).
+    var serviceDescription: DASHManifest.ServiceDescription {
+        let segmentMs = config.segmentMilliseconds
+        return DASHManifest.ServiceDescription(
+            targetLatencyMs: segmentMs, minLatencyMs: segmentMs / 2, maxLatencyMs: 2 * segmentMs,
+            minPlaybackRate: 0.96, maxPlaybackRate: 1.04)
     }
 
     /// `numberedFrom`: the period's first number, for a @duration template (no timeline).
@@ -241,7 +256,8 @@ extension PackagerCore {
             startNumber: numberedFrom ?? entries.first?.0 ?? 1,
             duration: numberedFrom == nil ? nil : Int64((config.segmentSeconds * Double(timescale)).rounded()),
             timeline: numberedFrom == nil
-                ? DASHManifest.timeline(entries.map { ($0.1.startTicks, $0.1.durationTicks) }) : [])
+                ? DASHManifest.timeline(entries.map { ($0.1.startTicks, $0.1.durationTicks) }) : [],
+            availabilityTimeOffset: lowLatencyDASH ? config.segmentSeconds - config.partSeconds : nil)
         let initVersion = entries.first?.1.initVersion ?? rendition.initVersion
         let description = rendition.descriptionsByInitVersion[initVersion] ?? rendition.description
         let bandwidth = rendition.meter.peak(target: description.announcedPeakBitrate)

@@ -84,13 +84,16 @@ class LLPlaylist:
         return (parts[-1].msn, parts[-1].index) if parts else None
 
     def next_part(self):
-        """(msn, part) a client asks for next: the hinted part, else part 0 of the next segment."""
-        if self.hint:
-            return self.live_msn, len(self.pending)
-        return self.live_msn + 1, 0
+        """(msn, part) a client asks for next: the hinted part, or without a hint the part after the
+        last one, which a server answers with whatever part comes next (RFC 8216bis 6.2.5.2)."""
+        return self.live_msn, len(self.pending)
 
-    def has(self, msn, index):
-        return self.part(msn, index) is not None or (index is None and self.last_msn >= msn)
+    def reached(self, msn, index=None):
+        """Whether this playlist answers a reload for (msn, index) (index None: segment msn complete):
+        it lists that part or a later one."""
+        if index is None:
+            return self.last_msn >= msn
+        return any((p.msn, p.index) >= (msn, index) for p in self.parts())
 
     def resolve(self, uri):
         return urljoin(self.url, uri)
