@@ -1,12 +1,14 @@
 """Low-latency HLS (draft-pantos-hls-rfc8216bis) end to end: hls.js in low-latency mode playing
 parts, blocking playlist reloads (timing, refusals, the part-less Safari form), PART-TARGET
 stability, rendition reports, parts against their segments byte for byte, the preload hint
-held until its part exists, and standard clients (ffprobe, hls.js without LL) on the same stream.
+held until its part exists, and standard clients (ffprobe, hls.js without LL mode, Chromium's
+native HLS) on the same stream.
 
 One gateway and one looping publisher serve the whole module (profiles/test-small-ll.yaml:
-360p + 240p + audio, 1 s segments, 0.25 s parts). Parts are addressed as a client addresses
-them, by (media sequence number, part index) counted in the playlist, never by URI name.
-Timing allowance for a loaded 2-core machine: ALLOWANCE seconds on top of the spec's figure.
+360p + 240p + audio, 1 s segments, 0.25 s parts). The publisher loops a 10 s clip, so every 10 s
+the input has one longer frame; parts must still stay within PART-TARGET. Parts are addressed as
+a client addresses them, by (media sequence number, part index) counted in the playlist, never by
+URI name. Timing allowance for a loaded 2-core machine: ALLOWANCE seconds on top of the spec's.
 """
 
 import re
@@ -14,7 +16,6 @@ import statistics
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from math import ceil
 from pathlib import Path
 
 import pytest
@@ -95,8 +96,7 @@ def profile_part_seconds():
     return float(re.search(r"^part_seconds:\s*([\d.]+)", (REPO / PROFILE).read_text(), re.M).group(1))
 
 
-PART_TARGET = ceil(profile_part_seconds() * 1.08 * 1000 - 1e-9) / 1000
-PART_HOLD_BACK = round(3 * PART_TARGET, 3)
+PART_SECONDS = profile_part_seconds()
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +149,7 @@ def test_hlsjs_low_latency_mode_plays_parts(live, js_server, driver):
     latencies = [s["latency"] for s in report.samples[-4:]]
     print(f"hls.js LL: latency {latencies} target {last['targetLatency']} parts={last['parts']} "
           f"fragments={last['fragments']} partList={last['partList']} blocking={last['blockingReloads']}")
-    assert last["canBlockReload"] and last["partTarget"] == pytest.approx(PART_TARGET), last
+    assert last["canBlockReload"] and last["partTarget"] == playlist(live)[1].part_target, last
     assert last["partList"] > 0, f"no parts in hls.js level details: {last}"
     # Four parts a second per track; at the live edge hls.js must fetch most media as parts.
     assert last["parts"] >= 2 * WATCH_SECONDS, f"hls.js loaded only {last['parts']} parts: {report.summary()}"
@@ -188,7 +188,8 @@ def test_blocking_reload_answers_within_one_part_of_the_parts_appearance(live):
                             round(answer.done - seen_at, 3)))
     print("(msn, part, held, answered after last miss, answered after poll saw it):", figures)
     worst = max(f[3] for f in figures)
-    assert worst <= PART_TARGET + ALLOWANCE, f"a blocking reload answered {worst}s after its part appeared: {figures}"
+    limit = current.part_target + ALLOWANCE
+    assert worst <= limit, f"a blocking reload answered {worst}s (> {limit}s) after its part appeared: {figures}"
 
 
 # 3. Refusals, and the part-less (Safari) form waiting for a whole segment
@@ -232,12 +233,15 @@ def test_part_target_and_hold_back_are_fixed_over_100_reloads(live):
             parts.update({(rendition, p.msn, p.index): (p.duration, p.independent, p is listed[-1]) for p in listed})
     elapsed = time.monotonic() - started
     print(f"100 reloads in {elapsed:.1f}s; (rendition, CAN-BLOCK-RELOAD, PART-TARGET, PART-HOLD-BACK): {seen}")
-    assert seen == {(r, "YES", PART_TARGET, PART_HOLD_BACK) for r in RENDITIONS}, seen
+    assert len({s[1:] for s in seen}) == 1 and {s[0] for s in seen} == set(RENDITIONS), seen
+    _, can_block, target, hold_back = seen.pop()
+    assert can_block == "YES" and PART_SECONDS <= target <= 1.1 * PART_SECONDS, (target, PART_SECONDS)
+    assert hold_back == pytest.approx(3 * target, abs=0.0015), (hold_back, target)
     assert elapsed < 40, f"100 reloads following the hint took {elapsed:.1f}s"
     # RFC 8216bis 4.4.4.9: every part <= PART-TARGET; >= 85% of it unless INDEPENDENT or a segment's last.
-    too_long = {k: v[0] for k, v in parts.items() if v[0] > PART_TARGET}
-    too_short = {k: v[0] for k, v in parts.items() if v[0] < 0.85 * PART_TARGET and not (v[1] or v[2])}
-    assert not too_long, f"parts (rendition, msn, part): seconds longer than PART-TARGET {PART_TARGET}: {too_long}"
+    too_long = {k: v[0] for k, v in parts.items() if v[0] > target}
+    too_short = {k: v[0] for k, v in parts.items() if v[0] < 0.85 * target and not (v[1] or v[2])}
+    assert not too_long, f"parts (rendition, msn, part): seconds longer than PART-TARGET {target}: {too_long}"
     assert not too_short, f"parts (rendition, msn, part): seconds under 85% of PART-TARGET: {too_short}"
 
 
@@ -260,7 +264,7 @@ def test_rendition_reports_point_at_existing_parts(live):
                 assert part is not None, f"{rendition}: report for {other} without LAST-PART"
                 target, listed = fetch_playlist(live.url(other), msn, part)
                 assert target.status == 200, f"{other}?_HLS_msn={msn}&_HLS_part={part}: {target.status}"
-                assert target.elapsed < PART_TARGET / 2, (
+                assert target.elapsed < current.part_target / 2, (
                     f"{rendition} reported ({msn}, {part}) of {other}, which was held {target.elapsed:.3f}s")
                 found = listed.part(msn, part)
                 assert found, f"{other} lacks reported part ({msn}, {part}):\n{listed.text}"

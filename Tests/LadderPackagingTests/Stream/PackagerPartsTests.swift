@@ -151,10 +151,29 @@ import Testing
         #expect(listed.allSatisfy { stored.contains("720p/\($0)") })
     }
 
+    @Test func theLiveMPDOffersTheChunksEarlyAndDescribesItsLatency() throws {
+        let setup = Setup()
+        let mpd = try #require(setup.stream.text("manifest.mpd"))
+        let templates = mpd.split(separator: "\n").filter { $0.contains("<SegmentTemplate") }
+        #expect(templates.count == 3)
+        for template in templates {
+            #expect(template.contains(#"availabilityTimeOffset="1.500" availabilityTimeComplete="false""#))
+        }
+        #expect(mpd.contains(#"<Latency referenceId="0" target="2000" max="4000" min="1000"/>"#))
+        #expect(mpd.contains(#"<PlaybackRate max="1.04" min="0.96"/>"#))
+        let progress = try #require(setup.store.get(stream: "cam", path: "720p/index.m3u8")?.progress)
+        #expect(progress.pendingSegmentURI == "seg-\(progress.lastCompleteSequence + 1).m4s")
+        #expect(progress.pendingPartURIs.count == progress.pendingParts)
+        setup.packager.end()
+        let ended = try #require(setup.stream.text("manifest.mpd"))
+        #expect(!ended.contains("availabilityTimeOffset") && !ended.contains("ServiceDescription"))
+    }
+
     @Test func withoutPartSecondsNothingChanges() throws {
         let setup = Setup(config: .live(segmentSeconds: 2, windowSegments: 10))
         let text = try #require(setup.stream.text("720p/index.m3u8"))
         #expect(!text.contains("#EXT-X-PART") && !text.contains("SERVER-CONTROL"))
+        #expect(setup.stream.text("manifest.mpd")?.contains("availabilityTimeOffset") == false)
         #expect(setup.store.paths(stream: "cam").allSatisfy { !$0.contains("part-") })
     }
 }

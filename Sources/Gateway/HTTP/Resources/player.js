@@ -3,7 +3,7 @@
   const config = JSON.parse(document.getElementById('player-config').textContent);
   const video = document.getElementById('video');
   const state = {engine: null, currentTime: 0, level: -1, width: 0, height: 0, bitrate: null,
-                 rendition: null, levels: [], autoLevel: true, paused: true, error: null};
+                 rendition: null, levels: [], autoLevel: true, paused: true, error: null, latency: null};
   window.playerState = state;
   const hlsURL = new URL(config.hls, location.href).href;
   const dashURL = new URL(config.dash, location.href).href;
@@ -18,6 +18,12 @@
   let mediaElement = () => video;
   let currentLevel = () => -1;
   let setLevel = null;                // null: the engine cannot switch manually
+  // Seconds behind the live edge as the engine measures it (from EXT-X-PROGRAM-DATE-TIME, i.e.
+  // since the gateway received the frame), or null.
+  let latency = () => {
+    const start = video.getStartDate ? video.getStartDate().getTime() : NaN;
+    return Number.isFinite(start) ? (Date.now() - start) / 1000 - video.currentTime : null;
+  };
 
   function fail(message) {
     if (!state.error) state.error = String(message);
@@ -117,7 +123,9 @@
     const Hls = await loadHlsClass();
     if (typeof Hls.isSupported === 'function' && !Hls.isSupported()) throw new Error('hls.js: no MediaSource');
     state.engineVersion = Hls.version || null;
-    const hls = new Hls({});
+    // LL-HLS when the playlists have parts (lowLatencyMode), catching up a little faster than
+    // real time after a stall instead of staying behind for good.
+    const hls = new Hls({lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.25, backBufferLength: 30});
     window.hls = hls;
     hls.on(Hls.Events.ERROR, (event, data) => {
       if (data && data.fatal) fail('hls.js ' + data.type + '/' + data.details);
@@ -130,6 +138,7 @@
     });
     currentLevel = () => hls.currentLevel;
     setLevel = (index) => { hls.currentLevel = index; };
+    latency = () => (Number.isFinite(hls.latency) && hls.latency > 0 ? hls.latency : null);
     hls.loadSource(hlsURL);
     hls.attachMedia(video);
   }
@@ -188,6 +197,13 @@
       const current = player.getCurrentRepresentationForType && player.getCurrentRepresentationForType('video');
       return current ? levels.findIndex((l) => l.name === current.id) : -1;
     };
+    // LL-DASH (availabilityTimeComplete=false, ServiceDescription) is detected from the MPD;
+    // catch-up keeps the player at the described latency.
+    player.updateSettings({streaming: {liveCatchup: {enabled: true}}});
+    latency = () => {
+      const value = player.getCurrentLiveLatency ? player.getCurrentLiveLatency() : NaN;
+      return Number.isFinite(value) && value > 0 ? value : null;
+    };
     setLevel = (index) => {
       player.updateSettings({streaming: {abr: {autoSwitchBitrate: {video: index < 0}}}});
       if (index < 0) return;
@@ -223,6 +239,7 @@
       state.rendition = level ? level.name : null;
       state.bitrate = level ? level.bitrate : null;
       state.levels = levels;
+      state.latency = latency();
       if (media.error) fail('MediaError ' + media.error.code + ' ' + (media.error.message || ''));
     } catch (e) {
       console.log('refresh: ' + e);
@@ -231,6 +248,7 @@
     document.getElementById('rendition').textContent = state.rendition || '-';
     document.getElementById('resolution').textContent = state.height ? state.width + 'x' + state.height : '-';
     document.getElementById('bitrate').textContent = formatBitrate(state.bitrate);
+    document.getElementById('latency').textContent = state.latency === null ? '-' : state.latency.toFixed(2) + ' s';
     const signature = JSON.stringify(levels.map((l) => [l.name, l.bitrate]));
     if (signature !== shownLevels) {
       shownLevels = signature;
