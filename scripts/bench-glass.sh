@@ -4,7 +4,9 @@
 #
 #   scripts/bench-glass.sh [WATCH=60] [PROFILE=profiles/default.yaml] [CASES="ll std nginx"]
 #   (or the environment variables WATCH, PROFILE, CASES; WARMUP=10 seconds of playback before
-#   the watch starts, STREAM_WARMUP=10 seconds of publishing before a viewer joins)
+#   the watch starts, STREAM_WARMUP=10 seconds of publishing before a viewer joins, KEEP=DIR to
+#   keep each watch's full record (JSON: every sample, event, hls.js error, buffered fragment)
+#   and the logs)
 #   scripts/bench-glass.sh --selftest    only the decoder self-check (~40 s), exit 1 if it fails
 #
 # Real figures need the release build: without BENCH_GATEWAY_BIN, gateway_bench_bin builds and
@@ -59,7 +61,11 @@ SIZE=1280x720
 NAME=glass
 WORK="$(mktemp -d /tmp/bench-glass.XXXXXX)"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do stop_pid "$p"; done; rm -rf "$WORK"; }
+cleanup() {
+    for p in "${PIDS[@]}"; do stop_pid "$p"; done
+    if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp "$WORK"/*.json "$WORK"/*.log "$KEEP"/ 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 "$PY" -c 'import selenium' 2>/dev/null || { echo "no selenium in $PY (set PYTHON=...)" >&2; exit 1; }

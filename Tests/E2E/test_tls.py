@@ -49,6 +49,12 @@ http:
                                capture_output=True, text=True, timeout=60)
         assert probe.returncode == 0, probe.stderr
         assert "640,360" in probe.stdout
+        # ALPN offers h2 (Apple's advice for LL-HLS) and still http/1.1; both get the playlist.
+        for flag, version in (("--http2", "2"), ("--http1.1", "1.1")):
+            curl = subprocess.run(["curl", "-sk", flag, "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                                   f"https://127.0.0.1:{https_port}/live/secure/360p/index.m3u8"],
+                                  capture_output=True, text=True, timeout=30)
+            assert curl.stdout == f"{version} 200", (flag, curl.stdout, curl.stderr)
         assert publisher.wait(60) == 0
     finally:
         stop_process(publisher)

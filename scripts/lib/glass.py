@@ -98,7 +98,7 @@ const src = P.get('src');
 const G = window.glass = {
   mode, src, startedAt: Date.now(), timeOrigin: performance.timeOrigin, firstFrame: null, ttff: null,
   frames: 0, samples: [], rejects: [], rejectCounts: {}, events: [], hlsErrors: [], levelSwitches: [],
-  stats: [], info: {}, error: null, ended: false,
+  stats: [], frags: [], info: {}, error: null, ended: false,
 };
 const video = document.getElementById('v');
 const BOXES = %(BOXES)d, BOX = %(BOX)d, ORIGIN = %(ORIGIN)d, PX = 8;
@@ -226,6 +226,11 @@ async function startHls() {
       G.info.pinnedLevel = top.i;
     }
     video.play().catch((err) => G.events.push([Date.now(), 'play-rejected ' + err, 0]));
+  });
+  hls.on(Hls.Events.FRAG_BUFFERED, (e, data) => {
+    const f = data.frag, p = data.part;
+    if (G.frags.length < 5000) G.frags.push([Date.now(), f.type, f.sn, p ? p.index : -1,
+      +(p ? p.start : f.start).toFixed(3), +(p ? p.duration : f.duration).toFixed(3)]);
   });
   hls.on(Hls.Events.LEVEL_SWITCHED, (e, data) => {
     G.levelSwitches.push([Date.now(), data.level, (hls.levels[data.level] || {}).height || null]);
@@ -438,6 +443,7 @@ def watch(args):
         record["level_switches"] = g["levelSwitches"]
         record["events"] = g["events"]
         record["stats"] = g["stats"]
+        record["frags"] = g["frags"]
         record["requests"] = resource_summary(g["resources"], 0)
         record["frames"] = g["frames"]
         record["reject_counts_all"] = g["rejectCounts"]

@@ -1,5 +1,5 @@
 import Hummingbird
-import HummingbirdTLS
+import HummingbirdHTTP2
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -69,7 +69,14 @@ final class OriginServer: Service, Sendable {
         }
         self.application = Application(
             responder: responder,
-            server: try configuration.tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1,
+            // With TLS, ALPN offers h2 and http/1.1 (HTTP/2 is what Apple recommends for LL-HLS);
+            // every request then goes to the responder (the hot path is HTTP/1.1 cleartext only).
+            server: try configuration.tls.map {
+                let idle = Duration.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
+                return try .http2Upgrade(
+                    tlsConfiguration: $0,
+                    configuration: .init(idleTimeout: idle, streamConfiguration: .init(idleTimeout: idleTimeout)))
+            } ?? http1,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName
