@@ -18,14 +18,20 @@ package struct VideoEncoderSettings: Sendable, Hashable {
     package var level: String?
     /// Maximum IDR interval in frames; IDRs are forced at segment boundaries well before it.
     package var keyframeInterval: Int
+    /// x264 rc-lookahead and most consecutive B-frames; nil: the preset's. Together they are the
+    /// frames a picture waits in the encoder (latency) and buy quality at the same bitrate.
+    package var lookaheadFrames: Int?
+    package var bframes: Int?
 
     package static let timeBase = 90000
 
     package init(
         width: Int, height: Int, frameRate: Double, sampleAspectNum: Int = 1, sampleAspectDen: Int = 1, bitrate: Int,
         maxrate: Int? = nil, bufsize: Int? = nil, preset: String, profile: String? = nil, level: String? = nil,
-        keyframeInterval: Int
+        keyframeInterval: Int, lookaheadFrames: Int? = nil, bframes: Int? = nil
     ) {
+        self.lookaheadFrames = lookaheadFrames
+        self.bframes = bframes
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -62,6 +68,7 @@ package final class VideoEncoder {
         if let profile = settings.profile { av_dict_set(&options, "profile", profile, 0) }
         if let level = settings.level { av_dict_set(&options, "level", level, 0) }
         av_dict_set(&options, "forced-idr", "1", 0)
+        if let lookahead = settings.lookaheadFrames { av_dict_set(&options, "rc-lookahead", "\(lookahead)", 0) }
         // No scene-cut or open-GOP keyframes: IDRs come only from the segment boundaries.
         av_dict_set(&options, "x264-params", "scenecut=0:open-gop=0", 0)
         try ffmpegCheck(avcodec_open2(context, encoder, &options), "avcodec_open2(libx264)")
@@ -88,6 +95,8 @@ package final class VideoEncoder {
             context.pointee.rc_buffer_size = Int32(clamping: settings.bufsize ?? maxrate * 2)
         }
         context.pointee.gop_size = Int32(clamping: settings.keyframeInterval)
+        // -1 leaves the preset's B-frames (libavcodec's libx264 wrapper default).
+        context.pointee.max_b_frames = Int32(clamping: settings.bframes ?? -1)
         context.pointee.thread_count = 1
         context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER | Int32(bitPattern: AV_CODEC_FLAG_CLOSED_GOP)
     }

@@ -33,14 +33,36 @@ public struct VideoLadderSpec: Sendable, Hashable {
     /// Default x264 preset for renditions that do not set one.
     public var preset: String
     public var renditions: [RenditionSpec]
+    /// x264 rc-lookahead in frames (`lookahead_frames`); nil: the preset's.
+    public var lookaheadFrames: Int?
+    /// Most consecutive B-frames (`bframes`); nil: the preset's.
+    public var bframes: Int?
 
     /// Whether any rung is encoded here (not every rung passes the source through).
     public var encodesVideo: Bool { renditions.contains { !$0.copy } }
 
-    public init(encoder: String, preset: String, renditions: [RenditionSpec]) {
+    public init(
+        encoder: String, preset: String, renditions: [RenditionSpec], lookaheadFrames: Int? = nil, bframes: Int? = nil
+    ) {
         self.encoder = encoder
         self.preset = preset
         self.renditions = renditions
+        self.lookaheadFrames = lookaheadFrames
+        self.bframes = bframes
+    }
+
+    /// x264's own lookahead and B-frames per preset (x264 common/base.c), for the latency budget
+    /// when the profile leaves them to the preset.
+    public static let presetDelays: [String: (lookahead: Int, bframes: Int)] = [
+        "ultrafast": (0, 0), "superfast": (0, 3), "veryfast": (10, 3), "faster": (20, 3), "fast": (30, 3),
+        "medium": (40, 3), "slow": (50, 3), "slower": (60, 8), "veryslow": (60, 8), "placebo": (60, 16),
+    ]
+
+    /// Frames a picture may wait inside x264 before its packet comes out with `preset`:
+    /// lookahead plus B-frames (one thread per rung: no frame-thread delay).
+    public func encoderDelayFrames(preset: String) -> Int {
+        let defaults = Self.presetDelays[preset] ?? (10, 3)
+        return (lookaheadFrames ?? defaults.lookahead) + (bframes ?? defaults.bframes)
     }
 }
 

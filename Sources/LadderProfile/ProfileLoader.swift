@@ -38,7 +38,9 @@ public enum ProfileLoader {
     package static let topKeys = ["name", "segment_seconds", "part_seconds", "window_segments", "video", "audio"]
     /// `part_seconds`: 0 (off) or this range, and at most half a segment.
     public static let partSecondsRange: ClosedRange<Double> = 0.1...2
-    package static let videoKeys = ["encoder", "preset", "renditions"]
+    package static let videoKeys = ["encoder", "preset", "lookahead_frames", "bframes", "renditions"]
+    public static let lookaheadRange = 0...60
+    public static let bframesRange = 0...16
     package static let renditionKeys = [
         "name", "copy", "width", "height", "bitrate", "maxrate", "bufsize", "profile", "level", "preset", "fps",
     ]
@@ -139,6 +141,14 @@ public enum ProfileLoader {
         guard let video = reader.mapping(top, "video", knownKeys: videoKeys, required: true) else { return nil }
         let encoder = reader.choice(video, "encoder", allowed: encoders, what: "encoder")?.value ?? encoders[0]
         let preset = reader.choice(video, "preset", allowed: x264Presets, what: "x264 preset")?.value ?? defaultPreset
+        let lookahead = reader.integer(video, "lookahead_frames")
+        if let lookahead, !lookaheadRange.contains(lookahead.value) {
+            reader.report("lookahead_frames must be between 0 and 60, found \(lookahead.value)", at: lookahead)
+        }
+        let bframes = reader.integer(video, "bframes")
+        if let bframes, !bframesRange.contains(bframes.value) {
+            reader.report("bframes must be between 0 and 16, found \(bframes.value)", at: bframes)
+        }
 
         guard video.contains("renditions") else {
             reader.report(
@@ -181,7 +191,9 @@ public enum ProfileLoader {
             }
             renditions.append(parsed.spec)
         }
-        return VideoLadderSpec(encoder: encoder, preset: preset, renditions: renditions)
+        return VideoLadderSpec(
+            encoder: encoder, preset: preset, renditions: renditions, lookaheadFrames: lookahead?.value,
+            bframes: bframes?.value)
     }
 
     private static func parseRendition(

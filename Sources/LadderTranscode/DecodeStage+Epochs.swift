@@ -139,7 +139,8 @@ extension DecodeStage {
             bitrate: rendition.bitrate ?? LadderPlanner.fallbackBitrate, maxrate: rendition.maxrate,
             bufsize: rendition.bufsize,
             preset: rendition.preset.isEmpty ? profile.video.preset : rendition.preset, profile: rendition.profile,
-            level: rendition.level, keyframeInterval: interval)
+            level: rendition.level, keyframeInterval: interval, lookaheadFrames: profile.video.lookaheadFrames,
+            bframes: profile.video.bframes)
     }
 
     /// Closes (flush) or cancels the workers' queues, waits for the threads, forgets the epoch.

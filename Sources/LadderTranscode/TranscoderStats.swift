@@ -33,6 +33,9 @@ public struct TranscoderStats: Sendable, Hashable {
         public var decimatedFrames: Int
         /// Pictures that had to wait because the rung was still busy (encoding slower than input).
         public var lateFrames: Int
+        /// Wall time from a picture entering the encoder to its packet coming out, smoothed over
+        /// about the last 30 pictures: lookahead and B-frames, measured (ms).
+        public var encoderDelayMilliseconds: Double?
     }
 
     public var input = Input()

@@ -73,6 +73,8 @@ private final class VideoRungEncoder {
     private let parameterSets: [[UInt8]]
     /// Segment starts by input pts (90 kHz) until the encoder outputs their forced IDRs.
     private var pendingSegmentStarts: [Int64: Int64] = [:]
+    /// When each picture (by pts) went into the encoder, until its packet comes out.
+    private var submitted: [Int64: ContinuousClock.Instant] = [:]
 
     init(
         rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
@@ -145,6 +147,7 @@ private final class VideoRungEncoder {
         input.pts = MediaTiming.ticks90k(fromMilliseconds: picture.ptsMilliseconds)
         input.setForcedKeyframe(picture.segmentStart != nil)
         if let segment = picture.segmentStart { pendingSegmentStarts[input.pts ?? 0] = segment }
+        submitted[input.pts ?? 0] = started
         try encoder.encode(input) { try emit($0) }
         let seconds = (ContinuousClock.now - started).seconds
         stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
@@ -179,6 +182,15 @@ private final class VideoRungEncoder {
         }
         if packet.isKeyframe { units = parameterSets.map { $0[...] } + units }
         guard let pts = packet.pts else { return }
+        if let entered = submitted.removeValue(forKey: pts) {
+            let milliseconds = (ContinuousClock.now - entered).seconds * 1000
+            stats.rungEvent(name: rendition.name) { counters in
+                let previous = counters.rendition.encoderDelayMilliseconds ?? milliseconds
+                counters.rendition.encoderDelayMilliseconds = previous + (milliseconds - previous) / 30
+            }
+            // B-frames come out after the picture they reference; anything a second older is gone.
+            if submitted.count > 64 { submitted = submitted.filter { $0.key > pts - 90000 } }
+        }
         // The IDR forced for a segment start carries that start's grid index to the packager.
         var segmentStart: Int64?
         if packet.isKeyframe {

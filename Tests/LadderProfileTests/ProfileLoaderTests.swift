@@ -318,6 +318,43 @@ private func issues(_ yaml: String) -> [Reported] {
                 == [Reported(1, 18, "segment_seconds", "segment_seconds must be between 0.5 and 30, found 0.25")])
     }
 
+    @Test func lowLatencyKeys() throws {
+        let profile = try ProfileLoader.parse(
+            yaml: """
+                part_seconds: 0.2
+                video:
+                  lookahead_frames: 5
+                  bframes: 1
+                  renditions: [{ name: a, height: 360, bitrate: 800k }]
+                """, file: "profiles/x.yaml")
+        #expect(profile.partSeconds == 0.2)
+        #expect(profile.video.lookaheadFrames == 5 && profile.video.bframes == 1)
+        #expect(profile.video.encoderDelayFrames(preset: "veryfast") == 6)
+        let defaults = try ProfileLoader.parse(
+            yaml: "video: { renditions: [{ name: a, height: 360, bitrate: 800k }] }", file: "profiles/x.yaml")
+        #expect(defaults.partSeconds == 0 && defaults.video.lookaheadFrames == nil)
+        #expect(defaults.video.encoderDelayFrames(preset: "veryfast") == 13, "x264 veryfast: lookahead 10, 3 B-frames")
+    }
+
+    @Test func lowLatencyRanges() {
+        let yaml = """
+            segment_seconds: 2
+            part_seconds: 1.5
+            video:
+              lookahead_frames: 61
+              bframes: -1
+              renditions: [{ name: a, height: 360, bitrate: 800k }]
+            """
+        #expect(
+            issues(yaml) == [
+                Reported(
+                    2, 15, "part_seconds",
+                    "part_seconds must be 0 (off) or between 0.1 and 2 and at most half of segment_seconds, found 1.5"),
+                Reported(4, 21, "video.lookahead_frames", "lookahead_frames must be between 0 and 60, found 61"),
+                Reported(5, 12, "video.bframes", "bframes must be between 0 and 16, found -1"),
+            ])
+    }
+
     @Test func noRenditions() {
         #expect(
             issues("video:\n  renditions: []\n")

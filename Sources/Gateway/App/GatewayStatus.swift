@@ -39,7 +39,9 @@ struct GatewayStatus: StatusSource {
                     width: rung.width,
                     height: rung.height, targetBitrate: target(of: rung.name, in: ladder?.profile),
                     measuredBitrate: measured[rung.name]?.averageBitrate ?? rung.bitrate, fps: rung.frameRate,
-                    encoderSpeed: rung.encodeSpeed, droppedFrames: rung.droppedFrames, lateFrames: rung.lateFrames)
+                    encoderSpeed: rung.encodeSpeed,
+                    encoderDelayMs: rung.encoderDelayMilliseconds.map { ($0 * 10).rounded() / 10 },
+                    droppedFrames: rung.droppedFrames, lateFrames: rung.lateFrames)
             }
             if let audio = ladder?.profile.audio {
                 status.audio = StreamStatus.Audio(

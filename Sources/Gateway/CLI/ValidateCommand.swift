@@ -28,6 +28,11 @@ struct ValidateCommand: ParsableCommand {
         }
         let report = ProfileValidation.report(path: profile, source: sourceVideo)
         print(report.output, terminator: report.output.hasSuffix("\n") ? "" : "\n")
+        if report.ok, let loaded = try? ProfileLoader.load(path: profile) {
+            print(
+                LatencyBudget.describe(profile: loaded, frameRate: sourceVideo?.frameRate ?? sourceFps)
+                    .joined(separator: "\n"))
+        }
         if !report.ok { throw ExitCode(1) }
     }
 }

@@ -44,6 +44,8 @@ struct StreamStatus: Codable, Sendable, Equatable {
         var fps: Double?
         /// Encoded media seconds per wall-clock second (1.0 = real time; below 1 falls behind).
         var encoderSpeed: Double?
+        /// Time a picture spends in the encoder (lookahead and B-frames), measured, ms.
+        var encoderDelayMs: Double?
         var droppedFrames: Int
         /// Frames that reached the encoder after their segment's deadline.
         var lateFrames: Int
@@ -51,8 +53,9 @@ struct StreamStatus: Codable, Sendable, Equatable {
         init(
             name: String, codec: String? = nil, width: Int, height: Int, targetBitrate: Int? = nil,
             measuredBitrate: Int? = nil, fps: Double? = nil, encoderSpeed: Double? = nil,
-            droppedFrames: Int = 0, lateFrames: Int = 0
+            encoderDelayMs: Double? = nil, droppedFrames: Int = 0, lateFrames: Int = 0
         ) {
+            self.encoderDelayMs = encoderDelayMs
             self.name = name
             self.codec = codec
             self.width = width

@@ -80,8 +80,13 @@ extension PackagerCore {
         let parts = segment.writtenParts.map {
             PublishedPart(uri: $0.uri, durationTicks: $0.durationTicks, isIndependent: $0.isIndependent)
         }
-        let isOpen = track.segmenter.completed.isEmpty
-        return (parts, isOpen ? partName(segmentIndex: segment.index, part: parts.count) : nil)
+        if track.segmenter.completed.isEmpty {
+            return (parts, partName(segmentIndex: segment.index, part: parts.count))
+        }
+        // Complete but not published yet: the next part is the open segment's first, unless it
+        // is written already (then a blocking reload, not a hint, finds it).
+        guard let open = track.segmenter.open, open.writtenParts.isEmpty else { return (parts, nil) }
+        return (parts, partName(segmentIndex: open.index, part: 0))
     }
 }
 

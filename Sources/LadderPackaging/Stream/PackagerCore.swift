@@ -142,7 +142,8 @@ struct PackagerCore: Sendable {
                     name: name, isVideo: description.isVideo, status: .active,
                     segmenter: TrackSegmenter(
                         description: description, segmentSeconds: config.segmentSeconds,
-                        floorTicks: rendition.floorTicks, partSeconds: config.partSeconds)))
+                        floorTicks: rendition.floorTicks, partSeconds: config.partSeconds,
+                        partTargetSeconds: config.partTargetSeconds)))
         }
         epoch = Epoch(tracks: tracks, startIndex: nextIndex, segmentSeconds: config.segmentSeconds)
         epochPublish = publish

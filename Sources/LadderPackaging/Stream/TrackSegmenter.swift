@@ -57,12 +57,20 @@ struct TrackSegment: Sendable {
         byteCount = first.data.count
     }
 
-    mutating func append(_ sample: TimedSample, partTicks: Int64 = 0) {
+    /// `partLimitTicks`: PART-TARGET; a part never grows beyond it (RFC 8216bis 4.4.4.9).
+    mutating func append(_ sample: TimedSample, partTicks: Int64 = 0, partLimitTicks: Int64 = .max) {
         if partTicks > 0, let first = samples.first {
             // A part starts at the frame boundary nearest each grid instant of the segment
             // (first sample + j * part), the same instants on every track.
             while sample.dts &+ sample.duration / 2 >= first.dts &+ Int64(partStarts.count) &* partTicks {
                 if partStarts.last != samples.count { partStarts.append(samples.count) } else { break }
+            }
+            // A long frame (a timestamp gap) would stretch the part past PART-TARGET: the next
+            // part starts with it instead.
+            if let start = partStarts.last, start < samples.count,
+                sample.dts &+ sample.duration &- samples[start].dts > partLimitTicks
+            {
+                partStarts.append(samples.count)
             }
         }
         samples.append(sample)
@@ -145,8 +153,9 @@ struct TrackSegmenter: Sendable {
     let jumpTicks: Int64
     /// Audio waits at most this long (in media time) for the reference video's cut.
     let audioWaitTicks: Int64
-    /// LL part length in ticks (0: no parts).
+    /// LL part length in ticks (0: no parts), and PART-TARGET in ticks (no part is longer).
     let partTicks: Int64
+    let partLimitTicks: Int64
 
     /// Output decode times never go below this (the rendition's previous end).
     private(set) var floorTicks: Int64
@@ -168,7 +177,10 @@ struct TrackSegmenter: Sendable {
     private(set) var endTicks: Int64
     private var dropsUntilSync = false
 
-    init(description: TrackDescription, segmentSeconds: Double, floorTicks: Int64, partSeconds: Double = 0) {
+    init(
+        description: TrackDescription, segmentSeconds: Double, floorTicks: Int64, partSeconds: Double = 0,
+        partTargetSeconds: Double = 0
+    ) {
         timescale = Int64(max(1, description.timescale))
         isVideo = description.isVideo
         segmentTicks = max(1, Int64((segmentSeconds * Double(timescale)).rounded()))
@@ -176,6 +188,8 @@ struct TrackSegmenter: Sendable {
         jumpTicks = 2 * segmentTicks
         audioWaitTicks = 2 * segmentTicks + 2 * timescale
         partTicks = partSeconds > 0 ? max(1, Int64((partSeconds * Double(timescale)).rounded())) : 0
+        partLimitTicks =
+            partTargetSeconds > 0 ? max(1, Int64((partTargetSeconds * Double(timescale)).rounded(.down))) : .max
         self.floorTicks = max(0, floorTicks)
         endTicks = self.floorTicks
         switch description.media {
@@ -347,7 +361,7 @@ struct TrackSegmenter: Sendable {
             droppedSamples += 1
             return false
         }
-        open?.append(sample, partTicks: partTicks)
+        open?.append(sample, partTicks: partTicks, partLimitTicks: partLimitTicks)
         return false
     }
 
@@ -375,7 +389,7 @@ struct TrackSegmenter: Sendable {
                     cutAudio(
                         to: cut.index, first: sample, boundary: boundary(inputMidpoint), context: context, cuts: &cuts)
                 } else {
-                    open?.append(sample, partTicks: partTicks)
+                    open?.append(sample, partTicks: partTicks, partLimitTicks: partLimitTicks)
                 }
             } else if !context.referenceActive {
                 let k = boundary(inputMidpoint)
@@ -384,11 +398,11 @@ struct TrackSegmenter: Sendable {
                         to: current.index + Self.steps(k &- openBoundary), first: sample, boundary: k, context: context,
                         cuts: &cuts)
                 } else {
-                    open?.append(sample, partTicks: partTicks)
+                    open?.append(sample, partTicks: partTicks, partLimitTicks: partLimitTicks)
                 }
             } else if boundary(inputMidpoint &+ toleranceTicks) <= openBoundary || final {
                 // Clearly before the next boundary (or no more cuts will come): stays here.
-                open?.append(sample, partTicks: partTicks)
+                open?.append(sample, partTicks: partTicks, partLimitTicks: partLimitTicks)
             } else if let last = audioQueue.last, last.end &- sample.dts >= audioWaitTicks {
                 // The video is too far behind: fall back to the nominal boundary.
                 let k = boundary(inputMidpoint)
@@ -397,7 +411,7 @@ struct TrackSegmenter: Sendable {
                         to: current.index + Self.steps(k &- openBoundary), first: sample, boundary: k, context: context,
                         cuts: &cuts)
                 } else {
-                    open?.append(sample, partTicks: partTicks)
+                    open?.append(sample, partTicks: partTicks, partLimitTicks: partLimitTicks)
                 }
             } else {
                 break

@@ -141,6 +141,22 @@ import Testing
         #expect(setup.store.get(stream: "cam", path: "360p/index.m3u8")?.progress == nil)
     }
 
+    @Test func aLongFrameStartsTheNextPartSoNoPartOutgrowsPartTarget() throws {
+        // 0.25 s parts at 30 fps are 7 or 8 frames (0.233 s, 0.267 s); PART-TARGET is 0.274 s.
+        let config = PackagerConfig(mode: .live, segmentSeconds: 2, windowSegments: 10, partSeconds: 0.25)
+        let setup = Setup(config: config, seconds: 1.95)
+        // A 10 ms timestamp gap after frame 57, in the segment's last (8-frame) part: a
+        // publisher hiccup, or a looped clip. That part would last 0.277 s.
+        SyntheticLadder.feed(
+            setup.packager, seconds: 3, videoStart: 900, firstFrame: 58, firstAudioFrame: 92,
+            sync: { _, index in index % 60 == 0 })
+        let parts = Self.parts(try #require(setup.stream.text("720p/index.m3u8")))
+        #expect(parts.contains { $0.duration > 0.268 || $0.duration < 0.232 }, "the gap is in a listed part")
+        for part in parts {
+            #expect(part.duration <= config.partTargetSeconds, "\(part.uri): \(part.duration)")
+        }
+    }
+
     @Test func oldPartsLeaveThePlaylistsAndTheStore() throws {
         let setup = Setup(seconds: 15)
         let text = try #require(setup.stream.text("720p/index.m3u8"))
