@@ -63,7 +63,8 @@ def newest_segment(gateway, name, rendition="360p"):
     if status != 200:
         return None, None
     text = body.decode()
-    stamps = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)\s+#EXTINF:([\d.]+)", text)
+    # LL playlists list a recent segment's parts between its date and its EXTINF.
+    stamps = re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)\s+(?:#EXT-X-PART:[^\n]*\s+)*#EXTINF:([\d.]+)", text)
     sequence = re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text)
     if not stamps or not sequence:
         return None, None

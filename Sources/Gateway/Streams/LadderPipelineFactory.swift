@@ -116,4 +116,5 @@ final class LadderPipeline: IngestPipeline {
     }
 
     var encodesVideo: Bool { profile.video.encodesVideo }
+    var isLowLatency: Bool { profile.partSeconds > 0 }
 }

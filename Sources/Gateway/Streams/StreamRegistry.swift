@@ -13,9 +13,15 @@ protocol IngestPipeline: AnyObject, Sendable {
     /// Whether video is encoded (not only passed through): the encoder's own delay then leaves no
     /// room for read batching's, and its CPU dwarfs the per-read cost that batching saves.
     var encodesVideo: Bool { get }
+    /// LL output (parts): reads are never batched, every millisecond counts.
+    var isLowLatency: Bool { get }
 }
 
 /// Builds the pipeline for a stream name (chooses the profile, re-reading it when edited).
+extension IngestPipeline {
+    var isLowLatency: Bool { false }
+}
+
 protocol IngestPipelineFactory: Sendable {
     func makePipeline(stream: String) throws -> any IngestPipeline
 }

@@ -80,13 +80,10 @@ extension PackagerCore {
         let parts = segment.writtenParts.map {
             PublishedPart(uri: $0.uri, durationTicks: $0.durationTicks, isIndependent: $0.isIndependent)
         }
-        if track.segmenter.completed.isEmpty {
-            return (parts, partName(segmentIndex: segment.index, part: parts.count))
-        }
-        // Complete but not published yet: the next part is the open segment's first, unless it
-        // is written already (then a blocking reload, not a hint, finds it).
-        guard let open = track.segmenter.open, open.writtenParts.isEmpty else { return (parts, nil) }
-        return (parts, partName(segmentIndex: open.index, part: 0))
+        // A hint after these parts names a part of this same segment (RFC 8216bis 4.4.5.3): once
+        // it is complete but not yet published, there is none (a blocking reload finds the next).
+        let isOpen = track.segmenter.completed.isEmpty
+        return (parts, isOpen ? partName(segmentIndex: segment.index, part: parts.count) : nil)
     }
 }
 

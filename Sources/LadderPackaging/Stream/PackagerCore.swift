@@ -163,7 +163,11 @@ struct PackagerCore: Sendable {
         }
         epoch = current
         if wroteParts {
-            publishManifests(nowMs: nowMs)
+            // A part changes the media playlists only (the master and the MPD follow segments).
+            let files = renderMediaPlaylists()
+            if !files.isEmpty {
+                actions.append(.publishManifests(files: files, state: state, progress: playlistProgress()))
+            }
         }
     }
 

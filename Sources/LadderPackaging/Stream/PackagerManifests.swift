@@ -7,9 +7,19 @@ extension PackagerCore {
     /// Every manifest of the stream: media playlists, master, and the MPD (live: always;
     /// VOD: only once ended, as a static MPD). Empty until a segment was published.
     func renderManifests(nowMs: Int64) -> [String: [UInt8]] {
+        var files = renderMediaPlaylists()
+        guard !files.isEmpty else { return files }
+        files[config.naming.masterPlaylist] = Array(masterPlaylist().render().utf8)
+        if config.mode == .live || state == .ended {
+            files[config.naming.manifest] = Array(dashManifest(nowMs: nowMs).render().utf8)
+        }
+        return files
+    }
+
+    /// The media playlists (and their delta updates): all that a new part changes.
+    func renderMediaPlaylists() -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
         let listed = window
-        guard !listed.isEmpty else { return files }
         for name in renditionOrder where listed.contains(where: { $0.renditions[name] != nil }) {
             let path = "\(name)/\(config.naming.mediaPlaylist)"
             let playlist = mediaPlaylist(for: name)
@@ -17,10 +27,6 @@ extension PackagerCore {
             if let delta = Self.deltaUpdate(of: playlist), let deltaPath = HLSMediaPlaylist.deltaPath(for: path) {
                 files[deltaPath] = Array(delta.render().utf8)
             }
-        }
-        files[config.naming.masterPlaylist] = Array(masterPlaylist().render().utf8)
-        if config.mode == .live || state == .ended {
-            files[config.naming.manifest] = Array(dashManifest(nowMs: nowMs).render().utf8)
         }
         return files
     }

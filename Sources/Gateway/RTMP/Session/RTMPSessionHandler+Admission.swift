@@ -79,10 +79,11 @@ extension RTMPSessionHandler {
         let sync = context.pipeline.syncOperations
         var readBatching = "off"
         if let batching = try? sync.handler(type: ReceiveBatchingHandler.self) {
-            if pipeline.encodesVideo {
-                // An encoded ladder reads per arrival: the encoder's delay leaves no room for batching's.
+            if pipeline.encodesVideo || pipeline.isLowLatency {
+                // An encoded ladder reads per arrival: the encoder's delay leaves no room for
+                // batching's; neither does LL output (batching held parts back by up to 0.4 s).
                 sync.removeHandler(batching, promise: nil)
-                readBatching = "off (encoded ladder)"
+                readBatching = pipeline.encodesVideo ? "off (encoded ladder)" : "off (low latency)"
             } else {
                 readBatching = "\(batching.delayMilliseconds)ms"
             }
