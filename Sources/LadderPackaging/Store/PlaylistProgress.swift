@@ -7,6 +7,9 @@ public struct PlaylistProgress: Sendable, Hashable {
     public var lastCompleteParts: Int
     /// Parts listed for the next segment, still in progress.
     public var pendingParts: Int
+    /// How far beyond the last listed part a request may ask before it gets 400 (6.2.5.2: three
+    /// divided by PART-TARGET when that is under a second, else three).
+    public var advancePartLimit: Int
     /// The segment in progress (its URI once complete, e.g. `seg-12.m4s`) and its parts' URIs so
     /// far, relative to the playlist: an LL-DASH request for it streams them (chunked).
     public var pendingSegmentURI: String?
@@ -14,8 +17,9 @@ public struct PlaylistProgress: Sendable, Hashable {
 
     public init(
         lastCompleteSequence: Int, lastCompleteParts: Int, pendingParts: Int, pendingSegmentURI: String? = nil,
-        pendingPartURIs: [String] = []
+        pendingPartURIs: [String] = [], advancePartLimit: Int = 3
     ) {
+        self.advancePartLimit = advancePartLimit < 1 ? 1 : advancePartLimit
         self.lastCompleteSequence = lastCompleteSequence
         self.lastCompleteParts = lastCompleteParts
         self.pendingParts = pendingParts
@@ -32,8 +36,10 @@ public struct PlaylistProgress: Sendable, Hashable {
         case badRequest
     }
 
-    /// The advance part limit of 6.2.5.2 for parts shorter than a second.
-    public static let advancePartLimit = 3
+    /// The advance part limit of 6.2.5.2 for a PART-TARGET.
+    public static func advancePartLimitFor(partTargetSeconds: Double) -> Int {
+        partTargetSeconds > 0 && partTargetSeconds < 1 ? Int((3 / partTargetSeconds).rounded(.down)) : 3
+    }
 
     /// The answer to `_HLS_msn=msn` with an optional `_HLS_part=part`. Without `_HLS_part`
     /// (Safari's form), the request waits for segment `msn` to be complete.
@@ -48,8 +54,8 @@ public struct PlaylistProgress: Sendable, Hashable {
         }
         if msn == next {
             if part < pendingParts { return .ready }
-            return part > pendingParts - 1 + Self.advancePartLimit ? .badRequest : .wait
+            return part > pendingParts - 1 + advancePartLimit ? .badRequest : .wait
         }
-        return part >= Self.advancePartLimit ? .badRequest : .wait
+        return part >= advancePartLimit ? .badRequest : .wait
     }
 }

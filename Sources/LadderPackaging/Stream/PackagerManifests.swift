@@ -116,7 +116,8 @@ extension PackagerCore {
             progress[path] = PlaylistProgress(
                 lastCompleteSequence: last?.number ?? nextNumber - 1,
                 lastCompleteParts: last?.renditions[name]?.parts.count ?? 0, pendingParts: pending.count,
-                pendingSegmentURI: segmentName(number: nextNumber), pendingPartURIs: pending.map(\.uri))
+                pendingSegmentURI: segmentName(number: nextNumber), pendingPartURIs: pending.map(\.uri),
+                advancePartLimit: PlaylistProgress.advancePartLimitFor(partTargetSeconds: config.partTargetSeconds))
             if let deltaPath = HLSMediaPlaylist.deltaPath(for: path) { progress[deltaPath] = progress[path] }
         }
         return progress

@@ -19,6 +19,17 @@ import Testing
         #expect(progress.answer(msn: msn, part: part) == expected)
     }
 
+    @Test func theAdvancePartLimitIsThreeOverPartTarget() {
+        #expect(PlaylistProgress.advancePartLimitFor(partTargetSeconds: 0.224) == 13)
+        #expect(PlaylistProgress.advancePartLimitFor(partTargetSeconds: 1.5) == 3)
+        // hls.js without low-latency mode asks for the segment's last part (index 9 of 0.2 s
+        // parts) as soon as the segment starts: that waits, it is not a bad request.
+        let early = PlaylistProgress(
+            lastCompleteSequence: 10, lastCompleteParts: 10, pendingParts: 1, advancePartLimit: 13)
+        #expect(early.answer(msn: 11, part: 9) == .wait)
+        #expect(early.answer(msn: 11, part: 14) == .badRequest)
+    }
+
     @Test func aPartPastTheLastCompleteSegmentWaitsWhileTheNextHasNone() {
         let edge = PlaylistProgress(lastCompleteSequence: 10, lastCompleteParts: 4, pendingParts: 0)
         #expect(edge.answer(msn: 10, part: 4) == .wait)
