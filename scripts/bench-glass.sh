@@ -32,17 +32,25 @@
 #          /live/NAME/master.m3u8, hls.js {lowLatencyMode: true}, top rung pinned after
 #          MANIFEST_PARSED (hls.currentLevel), hls.js defaults otherwise
 #   std    the same gateway and stream, hls.js {lowLatencyMode: false} (whole segments)
+#   page   (not in the default CASES) as ll, plus maxLiveSyncPlaybackRate 1.25: the gateway's
+#          player page settings, which catch up to PART-HOLD-BACK after joining at a keyframe
 #   nginx  nginx-rtmp `hls on; hls_fragment <segment>s; hls_playlist_length 60s` (as
 #          bench-latency.sh; MPEG-TS passthrough, no transcoding), its playlist served by the
 #          same nginx over HTTP (CORS open), hls.js defaults
 # The gateway runs for ll and std, nginx only for nginx; each with its own publisher that
 # publishes STREAM_WARMUP s (and until 3 segments are listed) before the viewer opens the page.
 # Per watch: WARMUP s after the first frame are not counted, then WATCH s are.
+# hls.js with defaults never speeds up to catch up (maxLiveSyncPlaybackRate 1): a segment-based
+# player keeps the latency it joined with, which depends on where in the segment cycle it joined
+# (up to one segment between runs: nginx-rtmp gave 6.96, 7.32, 8.20 and 8.34 s in four runs
+# here). A stall adds its length for the rest of the watch unless hls.js jumps ahead (it seeks
+# over buffer holes in LL mode); "median per 10 s" in the details shows the drift.
 #
 # Columns: median / p90 / min / max of the latency in seconds over the watch, samples = decoded
 # frames in the watch, reject = frames in the watch whose code was rejected, TTFF = navigation
 # start to the first presented frame (loading hls.js included), stalls = `waiting` events after
-# start-up within the watch (stall_s: their length until `playing`), ratios = this / nginx.
+# start-up within the watch (stall_s: their length until `playing`), ratios = this / nginx,
+# shown = the heights of the frames measured (hls.js may leave the pinned rung on errors).
 # Details below the table: hls.js's view (latency, target, part/hold-back), media events, hls.js
 # errors, HTTP statuses and durations of the requests by kind (blocking playlist reloads hold
 # until the next part exists), console warnings and errors, and the gateway's stream status.
@@ -72,6 +80,9 @@ trap 'exit 130' INT TERM
 [ -s "$REPO/.cache/js/hlsjs/hls.mjs" ] || { echo "no hls.js: scripts/fetch-js-players.sh $REPO/.cache/js" >&2; exit 1; }
 
 GATEWAY="$(gateway_bench_bin)"
+[ -x "$GATEWAY" ] || { echo "no gateway binary (BENCH_GATEWAY_BIN or the release build)" >&2; exit 1; }
+"$GATEWAY" validate "$PROFILE" >"$WORK/validate.log" 2>&1 || {
+    echo "$GATEWAY refuses $PROFILE:" >&2; cat "$WORK/validate.log" >&2; exit 1; }
 read_ladder_plan "$GATEWAY" "$PROFILE" "$SIZE"
 PART=$(awk '/^part_seconds:/ {print $2}' "$PROFILE")
 FILTER=$("$PY" "$GLASS" filter)
@@ -106,8 +117,14 @@ view() {
     local label=$1 out=$2 src=$3
     shift 3
     echo "watching $label: ${WARMUP}s warm-up + ${WATCH}s (load $(load_average))" >&2
+    # In the background so that a signal reaches the trap at once (the watcher quits its
+    # browser on SIGTERM).
     "$PY" "$GLASS" watch --label "$label" --out "$WORK/$out.json" --src "$src" \
-        --warmup "$WARMUP" --watch "$WATCH" "$@" >&2 || true
+        --warmup "$WARMUP" --watch "$WATCH" "$@" >&2 &
+    local watcher=$!
+    PIDS+=("$watcher")
+    wait "$watcher" || true
+    stop_tracked "$watcher"
     RUNS+=("$WORK/$out.json")
 }
 
@@ -153,7 +170,7 @@ CONF
 
 RUNS=()
 GATEWAY_STATUS=""
-if [[ " $CASES " == *" ll "* || " $CASES " == *" std "* ]]; then
+if [[ " $CASES " == *" ll "* || " $CASES " == *" std "* || " $CASES " == *" page "* ]]; then
     rtmp=$(free_port); http=$(free_port)
     "$GATEWAY" serve --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \
         --log-level warning 2>"$WORK/gateway.log" &
@@ -167,6 +184,7 @@ if [[ " $CASES " == *" ll "* || " $CASES " == *" std "* ]]; then
         case $c in
         ll) view "gateway LL-HLS, hls.js LL" ll "http://127.0.0.1:$http/live/$NAME/master.m3u8" --ll true --top ;;
         std) view "gateway HLS, hls.js lowLatency off" std "http://127.0.0.1:$http/live/$NAME/master.m3u8" --ll false --top ;;
+        page) view "gateway LL-HLS, hls.js LL + catch-up 1.25" page "http://127.0.0.1:$http/live/$NAME/master.m3u8" --ll true --catchup 1.25 --top ;;
         esac
     done
     curl -fsS "http://127.0.0.1:$http/api/streams/$NAME" >"$WORK/gateway-status.json" 2>/dev/null || true
@@ -205,5 +223,10 @@ echo "publisher: ffmpeg testsrc2 ${SIZE}p30, x264 veryfast zerolatency 3 Mb/s, I
 echo "gateway: $GATEWAY ($(basename "$PROFILE"): segment ${SEGMENT}s, part ${PART:-0}s, top rung $TOP_RUNG pinned)"
 echo "each watch: ${WARMUP}s after the first frame, then ${WATCH}s measured; latency in seconds; run took $((SECONDS - T_START))s; load $(load_average)"
 "$PY" "$GLASS" report --baseline "nginx-rtmp HLS, hls.js defaults" --details "${RUNS[@]}"
+drops=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("ingest_drops", 0))' "$WORK/gateway-status.json" 2>/dev/null || echo 0)
+if [ "${drops:-0}" -gt 0 ]; then
+    echo "WARNING: the gateway dropped $drops video frames at ingest (it did not transcode in real time: a debug"
+    echo "build, or a busy machine), so its rows measure an overloaded gateway, not its packaging."
+fi
 [ -z "$GATEWAY_STATUS" ] || { echo; echo "$GATEWAY_STATUS"; }
 grep -v 'no stream keys configured' "$WORK/gateway.log" 2>/dev/null | sed 's/^/  gateway log: /' | head -20 || true

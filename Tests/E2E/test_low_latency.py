@@ -15,6 +15,7 @@ import re
 import statistics
 import time
 import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -355,3 +356,35 @@ def test_hlsjs_without_low_latency_mode_plays_whole_segments(live, js_server, dr
 def test_chromium_native_hls_plays_the_ll_master(live, js_server, driver):
     report = watch_page(live, js_server, driver, "bare-video.html")
     print(f"native: advanced {report.advance:.2f}s, startup {report.startup_seconds:.1f}s")
+
+
+def test_ll_dash_segment_in_progress_arrives_chunked_before_it_ends(live):
+    """LL-DASH from the same chunks: the MPD offers segments early (availabilityTimeOffset,
+    availabilityTimeComplete=false, ServiceDescription), and a segment requested while it is
+    produced arrives with chunked transfer, its first bytes before it is complete, byte for byte
+    the segment stored at the end."""
+    status, _, body = live.get("manifest.mpd")
+    mpd = body.decode()
+    assert status == 200
+    assert 'availabilityTimeComplete="false"' in mpd and "availabilityTimeOffset=" in mpd, mpd[:800]
+    assert "<ServiceDescription" in mpd and "<Latency " in mpd
+    _, current = playlist(live)
+    msn = current.live_msn + 1  # the one after the segment in progress: it has not started yet
+    url = live.url(f"360p/seg-{msn}.m4s")
+    # Start asking just as the previous segment completes, as an LL-DASH player would.
+    playlist(live, msn=msn - 1)
+    started = time.monotonic()
+    request = urllib.request.Request(url)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers.get("Transfer-Encoding") == "chunked", dict(response.headers)
+        assert response.headers.get("Cache-Control") == "no-store"
+        first = response.read1(65536)
+        first_at = time.monotonic() - started
+        data = first + response.read()
+        done_at = time.monotonic() - started
+    print(f"seg-{msn}: first {len(first)} bytes after {first_at:.3f}s, all {len(data)} after {done_at:.3f}s")
+    assert done_at - first_at >= 0.3, "the segment (1 s of media) should still have been in production"
+    assert top_boxes(data)[:3] == ["styp", "moof", "mdat"]
+    status, _, stored = live.get(f"360p/seg-{msn}.m4s")
+    assert status == 200 and stored == data, "the chunked answer is the stored segment, byte for byte"

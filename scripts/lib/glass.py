@@ -39,6 +39,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -206,6 +207,7 @@ async function startHls() {
   const Hls = await loadHlsClass(new URL('hlsjs/hls.mjs', location.href).href);
   const config = {};
   if (P.has('ll')) config.lowLatencyMode = P.get('ll') === 'true';
+  if (P.has('catchup')) config.maxLiveSyncPlaybackRate = Number(P.get('catchup'));
   const hls = window.hls = new Hls(config);
   G.info.hlsVersion = Hls.version || null;
   G.info.lowLatencyMode = hls.config.lowLatencyMode;
@@ -374,7 +376,7 @@ def classify(url):
     return "part" if (".part" in name or "part" in name) else "segment"
 
 
-def resource_summary(resources, t0_rel):
+def resource_summary(resources):
     """Requests by kind: count, statuses, and durations (blocking reloads hold until the part)."""
     kinds = {}
     for name, start, duration, status, size in resources:
@@ -399,6 +401,8 @@ def watch(args):
     query = {"mode": "hlsjs", "src": args.src}
     if args.ll:
         query["ll"] = args.ll
+    if args.catchup:
+        query["catchup"] = str(args.catchup)
     if args.top:
         query["top"] = "1"
     from urllib.parse import urlencode
@@ -444,7 +448,7 @@ def watch(args):
         record["events"] = g["events"]
         record["stats"] = g["stats"]
         record["frags"] = g["frags"]
-        record["requests"] = resource_summary(g["resources"], 0)
+        record["requests"] = resource_summary(g["resources"])
         record["frames"] = g["frames"]
         record["reject_counts_all"] = g["rejectCounts"]
         record["samples_all"] = len(g["samples"])
@@ -465,6 +469,21 @@ def print_result(r):
     print(f"RESULT {r['label']} {line}" + (f" error={r['error']!r}" if r.get("error") else ""), flush=True)
 
 
+def buffer_holes(frags, kind="main"):
+    """Media not buffered between the first and the last buffered fragment/part of KIND:
+    (count, seconds, parts buffered, parts out of order)."""
+    spans = sorted((f[4], f[4] + f[5]) for f in frags if f[1] == kind)
+    holes, missing, end = 0, 0.0, None
+    for start, stop in spans:
+        if end is not None and start - end > 0.02:
+            holes += 1
+            missing += start - end
+        end = stop if end is None else max(end, stop)
+    order = [f[4] for f in frags if f[1] == kind]
+    late = sum(1 for a, b in zip(order, order[1:]) if b < a - 0.02)
+    return holes, missing, len(spans), late
+
+
 def details(r):
     """Human-readable diagnostics of one watch."""
     out = []
@@ -481,6 +500,11 @@ def details(r):
         last = stats[-1]
         out.append(f"  hls.js at end: latency={fmt(last[1])} target={fmt(last[2])} drift={fmt(last[3])} "
                    f"buffer_ahead={fmt(last[4])} rate={last[5]}")
+    if r.get("frags"):
+        holes, missing, n, late = buffer_holes(r["frags"])
+        parts = sum(1 for f in r["frags"] if f[1] == "main" and f[3] >= 0)
+        out.append(f"  video buffered: {n} loads ({parts} parts), {holes} holes totalling {missing:.1f}s of media never "
+                   f"loaded, {late} loads buffered after a later one")
     first = r.get("first_frame") or 0
     ev = [f"{e[1]}@{(e[0] - first) / 1000:+.1f}s" for e in (r.get("events") or [])
           if e[1] in ("waiting", "stalled", "seeking", "error", "pause") or e[1].startswith("play-rejected")]
@@ -510,7 +534,7 @@ def report(args):
     runs = [json.loads(Path(f).read_text()) for f in args.files]
     base = next((r for r in runs if r["label"] == args.baseline), None)
     head = (f"{'player / server':<34} {'median':>7} {'p90':>7} {'min':>6} {'max':>6} {'samples':>7} "
-            f"{'reject':>6} {'TTFF':>6} {'stalls':>6} {'stall_s':>7}   ratio median / p90 / TTFF")
+            f"{'reject':>6} {'TTFF':>6} {'stalls':>6} {'stall_s':>7}   ratio median / p90 / TTFF   shown")
     print(head)
     for r in runs:
         ratio = lambda k: (f"{r[k] / base[k]:.2f}" if base and r.get(k) and base.get(k) else "-")  # noqa: E731
@@ -519,7 +543,8 @@ def report(args):
             continue
         print(f"{r['label']:<34} {fmt(r['median']):>7} {fmt(r['p90']):>7} {fmt(r['min']):>6} {fmt(r['max']):>6} "
               f"{r['n']:>7} {r['rejected']:>6} {fmt(r['ttff']):>6} {r['stalls']:>6} {fmt(r['stall_s']):>7}  "
-              f" {ratio('median'):>5} / {ratio('p90'):>5} / {ratio('ttff'):>5}" + (f"  error={r['error']}" if r.get("error") else ""))
+              f" {ratio('median'):>5} / {ratio('p90'):>5} / {ratio('ttff'):>5}   "
+              f"{','.join(f'{h}p' for h in r.get('heights') or [])}" + (f"  error={r['error']}" if r.get("error") else ""))
     if args.details:
         for r in runs:
             print(f"\n{r['label']} ({r.get('src')}):")
@@ -623,6 +648,8 @@ def selftest(args):
 
 
 def main():
+    # SIGTERM (the bench script's cleanup) unwinds like Ctrl-C, so the browser is always quit.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("filter")
@@ -637,6 +664,7 @@ def main():
     w.add_argument("--out", required=True)
     w.add_argument("--ll", choices=["true", "false"])
     w.add_argument("--top", action="store_true")
+    w.add_argument("--catchup", type=float, help="hls.js maxLiveSyncPlaybackRate (default: hls.js's, 1)")
     w.add_argument("--warmup", type=float, default=10.0)
     w.add_argument("--watch", type=float, default=60.0)
     w.add_argument("--startup-timeout", type=float, default=30.0)
