@@ -36,9 +36,11 @@ private func shippedProfiles() -> [String] {
 
     @Test func defaultProfileMatchesItsDocumentation() throws {
         let profile = try ProfileLoader.load(path: profilesDirectory.appendingPathComponent("default.yaml").path)
-        #expect(profile.segmentSeconds == 2)
-        #expect(profile.windowSegments == 6)
+        #expect(profile.segmentSeconds == 1)
+        #expect(profile.windowSegments == 12)
+        #expect(profile.partSeconds == 0.2)
         #expect(profile.video.preset == "veryfast")
+        #expect(profile.video.lookaheadFrames == 5 && profile.video.bframes == 1)
         let plan = LadderPlanner.plan(profile: profile, source: SourceVideo(width: 1920, height: 1080, frameRate: 30))
         #expect(
             plan.renditions.map { "\($0.width)x\($0.height)@\($0.bitrate ?? 0)" } == [

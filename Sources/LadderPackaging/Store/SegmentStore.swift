@@ -44,7 +44,10 @@ public final class SegmentStore: Sendable {
     }
 
     /// Stores an init or media segment (or any file) and mirrors it. Creates the stream if needed.
-    public func put(stream: String, path: String, data: [UInt8], kind: StoredFileKind) throws(SegmentStoreError) {
+    /// `mirrored: false` keeps the file in memory only (LL parts).
+    public func put(
+        stream: String, path: String, data: [UInt8], kind: StoredFileKind, mirrored: Bool = true
+    ) throws(SegmentStoreError) {
         try validate(stream: stream, path: path)
         if segmentsOnDiskOnly && kind.isImmutable {
             try mirror?.write(stream: stream, path: path, bytes: data)
@@ -61,7 +64,7 @@ public final class SegmentStore: Sendable {
             state.streams[stream] = files
         }
         onChange(stream)
-        try mirror?.write(stream: stream, path: path, bytes: data)
+        if mirrored { try mirror?.write(stream: stream, path: path, bytes: data) }
     }
 
     /// Replaces the given playlists/MPD and sets the stream state in one step, so a reader sees

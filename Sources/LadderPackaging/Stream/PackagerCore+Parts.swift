@@ -45,7 +45,7 @@ extension PackagerCore {
         actions.append(
             .put(
                 path: "\(rendition.name)/\(name)", bytes: bytes,
-                kind: .mediaSegment(rendition.isVideo ? .video : .audio)))
+                kind: .mediaSegment(rendition.isVideo ? .video : .audio), mirrored: false))
         return TrackSegment.WrittenPart(
             uri: name, bytes: bytes, durationTicks: samples.reduce(Int64(0)) { $0 &+ max(0, $1.duration) },
             isIndependent: samples.first?.isSync ?? false)

@@ -2,7 +2,8 @@ import LadderMedia
 
 /// What the packager asks the store to do, in order.
 enum PackagerAction: Sendable {
-    case put(path: String, bytes: [UInt8], kind: StoredFileKind)
+    /// `mirrored: false`: memory only (LL parts: the disk copy keeps whole segments).
+    case put(path: String, bytes: [UInt8], kind: StoredFileKind, mirrored: Bool = true)
     case delete(path: String)
     case publishManifests(files: [String: [UInt8]], state: StreamState, progress: [String: PlaylistProgress])
 }

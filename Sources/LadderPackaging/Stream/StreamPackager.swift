@@ -152,8 +152,8 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     private func apply(_ action: PackagerAction) {
         do {
             switch action {
-            case .put(let path, let bytes, let kind):
-                try store.put(stream: streamName, path: path, data: bytes, kind: kind)
+            case .put(let path, let bytes, let kind, let mirrored):
+                try store.put(stream: streamName, path: path, data: bytes, kind: kind, mirrored: mirrored)
             case .delete(let path):
                 store.delete(stream: streamName, path: path)
             case .publishManifests(let files, let state, let progress):

@@ -185,6 +185,20 @@ import Testing
         #expect(!ended.contains("availabilityTimeOffset") && !ended.contains("ServiceDescription"))
     }
 
+    @Test func theDiskMirrorKeepsWholeSegmentsNotParts() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let store = SegmentStore(mirror: DiskMirror(root: directory.path))
+        let packager = StreamPackager(streamName: "cam", config: Self.config, store: store)
+        packager.begin(tracks: SyntheticLadder.tracks())
+        SyntheticLadder.feed(packager, seconds: 5)
+        #expect(store.paths(stream: "cam").contains { $0.hasPrefix("720p/part-") }, "parts are served from memory")
+        packager.end()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/cam/720p")
+        #expect(files.contains("seg-1.m4s") && files.contains("index.m3u8"))
+        #expect(!files.contains { $0.hasPrefix("part-") }, "\(files)")
+    }
+
     @Test func withoutPartSecondsNothingChanges() throws {
         let setup = Setup(config: .live(segmentSeconds: 2, windowSegments: 10))
         let text = try #require(setup.stream.text("720p/index.m3u8"))
