@@ -1,6 +1,6 @@
-"""Gateway lifecycle end to end: graceful shutdown finishes the open segments and ends the
-playlists; the data-dir mirror holds the final state; ended streams stay playable for
-`ended_stream_seconds` and are then freed."""
+"""Gateway lifecycle end to end: graceful shutdown finishes the open segments (and the open LL
+part) and ends the playlists; the data-dir mirror holds the final state; ended streams stay
+playable for `ended_stream_seconds` and are then freed."""
 
 import json
 import signal
@@ -51,6 +51,47 @@ def test_sigterm_ends_playlists_and_exits_within_10s(tmp_path, clip10):
         if line.endswith(".m4s"):
             assert (data / "shutdown/360p" / line).stat().st_size > 0
     assert 'type="static"' in (data / "shutdown/manifest.mpd").read_text()
+
+
+def test_sigterm_with_ll_parts_finishes_the_open_part_and_segment(tmp_path, clip10):
+    """With LL-HLS parts (test-small-ll.yaml): the segment in progress at SIGTERM is finished, its
+    parts already served are its first bytes, and the final playlists are plain (no parts, no
+    hints, no server control: EXT-X-PART needs EXT-X-PART-INF, which an ended playlist drops).
+    Parts stay in memory; the data-dir mirror holds whole segments only."""
+    data = tmp_path / "data"
+    gw = Gateway(tmp_path, ["--profile", "profiles/test-small-ll.yaml", "--data-dir", str(data)])
+    publisher = publish_ffmpeg(gw.rtmp_url("llstop"), clip10, loop=True)
+    try:
+        gw.wait_log(r"stream=llstop .*publish start", 20)
+        playlist_url = gw.http_url("/live/llstop/360p/index.m3u8")
+
+        def in_progress():
+            try:
+                text = fetch(playlist_url)
+            except OSError:
+                return None
+            tail = text.split("#EXTINF")[-1]
+            parts = [line.split('URI="')[1].split('"')[0] for line in tail.splitlines()
+                     if line.startswith("#EXT-X-PART:")]
+            return (text, parts) if text.count("#EXTINF") >= 2 and len(parts) >= 2 else None
+
+        live, pending = wait_for(in_progress, 30, "two live segments and two parts of the next")
+        served = b"".join(urllib.request.urlopen(gw.http_url(f"/live/llstop/360p/{uri}"), timeout=5).read()
+                          for uri in pending)
+        code = gw.stop(signal.SIGTERM, timeout=15)
+        assert code == 0, gw.log()[-2000:]
+    finally:
+        stop_process(publisher)
+    final = (data / "llstop/360p/index.m3u8").read_text()
+    assert final.rstrip().endswith("#EXT-X-ENDLIST"), final
+    for tag in ("#EXT-X-PART", "#EXT-X-PRELOAD-HINT", "#EXT-X-SERVER-CONTROL", "#EXT-X-RENDITION-REPORT"):
+        assert tag not in final, f"{tag} in the ended playlist:\n{final}"
+    sequence = int(live.split("#EXT-X-MEDIA-SEQUENCE:")[1].split()[0])
+    in_progress_uri = f"seg-{sequence + live.count('#EXTINF')}.m4s"
+    assert in_progress_uri in final, f"{in_progress_uri} (in progress at SIGTERM) not finished:\n{final}"
+    finished = (data / "llstop/360p" / in_progress_uri).read_bytes()
+    assert finished.startswith(served) and len(finished) > len(served), "its served parts are its first bytes"
+    assert not [p.name for p in (data / "llstop/360p").iterdir() if p.name.startswith("part-")]
 
 
 # --- ended streams are freed after ended_stream_seconds ---------------------------------------------
