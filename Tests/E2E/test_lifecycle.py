@@ -94,6 +94,55 @@ def test_sigterm_with_ll_parts_finishes_the_open_part_and_segment(tmp_path, clip
     assert not [p.name for p in (data / "llstop/360p").iterdir() if p.name.startswith("part-")]
 
 
+def test_ll_publisher_reconnect_continues_with_a_discontinuity_and_the_same_part_target(tmp_path, clip10):
+    """A publisher that drops and comes back within the grace period: the LL playlist keeps its
+    media sequence going up, marks EXT-X-DISCONTINUITY, keeps PART-TARGET and PART-HOLD-BACK,
+    and the first part after the gap is independent (it starts with the new publish's IDR)."""
+    gw = Gateway(tmp_path, ["--profile", "profiles/test-small-ll.yaml"])
+    url = gw.http_url("/live/llback/360p/index.m3u8")
+
+    def listed(count):
+        def check():
+            try:
+                text = fetch(url)
+            except OSError:
+                return None
+            return text if text.count("#EXTINF") >= count else None
+        return check
+
+    first = publish_ffmpeg(gw.rtmp_url("llback"), clip10)
+    try:
+        before = wait_for(listed(3), 30, "three LL segments")
+        stop_process(first)
+        second = publish_ffmpeg(gw.rtmp_url("llback"), clip10)
+        try:
+
+            def resumed():
+                text = listed(1)()
+                if text and "#EXT-X-DISCONTINUITY\n" in text:
+                    return text if text.split("#EXT-X-DISCONTINUITY\n")[-1].count("#EXTINF") >= 2 else None
+                return None
+
+            after = wait_for(resumed, 40, "two segments after the discontinuity")
+        finally:
+            stop_process(second)
+    finally:
+        stop_process(first)
+        gw.stop(signal.SIGTERM, timeout=15)
+
+    def header(text, tag):
+        return next(line for line in text.splitlines() if line.startswith(tag))
+
+    for tag in ("#EXT-X-PART-INF:", "#EXT-X-SERVER-CONTROL:"):
+        assert header(before, tag) == header(after, tag), (tag, before, after)
+    assert int(header(after, "#EXT-X-MEDIA-SEQUENCE:").split(":")[1]) >= int(
+        header(before, "#EXT-X-MEDIA-SEQUENCE:").split(":")[1])
+    resumed = after.split("#EXT-X-DISCONTINUITY\n")[-1]
+    first_part = next((line for line in resumed.splitlines() if line.startswith("#EXT-X-PART:")), None)
+    if first_part:  # parts are listed for the newest segments only
+        assert first_part.endswith("INDEPENDENT=YES"), resumed
+
+
 # --- ended streams are freed after ended_stream_seconds ---------------------------------------------
 
 RETENTION = 3  # ended_stream_seconds in these tests
