@@ -54,21 +54,14 @@ struct OriginResponder: HTTPResponder {
     static let blockingReloadCacheControl = "public, max-age=1"
 
     func respond(to request: Request, context: Context) async throws -> Response {
+        let parsed = OriginRoute.parse(rawPath: request.uri.path)
         var response: Response
-        let streamFile: (stream: String, path: String)? =
-            if case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: request.uri.path) {
-                (stream, path)
-            } else { nil }
-        if let (stream, path) = streamFile, request.method == .get || request.method == .head,
-            let refusal = await holdIfBlocking(stream: stream, path: path, request: request)
+        if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
+            let held = await answerHeld(stream: stream, path: path, request: request, context: context)
         {
-            response = refusal
-        } else if let (stream, path) = streamFile,
-            let chunked = await segmentInProgress(stream: stream, path: path, request: request, context: context)
-        {
-            response = chunked
+            response = held
         } else {
-            response = route(request, context: context)
+            response = route(request, parsed: parsed, context: context)
             // A blocking reload's answer holds for its query: edges may cache it briefly, keyed
             // by the query (the plain LL playlist is no-cache).
             if response.status == .ok, request.uri.queryParameters["_HLS_msn"] != nil {
@@ -80,7 +73,26 @@ struct OriginResponder: HTTPResponder {
         return request.method == .head ? response.createHeadResponse() : response
     }
 
-    private func route(_ request: Request, context: Context) -> Response {
+    /// The stream file a GET or HEAD within the URL length limit asks for.
+    private static func streamFile(
+        _ parsed: Result<OriginRoute, OriginRoute.RejectReason>, of request: Request, maxURLLength: Int
+    ) -> (stream: String, path: String)? {
+        guard request.method == .get || request.method == .head, request.uri.string.utf8.count <= maxURLLength,
+            case .success(.streamFile(let stream, let path)) = parsed
+        else { return nil }
+        return (stream, path)
+    }
+
+    /// A blocking reload's refusal, or an LL-DASH segment in progress; nil: the normal path
+    /// answers (after any wait for the playlist version or part the request names).
+    private func answerHeld(stream: String, path: String, request: Request, context: Context) async -> Response? {
+        if let refusal = await holdIfBlocking(stream: stream, path: path, request: request) { return refusal }
+        return await segmentInProgress(stream: stream, path: path, request: request, context: context)
+    }
+
+    private func route(
+        _ request: Request, parsed: Result<OriginRoute, OriginRoute.RejectReason>, context: Context
+    ) -> Response {
         guard request.uri.string.utf8.count <= settings.maxURLLength else {
             return Self.text(.uriTooLong, "request target too long\n", cacheControl: Self.noStore)
         }
@@ -95,9 +107,8 @@ struct OriginResponder: HTTPResponder {
             return response
         }
 
-        let rawPath = request.uri.path
-        let isAPI = rawPath.hasPrefix("/api/")
-        switch OriginRoute.parse(rawPath: rawPath) {
+        let isAPI = request.uri.path.hasPrefix("/api/")
+        switch parsed {
         case .failure(.invalidStreamName):
             return isAPI
                 ? Self.json(.badRequest, APIError(error: "invalid stream name"))
