@@ -132,25 +132,10 @@ view() {
 # folder with CORS open. Usage: start_nginx_rtmp_hls DIR RTMP_PORT HTTP_PORT. Prints the PID.
 start_nginx_rtmp_hls() {
     local dir=$1
-    mkdir -p "$dir/logs" "$dir/hls"
+    mkdir -p "$dir/hls"
     chmod 755 "$WORK" "$dir"; chmod 777 "$dir/hls"   # workers run as nobody
-    cat >"$dir/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 1024; }
-rtmp {
-  server {
-    listen 127.0.0.1:$2;
-    chunk_size 4096;
-    application live {
-      live on;
-      record off;
-      hls on; hls_path $dir/hls; hls_fragment ${SEGMENT}s; hls_playlist_length 60s;
-    }
-  }
-}
+    start_nginx_rtmp "$dir" "$2" \
+        "hls on; hls_path $dir/hls; hls_fragment ${SEGMENT}s; hls_playlist_length 60s;" "
 http {
   access_log off;
   server {
@@ -162,10 +147,7 @@ http {
       add_header Access-Control-Allow-Origin *;
     }
   }
-}
-CONF
-    nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/logs/stdout.log" 2>&1 &
-    echo $!
+}"
 }
 
 RUNS=()

@@ -26,9 +26,10 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Start a private nginx with the RTMP module. Usage: start_nginx_rtmp DIR PORT [extra application lines]
+# Start a private nginx with the RTMP module.
+# Usage: start_nginx_rtmp DIR PORT [extra application lines] [extra top-level blocks, e.g. http { }]
 start_nginx_rtmp() {
-    local dir=$1 port=$2 extra=${3:-}
+    local dir=$1 port=$2 extra=${3:-} blocks=${4:-}
     mkdir -p "$dir/logs"
     cat >"$dir/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_rtmp_module.so;
@@ -47,6 +48,7 @@ rtmp {
     }
   }
 }
+$blocks
 CONF
     nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/logs/stdout.log" 2>&1 &
     echo $!
