@@ -23,7 +23,12 @@ SAMPLE_SECONDS = 2
 MAX_STALL_SECONDS = 10
 # Newest segment's end by EXT-X-PROGRAM-DATE-TIME against the wall clock, in the last two thirds:
 # the ingest queue drops video older than 3 s, so the lag cannot grow with the run's length.
-MAX_LAG_SECONDS = 8
+# Budget: 3 s of ingest age, the bounded stage queues and x264's lookahead at overloaded speed,
+# and scheduler spikes on a loaded 2-core CI (one CI run peaked at 8.8 s and fell back to 2.9 s).
+# An unbounded backlog reached 25 s in a 40 s run (CI run 8), so this still fails on growth.
+MAX_LAG_SECONDS = 12
+# The final third's mean lag against the middle third's: a backlog that grows shows here first.
+MAX_LAG_TREND_SECONDS = 2.5
 # RSS of the last third of the run against the middle third.
 MAX_RSS_GROWTH = 1.3
 
@@ -154,6 +159,10 @@ def test_overload_drops_at_ingest_with_bounded_lag_and_flat_memory(gateway_facto
             f"{name}: seconds since the newest 360p segment appeared: {stalls}; gateway: {left}")
         lags = [s["pdt_lag_s"][name] for s in middle + final if s["pdt_lag_s"][name] is not None]
         assert lags and max(lags) <= MAX_LAG_SECONDS, f"{name}: latency grew: {lags}"
+        middle_lags = [s["pdt_lag_s"][name] for s in middle if s["pdt_lag_s"][name] is not None]
+        final_lags = [s["pdt_lag_s"][name] for s in final if s["pdt_lag_s"][name] is not None]
+        trend = sum(final_lags) / len(final_lags) - sum(middle_lags) / max(1, len(middle_lags))
+        assert trend <= MAX_LAG_TREND_SECONDS, f"{name}: latency grows over the run: {lags}"
 
     # Every drop is explained in the log, with the late part counted separately.
     assert re.search(r"dropped \d+ frames at ingest to the next keyframe \(\d+ video waited longer", log), log[-2000:]
