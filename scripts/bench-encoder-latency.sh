@@ -20,7 +20,7 @@ KEYINT=120
 WORK="$(mktemp -d /tmp/bench-encoder-latency.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 # "lookahead bframes label"; "-" leaves the preset's value.
-SETTINGS=("- - preset" "10 3 10/3" "5 1 5/1" "3 0 3/0" "0 0 0/0")
+SETTINGS=("- - preset" "10 3 10/3" "5 1 5/1" "3 1 3/1" "2 1 2/1" "3 0 3/0" "0 0 0/0")
 
 printf '%-11s %-8s %7s %8s %10s %9s %8s %8s\n' source setting frames delay_ms bytes ssim psnr dpsnr
 for source in $SOURCES; do

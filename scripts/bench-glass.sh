@@ -14,7 +14,7 @@
 # working on this script but cannot transcode default.yaml in real time on 2 cores: it drops
 # video at ingest, so its latencies and stalls say nothing about the gateway.
 #
-# Publisher: ffmpeg -re, lavfi testsrc2 1280x720 30 fps + sine, libx264 -preset veryfast
+# Publisher: ffmpeg -re, lavfi testsrc2 1280x720 30 fps + sine, libx264 -preset PUB_PRESET (ultrafast)
 # -tune zerolatency, 3 Mb/s, an IDR every segment length (GOP = segment x 30), AAC 128k, -f flv.
 # Its filter graph (scripts/lib/glass.py filter) burns the wall clock at the moment the frame
 # enters the graph into the picture: a row of 52 boxes of 24x24 px = start marker, 40 bits of
@@ -77,7 +77,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 "$PY" -c 'import selenium' 2>/dev/null || { echo "no selenium in $PY (set PYTHON=...)" >&2; exit 1; }
-[ -s "$REPO/.cache/js/hlsjs/hls.mjs" ] || { echo "no hls.js: scripts/fetch-js-players.sh $REPO/.cache/js" >&2; exit 1; }
+[ -s "$REPO/.cache/js/hlsjs/hls-class.mjs" ] || { echo "no hls.js: scripts/fetch-js-players.sh $REPO/.cache/js" >&2; exit 1; }
 
 GATEWAY="$(gateway_bench_bin)"
 [ -x "$GATEWAY" ] || { echo "no gateway binary (BENCH_GATEWAY_BIN or the release build)" >&2; exit 1; }
@@ -87,13 +87,16 @@ read_ladder_plan "$GATEWAY" "$PROFILE" "$SIZE"
 PART=$(awk '/^part_seconds:/ {print $2}' "$PROFILE")
 FILTER=$("$PY" "$GLASS" filter)
 T_START=$SECONDS
+# The publisher shares 2 cores with the gateway and the browser: ultrafast leaves them the most
+# CPU (its zerolatency delay is the same at every preset).
+PUB_PRESET=${PUB_PRESET:-ultrafast}
 
 # start_publisher RTMP_URL: the coded test source, real time; sets PUB (its PID).
 start_publisher() {
     ffmpeg -hide_banner -loglevel error -nostdin \
         -re -f lavfi -i "testsrc2=size=$SIZE:rate=30" -re -f lavfi -i "sine=frequency=440:sample_rate=48000" \
         -filter_complex "$FILTER" -map '[v]' -map 1:a \
-        -c:v libx264 -preset veryfast -tune zerolatency -b:v 3M -maxrate 3M -bufsize 6M \
+        -c:v libx264 -preset "$PUB_PRESET" -tune zerolatency -b:v 3M -maxrate 3M -bufsize 6M \
         -g "$GOP" -keyint_min "$GOP" -sc_threshold 0 -pix_fmt yuv420p \
         -c:a aac -b:a 128k -ar 48000 -ac 2 -f flv "$1" >>"$WORK/publisher.log" 2>&1 &
     PUB=$!; PIDS+=("$PUB")
@@ -201,7 +204,7 @@ fi
 
 echo
 echo "glass-to-glass latency, headless Chromium $(chromium --version 2>/dev/null | awk '{print $2}') + hls.js, $(date -u +%FT%TZ), $(nproc) cores"
-echo "publisher: ffmpeg testsrc2 ${SIZE}p30, x264 veryfast zerolatency 3 Mb/s, IDR every ${SEGMENT}s; time code in the picture"
+echo "publisher: ffmpeg testsrc2 ${SIZE}p30, x264 $PUB_PRESET zerolatency 3 Mb/s, IDR every ${SEGMENT}s; time code in the picture"
 echo "gateway: $GATEWAY ($(basename "$PROFILE"): segment ${SEGMENT}s, part ${PART:-0}s, top rung $TOP_RUNG pinned)"
 echo "each watch: ${WARMUP}s after the first frame, then ${WATCH}s measured; latency in seconds; run took $((SECONDS - T_START))s; load $(load_average)"
 "$PY" "$GLASS" report --baseline "nginx-rtmp HLS, hls.js defaults" --details "${RUNS[@]}"

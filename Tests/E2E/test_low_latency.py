@@ -30,7 +30,7 @@ from conftest import JS_PLAYERS_DIR, REPO
 
 STREAM = "lowlat"
 PROFILE = "profiles/test-small-ll.yaml"
-HLS_JS = "hlsjs/hls.mjs"
+HLS_JS = "hlsjs/hls-class.mjs"  # default export: the Hls class of hlsjs/hls.mjs (fetch-js-players.sh)
 RENDITIONS = ["360p/index.m3u8", "240p/index.m3u8", "audio/index.m3u8"]
 LADDER_SIZES = [(640, 360), (426, 240)]
 TARGET_DURATION = 1.0
@@ -47,22 +47,8 @@ const state = window.playerState = {engine: 'hlsjs', currentTime: 0, paused: tru
   error: null, lowLatencyMode: params.get('ll') === '1', parts: 0, fragments: 0, partList: 0,
   latency: null, targetLatency: null, canBlockReload: null, partTarget: null, blockingReloads: 0};
 performance.setResourceTimingBufferSize(100000);
-async function hlsClass(url) {
-  const module = await import(url);
-  for (const c of [module.default].concat(Object.values(module))) {
-    if (typeof c === 'function' && c.Events && typeof c.isSupported === 'function') return c;
-  }
-  for (const helper of Object.values(module)) {  // minified chunk: attach(video, url, cb) -> Hls
-    if (typeof helper !== 'function' || helper.length !== 3) continue;
-    try {
-      const h = helper(document.createElement('video'), 'data:,', null);
-      if (h && typeof h.loadSource === 'function') { h.destroy(); return h.constructor; }
-    } catch (e) { /* not the helper */ }
-  }
-  throw new Error('no Hls class in ' + url);
-}
 try {
-  const Hls = await hlsClass(params.get('hls'));
+  const Hls = (await import(params.get('hls'))).default;
   const hls = window.hls = new Hls({lowLatencyMode: state.lowLatencyMode});
   hls.on(Hls.Events.ERROR, (e, d) => { if (d.fatal) state.error = 'hls.js ' + d.type + '/' + d.details; });
   hls.on(Hls.Events.FRAG_LOADED, (e, d) => { if (d.part) state.parts++; else state.fragments++; });

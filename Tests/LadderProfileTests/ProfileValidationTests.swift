@@ -40,7 +40,8 @@ private func shippedProfiles() -> [String] {
         #expect(profile.windowSegments == 12)
         #expect(profile.partSeconds == 0.2)
         #expect(profile.video.preset == "veryfast")
-        #expect(profile.video.lookaheadFrames == 5 && profile.video.bframes == 1)
+        #expect(profile.video.lookaheadFrames == 2 && profile.video.bframes == 1)
+        #expect(profile.video.encoderDelayFrames(preset: "veryfast") == 3, "100 ms at 30 fps, as documented")
         let plan = LadderPlanner.plan(profile: profile, source: SourceVideo(width: 1920, height: 1080, frameRate: 30))
         #expect(
             plan.renditions.map { "\($0.width)x\($0.height)@\($0.bitrate ?? 0)" } == [

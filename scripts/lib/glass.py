@@ -181,30 +181,8 @@ for (const name of ['waiting', 'playing', 'stalled', 'seeking', 'seeked', 'error
   });
 }
 
-async function loadHlsClass(url) {
-  const module = await import(url);
-  const exported = Object.values(module);
-  for (const c of [module.default].concat(exported)) {
-    if (typeof c === 'function' && c.Events && typeof c.isSupported === 'function') return c;
-  }
-  // A bundler chunk with minified exports (the offline hls.js): a helper attach(video, url, cb)
-  // returns an Hls instance, whose constructor is the class (as the gateway's player.js does).
-  for (const helper of exported) {
-    if (typeof helper !== 'function' || helper.length !== 3) continue;
-    try {
-      const instance = helper(document.createElement('video'), 'data:,', null);
-      if (instance && typeof instance.loadSource === 'function') {
-        const Hls = instance.constructor;
-        if (typeof instance.destroy === 'function') instance.destroy();
-        return Hls;
-      }
-    } catch (e) { /* not the helper */ }
-  }
-  throw new Error('no Hls class exported by ' + url);
-}
-
 async function startHls() {
-  const Hls = await loadHlsClass(new URL('hlsjs/hls.mjs', location.href).href);
+  const Hls = (await import(new URL('hlsjs/hls-class.mjs', location.href).href)).default;
   const config = {};
   if (P.has('ll')) config.lowLatencyMode = P.get('ll') === 'true';
   if (P.has('catchup')) config.maxLiveSyncPlaybackRate = Number(P.get('catchup'));

@@ -81,7 +81,7 @@ extension OriginResponder {
         let source = SegmentInProgress(
             content: content, stream: stream, path: path, directory: directory,
             name: String(path[path.index(after: slash)...]),
-            playlist: "\(directory)/\(PackagerConfig.Naming().mediaPlaylist)",
+            playlist: "\(directory)/\(PackagerConfig.Naming.standard.mediaPlaylist)",
             deadline: ContinuousClock.now + timeout)
         guard source.isCurrent, let first = await source.first() else { return nil }
         var headers = HTTPFields()

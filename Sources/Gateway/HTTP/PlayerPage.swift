@@ -1,3 +1,5 @@
+import Ladder
+
 /// Where the player page loads its JavaScript players from (CLI `--hls-js-url`,
 /// `--videojs-url`, `--dash-js-url`). Defaults are public CDNs.
 struct PlayerConfiguration: Sendable, Equatable {
@@ -48,8 +50,8 @@ enum PlayerPage {
     ) throws(PlayerPageResourceError) -> String {
         let settings = jsonObject([
             ("stream", jsonString(stream)),
-            ("hls", jsonString("master.m3u8")),
-            ("dash", jsonString("manifest.mpd")),
+            ("hls", jsonString(PackagerConfig.Naming.standard.masterPlaylist)),
+            ("dash", jsonString(PackagerConfig.Naming.standard.manifest)),
             ("hlsJsURL", jsonString(configuration.hlsJsURL)),
             ("hlsJsModule", configuration.loadsHlsJsAsModule ? "true" : "false"),
             ("videoJsURL", jsonString(configuration.videoJsURL)),

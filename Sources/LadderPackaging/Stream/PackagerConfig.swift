@@ -29,6 +29,10 @@ public struct PackagerConfig: Sendable, Hashable {
             self.initPrefix = initPrefix
             self.segmentPrefix = segmentPrefix
         }
+
+        /// The names the gateway serves (every profile packages with them); the origin's
+        /// player page and in-progress segment lookups use the same value.
+        public static let standard = Naming()
     }
 
     /// How a live (dynamic) MPD addresses segments. Static MPDs always use a SegmentTimeline.
@@ -72,7 +76,7 @@ public struct PackagerConfig: Sendable, Hashable {
         mode: Mode = .live, segmentSeconds: Double = 2, windowSegments: Int = 6, deletionGraceSegments: Int? = nil,
         utcTimingURL: String? = defaultUTCTimingURL, programDateTime: Bool? = nil, segmentIndex: Bool = false,
         availabilityMarginSeconds: Double = 0.5, dashAddressing: DASHAddressing = .numbered,
-        naming: Naming = Naming(), partSeconds: Double = 0
+        naming: Naming = .standard, partSeconds: Double = 0
     ) {
         self.mode = mode
         self.segmentSeconds = segmentSeconds.isFinite ? min(max(segmentSeconds, 0.1), 600) : 2

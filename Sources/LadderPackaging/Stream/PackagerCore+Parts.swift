@@ -71,21 +71,34 @@ extension PackagerCore {
         }
     }
 
-    /// The parts written so far of the rendition's next segment (numbered `nextNumber`), and the
-    /// URI its next part will have (the preload hint), when that segment is open.
-    func pendingParts(of name: String) -> (parts: [PublishedPart], nextURI: String?) {
-        guard let track = epoch?.tracks.first(where: { $0.name == name && $0.status == .active }),
-            let segment = track.segmenter.firstUnpublished
-        else { return ([], nil) }
-        let parts = segment.writtenParts.map {
-            PublishedPart(uri: $0.uri, durationTicks: $0.durationTicks, isIndependent: $0.isIndependent)
+    /// Per active rendition: the parts written so far of its next segment (numbered
+    /// `nextNumber`), and the URI its next part will have (the preload hint) when that segment
+    /// is open. Computed once per publication; every playlist, report and progress reads it.
+    func pendingParts() -> PendingParts {
+        guard config.hasParts, let epoch else { return [:] }
+        var pending: PendingParts = [:]
+        for track in epoch.tracks where track.status == .active {
+            guard let segment = track.segmenter.firstUnpublished else { continue }
+            let parts = segment.writtenParts.map {
+                PublishedPart(uri: $0.uri, durationTicks: $0.durationTicks, isIndependent: $0.isIndependent)
+            }
+            // A hint after these parts names a part of this same segment (RFC 8216bis 4.4.5.3):
+            // once it is complete but not yet published, there is none (a blocking reload finds the next).
+            let isOpen = track.segmenter.completed.isEmpty
+            pending[track.name] = PendingRendition(
+                parts: parts, nextURI: isOpen ? partName(segmentIndex: segment.index, part: parts.count) : nil)
         }
-        // A hint after these parts names a part of this same segment (RFC 8216bis 4.4.5.3): once
-        // it is complete but not yet published, there is none (a blocking reload finds the next).
-        let isOpen = track.segmenter.completed.isEmpty
-        return (parts, isOpen ? partName(segmentIndex: segment.index, part: parts.count) : nil)
+        return pending
     }
 }
+
+/// The parts of a rendition's next, not yet published segment (see `pendingParts()`).
+struct PendingRendition: Sendable, Hashable {
+    var parts: [PublishedPart] = []
+    var nextURI: String?
+}
+
+typealias PendingParts = [String: PendingRendition]
 
 /// One LL part as the playlists list it.
 struct PublishedPart: Sendable, Hashable {

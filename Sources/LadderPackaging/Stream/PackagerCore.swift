@@ -164,9 +164,11 @@ struct PackagerCore: Sendable {
         epoch = current
         if wroteParts {
             // A part changes the media playlists only (the master and the MPD follow segments).
-            let files = renderMediaPlaylists()
+            let pending = pendingParts()
+            let files = renderMediaPlaylists(pending: pending)
             if !files.isEmpty {
-                actions.append(.publishManifests(files: files, state: state, progress: playlistProgress()))
+                actions.append(
+                    .publishManifests(files: files, state: state, progress: playlistProgress(pending: pending)))
             }
         }
     }
@@ -419,7 +421,10 @@ struct PackagerCore: Sendable {
     }
 
     private mutating func publishManifests(nowMs: Int64) {
+        let pending = pendingParts()
         actions.append(
-            .publishManifests(files: renderManifests(nowMs: nowMs), state: state, progress: playlistProgress()))
+            .publishManifests(
+                files: renderManifests(nowMs: nowMs, pending: pending), state: state,
+                progress: playlistProgress(pending: pending)))
     }
 }

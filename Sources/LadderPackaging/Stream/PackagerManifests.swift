@@ -6,8 +6,8 @@ extension PackagerCore {
 
     /// Every manifest of the stream: media playlists, master, and the MPD (live: always;
     /// VOD: only once ended, as a static MPD). Empty until a segment was published.
-    func renderManifests(nowMs: Int64) -> [String: [UInt8]] {
-        var files = renderMediaPlaylists()
+    func renderManifests(nowMs: Int64, pending: PendingParts) -> [String: [UInt8]] {
+        var files = renderMediaPlaylists(pending: pending)
         guard !files.isEmpty else { return files }
         files[config.naming.masterPlaylist] = Array(masterPlaylist().render().utf8)
         if config.mode == .live || state == .ended {
@@ -17,12 +17,12 @@ extension PackagerCore {
     }
 
     /// The media playlists (and their delta updates): all that a new part changes.
-    func renderMediaPlaylists() -> [String: [UInt8]] {
+    func renderMediaPlaylists(pending: PendingParts) -> [String: [UInt8]] {
         var files: [String: [UInt8]] = [:]
         let listed = window
         for name in renditionOrder where listed.contains(where: { $0.renditions[name] != nil }) {
             let path = "\(name)/\(config.naming.mediaPlaylist)"
-            let playlist = mediaPlaylist(for: name)
+            let playlist = mediaPlaylist(for: name, pending: pending)
             files[path] = Array(playlist.render().utf8)
             if let delta = Self.deltaUpdate(of: playlist), let deltaPath = HLSMediaPlaylist.deltaPath(for: path) {
                 files[deltaPath] = Array(delta.render().utf8)
@@ -31,9 +31,9 @@ extension PackagerCore {
         return files
     }
 
-    func mediaPlaylist(for name: String) -> HLSMediaPlaylist {
+    func mediaPlaylist(for name: String, pending: PendingParts) -> HLSMediaPlaylist {
         let listed = window.filter { $0.renditions[name] != nil }
-        let lowLatency = lowLatency(for: name)
+        let lowLatency = lowLatency(for: name, pending: pending)
         // EXT-X-PART needs EXT-X-PART-INF: an ended playlist lists whole segments only.
         let partsFrom = lowLatency == nil ? Int.max : listed.count - Self.listedPartSegments
         let segments = listed.enumerated().compactMap { position, segment -> HLSMediaPlaylist.Segment? in
@@ -72,11 +72,11 @@ extension PackagerCore {
     }
 
     /// The LL tags of a live rendition's playlist (parts on, stream not ended).
-    private func lowLatency(for name: String) -> HLSMediaPlaylist.LowLatency? {
+    private func lowLatency(for name: String, pending all: PendingParts) -> HLSMediaPlaylist.LowLatency? {
         guard config.hasParts, state == .live, let timescale = renditions[name]?.timescale else { return nil }
-        let pending = pendingParts(of: name)
+        let pending = all[name] ?? PendingRendition()
         let reports = renditionOrder.filter { $0 != name && renditions[$0] != nil }.compactMap { other in
-            liveEdge(of: other).map {
+            liveEdge(of: other, pending: all).map {
                 HLSMediaPlaylist.RenditionReport(
                     uri: "../\(other)/\(config.naming.mediaPlaylist)", lastMediaSequence: $0.msn, lastPart: $0.part)
             }
@@ -97,8 +97,8 @@ extension PackagerCore {
     }
 
     /// The last segment and part a rendition's playlist lists (EXT-X-RENDITION-REPORT).
-    func liveEdge(of name: String) -> (msn: Int, part: Int?)? {
-        let pending = pendingParts(of: name).parts
+    func liveEdge(of name: String, pending all: PendingParts) -> (msn: Int, part: Int?)? {
+        let pending = all[name]?.parts ?? []
         if !pending.isEmpty { return (nextNumber, pending.count - 1) }
         guard let last = window.last(where: { $0.renditions[name] != nil }) else { return nil }
         let parts = last.renditions[name]?.parts.count ?? 0
@@ -106,13 +106,13 @@ extension PackagerCore {
     }
 
     /// Where each live media playlist stands, for blocking reloads (RFC 8216bis 6.2.5.2).
-    func playlistProgress() -> [String: PlaylistProgress] {
+    func playlistProgress(pending all: PendingParts) -> [String: PlaylistProgress] {
         guard config.hasParts, state == .live else { return [:] }
         var progress: [String: PlaylistProgress] = [:]
         for name in renditionOrder where renditions[name] != nil {
             let last = window.last { $0.renditions[name] != nil }
             let path = "\(name)/\(config.naming.mediaPlaylist)"
-            let pending = pendingParts(of: name).parts
+            let pending = all[name]?.parts ?? []
             progress[path] = PlaylistProgress(
                 lastCompleteSequence: last?.number ?? nextNumber - 1,
                 lastCompleteParts: last?.renditions[name]?.parts.count ?? 0, pendingParts: pending.count,
