@@ -19,7 +19,7 @@
 # Its filter graph (scripts/lib/glass.py filter) burns the wall clock at the moment the frame
 # enters the graph into the picture: a row of 52 boxes of 24x24 px = start marker, 40 bits of
 # milliseconds since the epoch, CRC-8, end marker; big enough to survive the 640x360 rung and
-# lossy encoding. The page (in glass.py) plays the stream with hls.js (offline copy in
+# lossy encoding. The page (in glass_page.py) plays the stream with hls.js (offline copy in
 # .cache/js/hlsjs) and on every presented frame (requestVideoFrameCallback) draws the strip to a
 # canvas, decodes it and records Date.now() - code; frames whose boxes are not clearly black or
 # white, whose markers or CRC are wrong, or whose value is implausible are rejected, never

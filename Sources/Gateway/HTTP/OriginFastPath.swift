@@ -13,14 +13,26 @@ extension OriginResponder {
     /// The stream and stored file that `head` asks for when the hot path may answer it, else nil.
     func fastFile(for head: HTTPRequestHead) -> (stream: String, file: OriginFile)? {
         guard head.method == .GET || head.method == .HEAD, head.version == .http1_1, head.isKeepAlive,
-            head.uri.utf8.count <= settings.maxURLLength, head.uri.hasPrefix("/live/"),
             !head.headers.contains(name: "range"), !head.headers.contains(name: "content-length"),
             !head.headers.contains(name: "transfer-encoding")
         else { return nil }
-        let query = head.uri.firstIndex(of: "?")
+        return fastFile(target: head.uri)
+    }
+
+    /// The same for a request framed by `RawRequestScanner` (GET or HEAD, HTTP/1.1, keep-alive,
+    /// no body by construction).
+    func fastFile(for raw: RawRequestHead) -> (stream: String, file: OriginFile)? {
+        raw.hasRange ? nil : fastFile(target: raw.target)
+    }
+
+    /// `target`: the origin-form request target (path and optional query), still encoded.
+    private func fastFile(target: String) -> (stream: String, file: OriginFile)? {
+        let utf8 = target.utf8
+        guard utf8.count <= settings.maxURLLength, target.hasPrefix("/live/") else { return nil }
+        let query = utf8.firstIndex(of: UInt8(ascii: "?"))
         // Blocking playlist reloads (RFC 8216bis 6.2.5.2) wait in the responder.
-        if let query, head.uri[query...].contains("_HLS_") { return nil }
-        let rawPath = query.map { String(head.uri[..<$0]) } ?? head.uri
+        if let query, target[query...].contains("_HLS_") { return nil }
+        let rawPath = query.map { String(target[..<$0]) } ?? target
         guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
             let file = content.file(stream: stream, path: path)
         else { return nil }
@@ -113,7 +125,10 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
                 let (stream, file) = responder.fastFile(for: head)
             {
                 answered = true
-                respond(outlet: outlet, stream: stream, file: file, head: head)
+                respond(
+                    outlet: outlet, stream: stream, file: file, isHead: head.method == .HEAD,
+                    forwardedFor: head.headers.first(name: "x-forwarded-for"),
+                    userAgent: head.headers.first(name: "user-agent"))
                 return
             }
             answered = false
@@ -128,6 +143,19 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
                 context.fireChannelRead(data)
             }
         }
+    }
+
+    /// Answers a request that `OriginRequestSniffer` framed from the socket's bytes, when the
+    /// hot path may (the same conditions as for a decoded head); false: it goes to NIO's decoder.
+    func answer(_ raw: RawRequestHead, channel: any Channel) -> Bool {
+        lastActivity = channel.eventLoop.now
+        guard forwarded == 0, !quiescing, let outlet, channel.isWritable,
+            let (stream, file) = responder.fastFile(for: raw)
+        else { return false }
+        respond(
+            outlet: outlet, stream: stream, file: file, isHead: raw.isHead, forwardedFor: raw.forwardedFor,
+            userAgent: raw.userAgent)
+        return true
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -153,7 +181,10 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
     }
 
-    private func respond(outlet: ChannelHandlerContext, stream: String, file: OriginFile, head: HTTPRequestHead) {
+    private func respond(
+        outlet: ChannelHandlerContext, stream: String, file: OriginFile, isHead: Bool, forwardedFor: String?,
+        userAgent: String?
+    ) {
         let key = HeaderKey(contentType: file.contentType, cache: file.cache)
         let block: ByteBuffer
         if let cached = headerBlocks[key] {
@@ -163,7 +194,8 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             headerBlocks[key] = block
         }
         let length = file.body.readableBytes
-        var bytes = outlet.channel.allocator.buffer(capacity: 160 + block.readableBytes)
+        let inline = !isHead && length <= Self.coalescedBodyLimit && !(zeroCopy && file.memoryFile != nil)
+        var bytes = outlet.channel.allocator.buffer(capacity: 160 + block.readableBytes + (inline ? length : 0))
         bytes.writeStaticString("HTTP/1.1 200 OK\r\n")
         bytes.writeImmutableBuffer(block)
         bytes.writeStaticString("Content-Length: ")
@@ -176,20 +208,26 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         }
         bytes.writeStaticString("\r\n\r\n")
         GatewayMetrics.httpRequest(status: 200)
-        guard head.method == .GET else {
+        if isHead {
             outlet.writeAndFlush(NIOAny(bytes), promise: nil)
             return
         }
         if zeroCopy, let memoryFile = file.memoryFile {
             memoryFile.send(after: bytes, to: outlet)
+        } else if length <= Self.coalescedBodyLimit {
+            // A small body (a playlist) costs less copied behind the head than as a second write.
+            var body = file.body
+            bytes.writeBuffer(&body)
+            outlet.writeAndFlush(NIOAny(bytes), promise: nil)
         } else {
             outlet.write(NIOAny(bytes), promise: nil)
             outlet.writeAndFlush(NIOAny(file.body), promise: nil)
         }
         responder.countDelivery(
-            stream: stream, bytes: length, forwardedFor: head.headers.first(name: "x-forwarded-for"),
-            userAgent: head.headers.first(name: "user-agent"), peerAddress: peerAddress)
+            stream: stream, bytes: length, forwardedFor: forwardedFor, userAgent: userAgent, peerAddress: peerAddress)
     }
+
+    static let coalescedBodyLimit = 16 * 1024
 
     /// Closes the connection once it has been idle for `idleTimeout` with nothing in flight.
     private func scheduleIdleCheck(context: ChannelHandlerContext, at deadline: NIODeadline) {

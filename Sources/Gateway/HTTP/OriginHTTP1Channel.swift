@@ -3,9 +3,9 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Hummingbird's HTTP/1.1 child channel with the origin's hot path in it: `OriginFastPathHandler`
-/// right after NIO's request decoder and `OriginResponseOutlet` right before the response
-/// encoder. The hot path owns the idle timeout (Hummingbird's state handler does not see the
+/// Hummingbird's HTTP/1.1 child channel with the origin's hot path in it: `OriginRequestSniffer`
+/// right before NIO's request decoder, `OriginFastPathHandler` right after it and
+/// `OriginResponseOutlet` right before the response encoder. The hot path owns the idle timeout (Hummingbird's state handler does not see the
 /// requests it answers), so the base channel is configured without one.
 struct OriginHTTP1Channel: HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
@@ -20,8 +20,10 @@ struct OriginHTTP1Channel: HTTPChannelHandler {
             let operations = channel.pipeline.syncOperations
             let encoder = try operations.handler(type: HTTPResponseEncoder.self)
             let decoder = try operations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            let fastPath = makeFastPath()
             try operations.addHandler(OriginResponseOutlet(), position: .before(encoder))
-            try operations.addHandler(makeFastPath(), position: .after(decoder))
+            try operations.addHandler(fastPath, position: .after(decoder))
+            try operations.addHandler(OriginRequestSniffer(fastPath: fastPath), position: .before(decoder))
             return value
         }
     }
