@@ -4,9 +4,10 @@ import NIOCore
 import NIOHTTP1
 
 /// The origin's hot path: a whole-file GET or HEAD of a stored playlist, MPD or segment is
-/// answered right after NIO's HTTP/1.1 decoder, from the shared stored buffer, as preformatted
-/// bytes. It skips Hummingbird's per-request task, the HTTPTypes conversions and the response
-/// encoder, which cost about two thirds of the CPU of such a request. Everything else (ranges,
+/// answered from the shared stored buffer as preformatted bytes, framed either from the
+/// socket's bytes (`OriginRequestSniffer`, before NIO's HTTP/1.1 decoder) or by the decoder.
+/// It skips Hummingbird's per-request task, the HTTPTypes conversions and the response encoder
+/// (and, when sniffed, the decoder's per-request objects). Everything else (ranges,
 /// misses, the API, pages, HTTP/1.0, `Connection: close`, requests with a body) goes on to the
 /// responder unchanged; both paths send the same header fields (`fileHeaders`, `addCORS`).
 extension OriginResponder {
