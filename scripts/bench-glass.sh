@@ -32,8 +32,9 @@
 #          /live/NAME/master.m3u8, hls.js {lowLatencyMode: true}, top rung pinned after
 #          MANIFEST_PARSED (hls.currentLevel), hls.js defaults otherwise
 #   std    the same gateway and stream, hls.js {lowLatencyMode: false} (whole segments)
-#   page   (not in the default CASES) as ll, plus maxLiveSyncPlaybackRate 1.25: the gateway's
-#          player page settings, which catch up to PART-HOLD-BACK after joining at a keyframe
+#   page   (not in the default CASES) the gateway's own player page (/live/NAME/?player=hlsjs,
+#          hls.js from the offline copy, top rung pinned) with the same measurement injected:
+#          hls.js low-latency mode plus the page's catch-up toward PART-HOLD-BACK
 #   nginx  nginx-rtmp `hls on; hls_fragment <segment>s; hls_playlist_length 60s` (as
 #          bench-latency.sh; MPEG-TS passthrough, no transcoding), its playlist served by the
 #          same nginx over HTTP (CORS open), hls.js defaults
@@ -157,8 +158,13 @@ RUNS=()
 GATEWAY_STATUS=""
 if [[ " $CASES " == *" ll "* || " $CASES " == *" std "* || " $CASES " == *" page "* ]]; then
     rtmp=$(free_port); http=$(free_port)
+    # The player page loads the offline hls.js from this server (CORS open), as in the E2E tests.
+    "$PY" "$GLASS" js-server >"$WORK/js-server.url" 2>>"$WORK/js-server.log" &
+    PIDS+=("$!")
+    for _ in $(seq 50); do [ -s "$WORK/js-server.url" ] && break; sleep 0.1; done
+    JS_URL=$(cat "$WORK/js-server.url")
     "$GATEWAY" serve --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \
-        --log-level warning 2>"$WORK/gateway.log" &
+        --hls-js-url "${JS_URL}hlsjs/hls.mjs" --log-level warning 2>"$WORK/gateway.log" &
     gw=$!; PIDS+=("$gw")
     wait_port "$rtmp"; wait_port "$http"
     since=$SECONDS
@@ -169,7 +175,8 @@ if [[ " $CASES " == *" ll "* || " $CASES " == *" std "* || " $CASES " == *" page
         case $c in
         ll) view "gateway LL-HLS, hls.js LL" ll "http://127.0.0.1:$http/live/$NAME/master.m3u8" --ll true --top ;;
         std) view "gateway HLS, hls.js lowLatency off" std "http://127.0.0.1:$http/live/$NAME/master.m3u8" --ll false --top ;;
-        page) view "gateway LL-HLS, hls.js LL + catch-up 1.25" page "http://127.0.0.1:$http/live/$NAME/master.m3u8" --ll true --catchup 1.25 --top ;;
+        page) view "gateway LL-HLS, the gateway's player page" page "http://127.0.0.1:$http/live/$NAME/master.m3u8" \
+            --player-page "http://127.0.0.1:$http/live/$NAME/?player=hlsjs&top=1" ;;
         esac
     done
     curl -fsS "http://127.0.0.1:$http/api/streams/$NAME" >"$WORK/gateway-status.json" 2>/dev/null || true

@@ -52,6 +52,15 @@ private func shippedProfiles() -> [String] {
         #expect(profile.audio == AudioSpec(codec: .aac, bitrate: 128_000, channels: 2, sampleRate: 48000))
     }
 
+    @Test func lowLatencyProfileMatchesItsDocumentation() throws {
+        let profile = try ProfileLoader.load(path: profilesDirectory.appendingPathComponent("low-latency.yaml").path)
+        let defaults = try ProfileLoader.load(path: profilesDirectory.appendingPathComponent("default.yaml").path)
+        #expect(profile.partSeconds == 0.15 && profile.segmentSeconds == 1)
+        #expect(profile.video.encoderDelayFrames(preset: profile.video.preset) == 0, "no encoder delay")
+        #expect(profile.video.renditions == defaults.video.renditions, "the default ladder")
+        #expect(profile.audio == defaults.audio)
+    }
+
     @Test func profilesForOtherSourcesPlanAsDocumented() throws {
         let fullHD = try ProfileLoader.load(path: profilesDirectory.appendingPathComponent("1080p.yaml").path)
         let plan720 = LadderPlanner.plan(profile: fullHD, source: SourceVideo(width: 1280, height: 720, frameRate: 30))

@@ -47,7 +47,8 @@ from pathlib import Path
 # glass_code.py (the time code and its filter), glass_page.py (the page and the browser that runs
 # it), glass_selftest.py (the selftest subcommand).
 from glass_code import code_filter
-from glass_page import COLLECT_JS, JS_DIR, PAGE, console_log, js, make_driver, static_server, wait_for
+from glass_page import (COLLECT_JS, INJECT_JS, JS_DIR, MEASURE_JS, PAGE, console_log, js, make_driver,
+                        static_server, wait_for)
 from glass_selftest import selftest
 
 
@@ -141,7 +142,12 @@ def watch(args):
     with static_server(JS_DIR, {page: PAGE}) as server:
         try:
             driver = make_driver()
-            driver.get(server.url(page) + "?" + urlencode(query))
+            if args.player_page:
+                # The gateway's own player page, measured by the same code injected into it.
+                driver.get(args.player_page)
+                driver.execute_script(INJECT_JS, MEASURE_JS)
+            else:
+                driver.get(server.url(page) + "?" + urlencode(query))
             started = wait_for(driver, "return window.glass && (window.glass.firstFrame !== null"
                                        " || window.glass.error !== null)", args.startup_timeout)
             g = js(driver, "return {first: window.glass.firstFrame, error: window.glass.error}")
@@ -300,9 +306,11 @@ def main():
     w.add_argument("--ll", choices=["true", "false"])
     w.add_argument("--top", action="store_true")
     w.add_argument("--catchup", type=float, help="hls.js maxLiveSyncPlaybackRate (default: hls.js's, 1)")
+    w.add_argument("--player-page", help="measure this page (the gateway's /live/NAME/?player=hlsjs&top=1) instead")
     w.add_argument("--warmup", type=float, default=10.0)
     w.add_argument("--watch", type=float, default=60.0)
     w.add_argument("--startup-timeout", type=float, default=30.0)
+    sub.add_parser("js-server", help="serve JS_PLAYERS_DIR with CORS until killed; prints its base URL")
     r = sub.add_parser("report")
     r.add_argument("files", nargs="+")
     r.add_argument("--baseline")
@@ -310,6 +318,11 @@ def main():
     a = p.parse_args()
     if a.cmd == "filter":
         print(code_filter(a.start_ms, a.step_ms, a.fps))
+        return 0
+    if a.cmd == "js-server":
+        with static_server(JS_DIR, {}) as server:
+            print(server.url(""), flush=True)
+            signal.pause()
         return 0
     return {"selftest": selftest, "watch": watch, "report": report}[a.cmd](a)
 

@@ -16,20 +16,17 @@ REPO = Path(__file__).resolve().parents[2]
 JS_DIR = Path(os.environ.get("JS_PLAYERS_DIR", REPO / ".cache/js"))
 
 
-PAGE = r"""<!doctype html>
-<html><head><meta charset="utf-8"><title>glass</title></head>
-<body style="margin:0;background:#000">
-<video id="v" muted autoplay playsinline style="width:640px;height:360px"></video>
-<script type="module">
-const P = new URLSearchParams(location.search);
-const mode = P.get('mode') || 'hlsjs';          // hlsjs | file
-const src = P.get('src');
+# What every mode runs: the time-code decoder on every presented frame, the media events, and
+# instrument(hls); window.glass (G) holds the record.
+MEASURE_JS = r"""const P = new URLSearchParams(location.search);
+const mode = window.glassMode || P.get('mode') || 'hlsjs';   // hlsjs | file | page (injected)
+const src = window.glassSrc || P.get('src');
 const G = window.glass = {
   mode, src, startedAt: Date.now(), timeOrigin: performance.timeOrigin, firstFrame: null, ttff: null,
   frames: 0, samples: [], rejects: [], rejectCounts: {}, events: [], hlsErrors: [], levelSwitches: [],
   stats: [], frags: [], info: {}, error: null, ended: false,
 };
-const video = document.getElementById('v');
+const video = document.querySelector('video');
 const BOXES = %(BOXES)d, BOX = %(BOX)d, ORIGIN = %(ORIGIN)d, PX = 8;
 const LOW = 70, HIGH = 185, SPREAD = 110, WRAP = 2 ** %(DATA_BITS)d;
 const canvas = document.createElement('canvas');
@@ -109,14 +106,9 @@ for (const name of ['waiting', 'playing', 'stalled', 'seeking', 'seeked', 'error
   });
 }
 
-async function startHls() {
-  const Hls = (await import(new URL('hlsjs/hls-class.mjs', location.href).href)).default;
-  const config = {};
-  if (P.has('ll')) config.lowLatencyMode = P.get('ll') === 'true';
-  if (P.has('catchup')) config.maxLiveSyncPlaybackRate = Number(P.get('catchup'));
-  const hls = window.hls = new Hls(config);
-  G.info.hlsVersion = Hls.version || null;
-  G.info.lowLatencyMode = hls.config.lowLatencyMode;
+// hls.js's events and numbers into G (the page's own player, or the gateway's player page's).
+function instrument(hls) {
+  const Hls = hls.constructor;
   hls.on(Hls.Events.ERROR, (e, data) => {
     const response = data.response || {};
     const url = (data.frag && data.frag.url) || (data.part && data.part.url) || data.url
@@ -125,7 +117,7 @@ async function startHls() {
                       data.buffer || null, data.error ? String(data.error).slice(0, 200) : null]);
     if (data.fatal && !G.error) G.error = 'hls.js fatal ' + data.type + '/' + data.details;
   });
-  hls.on(Hls.Events.MANIFEST_PARSED, (e, data) => {
+  const pin = () => {
     const levels = hls.levels.map((l, i) => ({i, height: l.height, bitrate: l.bitrate}));
     G.info.levels = levels;
     if (P.get('top') === '1' && levels.length > 1) {
@@ -133,7 +125,11 @@ async function startHls() {
       hls.currentLevel = top.i;          // the top rung, no ABR (same picture as the reference)
       G.info.pinnedLevel = top.i;
     }
-    video.play().catch((err) => G.events.push([Date.now(), 'play-rejected ' + err, 0]));
+  };
+  if (hls.levels && hls.levels.length) pin();
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {
+    pin();
+    if (mode !== 'page') video.play().catch((err) => G.events.push([Date.now(), 'play-rejected ' + err, 0]));
   });
   hls.on(Hls.Events.FRAG_BUFFERED, (e, data) => {
     const f = data.frag, p = data.part;
@@ -155,6 +151,25 @@ async function startHls() {
                   b.length ? b.end(b.length - 1) - video.currentTime : 0, video.playbackRate,
                   video.currentTime]);
   }, 1000);
+}
+
+""" % {"BOXES": BOXES, "BOX": BOX, "ORIGIN": ORIGIN, "DATA_BITS": DATA_BITS}
+
+# The bench's own page: plays SRC with hls.js (config from the query) or a file.
+PAGE = ("""<!doctype html>
+<html><head><meta charset="utf-8"><title>glass</title></head>
+<body style="margin:0;background:#000">
+<video id="v" muted autoplay playsinline style="width:640px;height:360px"></video>
+<script type="module">
+""" + MEASURE_JS + r"""async function startHls() {
+  const Hls = (await import(new URL('hlsjs/hls-class.mjs', location.href).href)).default;
+  const config = {};
+  if (P.has('ll')) config.lowLatencyMode = P.get('ll') === 'true';
+  if (P.has('catchup')) config.maxLiveSyncPlaybackRate = Number(P.get('catchup'));
+  const hls = window.hls = new Hls(config);
+  G.info.hlsVersion = Hls.version || null;
+  G.info.lowLatencyMode = hls.config.lowLatencyMode;
+  instrument(hls);
   G.loadAt = Date.now();
   hls.loadSource(src);
   hls.attachMedia(video);
@@ -168,7 +183,24 @@ async function startFile() {
 
 (mode === 'file' ? startFile() : startHls()).catch((e) => { G.error = String(e); });
 </script></body></html>
-""" % {"BOXES": BOXES, "BOX": BOX, "ORIGIN": ORIGIN, "DATA_BITS": DATA_BITS}
+""")
+
+# Injected into the gateway's own player page (mode "page"): the same measurement, hooked to
+# the page's hls.js instance once it exists.
+INJECT_JS = """
+const script = document.createElement('script');
+script.type = 'module';
+script.textContent = "window.glassMode = 'page'; window.glassSrc = location.href;\\n" + arguments[0] + `
+const waitForHls = setInterval(() => {
+  if (!window.hls) return;
+  clearInterval(waitForHls);
+  G.info.hlsVersion = window.hls.constructor.version || null;
+  G.info.lowLatencyMode = window.hls.config.lowLatencyMode;
+  G.info.catchUp = 'player page';
+  instrument(window.hls);
+}, 10);`;
+document.head.appendChild(script);
+"""
 
 COLLECT_JS = """
 const g = window.glass;

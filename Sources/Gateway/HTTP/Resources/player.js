@@ -123,10 +123,12 @@
     const Hls = await loadHlsClass();
     if (typeof Hls.isSupported === 'function' && !Hls.isSupported()) throw new Error('hls.js: no MediaSource');
     state.engineVersion = Hls.version || null;
-    // LL-HLS when the playlists have parts (lowLatencyMode), catching up a little faster than
-    // real time after a stall instead of staying behind for good.
-    const hls = new Hls({lowLatencyMode: true, maxLiveSyncPlaybackRate: 1.25, backBufferLength: 30});
+    // LL-HLS when the playlists have parts (lowLatencyMode). hls.js's own catch-up is off
+    // (maxLiveSyncPlaybackRate 1): it only acts with more than 1 s buffered, so it never brings
+    // an LL player closer than about 1 s; catchUp() below does.
+    const hls = new Hls({lowLatencyMode: true, maxLiveSyncPlaybackRate: 1, backBufferLength: 30});
     window.hls = hls;
+    catchUp(hls);
     hls.on(Hls.Events.ERROR, (event, data) => {
       if (data && data.fatal) fail('hls.js ' + data.type + '/' + data.details);
     });
@@ -141,6 +143,26 @@
     latency = () => (Number.isFinite(hls.latency) && hls.latency > 0 ? hls.latency : null);
     hls.loadSource(hlsURL);
     hls.attachMedia(video);
+  }
+
+  // Live catch-up for LL-HLS: while hls.js's latency exceeds its target (PART-HOLD-BACK, more
+  // after stalls) by more than a part and at least two parts are buffered ahead, play up to
+  // 1.15x (proportional to the excess); back to 1x within half a part of the target or when
+  // less than a part is buffered. A joining player thus settles near PART-HOLD-BACK instead of
+  // keeping the up to one segment it joined behind.
+  function catchUp(hls) {
+    const setRate = (rate) => { if (video.playbackRate !== rate) video.playbackRate = rate; };
+    setInterval(() => {
+      const details = hls.latestLevelDetails;
+      const part = details && details.live ? details.partTarget || 0 : 0;
+      const latency = hls.latency, target = hls.targetLatency;
+      if (!part || video.paused || !Number.isFinite(latency) || !Number.isFinite(target)) return setRate(1);
+      const buffered = video.buffered;
+      const ahead = buffered.length ? buffered.end(buffered.length - 1) - video.currentTime : 0;
+      const excess = latency - target;
+      if (excess > part && ahead > 2 * part) setRate(Math.min(1.15, 1 + excess / 4));
+      else if (excess < part / 2 || ahead < part) setRate(1);
+    }, 250);
   }
 
   async function startVideoJs() {
