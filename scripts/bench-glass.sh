@@ -30,7 +30,7 @@
 # Cases, one browser at a time (a fresh headless Chromium each, so TTFF is a new viewer's):
 #   ll     gateway serve --profile PROFILE (LL-HLS when the profile has part_seconds),
 #          /live/NAME/master.m3u8, hls.js {lowLatencyMode: true}, top rung pinned after
-#          MANIFEST_PARSED (hls.currentLevel), hls.js defaults otherwise
+#          MANIFEST_PARSED (hls.loadLevel: no immediate switch), hls.js defaults otherwise
 #   std    the same gateway and stream, hls.js {lowLatencyMode: false} (whole segments)
 #   page   (not in the default CASES) the gateway's own player page (/live/NAME/?player=hlsjs,
 #          hls.js from the offline copy, top rung pinned) with the same measurement injected:

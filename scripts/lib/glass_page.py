@@ -122,7 +122,9 @@ function instrument(hls) {
     G.info.levels = levels;
     if (P.get('top') === '1' && levels.length > 1) {
       const top = levels.reduce((a, b) => ((b.height || 0) > (a.height || 0) ? b : a));
-      hls.currentLevel = top.i;          // the top rung, no ABR (same picture as the reference)
+      // The top rung, no ABR (same picture as the reference). loadLevel, not currentLevel: an
+      // immediate switch flushes the buffer and cost about 0.3 s of latency for good.
+      hls.loadLevel = top.i;
       G.info.pinnedLevel = top.i;
     }
   };
