@@ -78,7 +78,8 @@ final class GatewayApplication: Sendable {
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
             transcoderOptions: StreamTranscoder.Options(
-                ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000))))
+                ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000))),
+            continuity: StreamContinuity(directory: options.dataDirectory, logger: logger))
         let profile = try pipelines.checkDefaultProfile()
         logger.info(
             "default profile loaded",

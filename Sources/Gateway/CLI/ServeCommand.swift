@@ -32,7 +32,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "HTTP listen address, HOST:PORT; port 0 picks a free port. (default: 0.0.0.0:8080)")
     var http: ListenAddress?
 
-    @Option(help: "Mirror every segment and playlist to this folder (atomic writes), for nginx or a CDN.")
+    @Option(
+        help:
+            "Mirror every segment and playlist to this folder (atomic writes), for nginx or a CDN; it also keeps each stream's numbering across restarts (.state/)."
+    )
     var dataDir: String?
 
     @Option(help: "hls.js URL for the player page (default: a public CDN).")

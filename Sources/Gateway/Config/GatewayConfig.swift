@@ -26,7 +26,7 @@ import NIOCore
 ///   studio: { key: s3cret-value, profile: profiles/1080p.yaml }
 ///   lobby: {}
 /// keys_file: keys.txt               # more keys, one `NAME SECRET` per line
-/// data_dir: /var/lib/gateway        # optional disk mirror of segments
+/// data_dir: /var/lib/gateway        # optional disk mirror of segments; stream numbering state
 /// ended_stream_seconds: 600         # an ended stream stays playable this long, then is freed
 /// ```
 /// Relative paths are relative to the config file's folder.

@@ -18,11 +18,15 @@ final class LadderPipelineFactory: IngestPipelineFactory {
     private let logger: Logger
     private let transcoderOptions: StreamTranscoder.Options
     private let packagers = NIOLockedValueBox<[String: StreamPackager]>([:])
+    /// Each stream's numbering, continued by its next packager (across restarts with a data dir).
+    let continuity: StreamContinuity
 
     init(
         defaultProfilePath: String, profileOverrides: @escaping @Sendable (String) -> String?, store: SegmentStore,
-        logger: Logger, transcoderOptions: StreamTranscoder.Options = StreamTranscoder.Options()
+        logger: Logger, transcoderOptions: StreamTranscoder.Options = StreamTranscoder.Options(),
+        continuity: StreamContinuity? = nil
     ) {
+        self.continuity = continuity ?? StreamContinuity(directory: nil, logger: logger)
         self.transcoderOptions = transcoderOptions
         self.defaultProfilePath = defaultProfilePath
         self.profileOverrides = profileOverrides
@@ -68,6 +72,8 @@ final class LadderPipelineFactory: IngestPipelineFactory {
             logger.info("profile loaded", metadata: ["profile": "\(path)", "name": "\(profile.name)"])
         }
         let config = PackagerConfig(profile: profile, mode: .live)
+        // Read before the lock below, which status requests take (it may read the data dir).
+        let continuing = continuity.start(stream: stream)
         // The packager is found or made and this publish attached under one lock, which
         // `retire(stream:)` also takes: a stream is never retired under a starting publish.
         let sink = packagers.withLockedValue { packagers -> any EncodedMediaSink in
@@ -79,7 +85,11 @@ final class LadderPipelineFactory: IngestPipelineFactory {
             if packagers[stream] != nil { store.removeStream(stream) }
             var packagerLogger = logger
             packagerLogger[metadataKey: "stream"] = "\(stream)"
-            let packager = StreamPackager(streamName: stream, config: config, store: store, logger: packagerLogger)
+            let continuity = continuity
+            let packager = StreamPackager(
+                streamName: stream, config: config, store: store, logger: packagerLogger,
+                continuing: continuing,
+                onContinuation: { continuity.progress(stream: stream, $0) })
             packagers[stream] = packager
             return packager.attachPublish()
         }

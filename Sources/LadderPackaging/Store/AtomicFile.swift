@@ -9,10 +9,12 @@ import LadderMedia
 
 /// Whole-file writes that readers never see half done: write a temporary file in the same
 /// directory, then rename(2) it over the target (atomic within one file system, POSIX rename).
-enum AtomicFile {
+/// `durable`: also survive a crash or power loss once it returns (fsync the file before the
+/// rename, then the directory that holds the new entry).
+public enum AtomicFile {
     private static let counter = Locked<UInt64>(0)
 
-    static func write(_ bytes: [UInt8], to path: String) throws(SegmentStoreError) {
+    public static func write(_ bytes: [UInt8], to path: String, durable: Bool = false) throws(SegmentStoreError) {
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -40,6 +42,7 @@ enum AtomicFile {
                 written += result
             }
         }
+        if failure == 0, durable, fsync(descriptor) != 0 { failure = errno }
         close(descriptor)
         if failure != 0 {
             unlink(temporary)
@@ -50,6 +53,11 @@ enum AtomicFile {
             unlink(temporary)
             throw .writeFailed(path: path, errno: code)
         }
+        guard durable else { return }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY)
+        guard directoryDescriptor >= 0 else { throw .writeFailed(path: directory, errno: errno) }
+        defer { close(directoryDescriptor) }
+        guard fsync(directoryDescriptor) == 0 else { throw .writeFailed(path: directory, errno: errno) }
     }
 
     static func remove(_ path: String) {

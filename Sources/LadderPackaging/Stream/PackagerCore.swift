@@ -41,11 +41,25 @@ struct PackagerCore: Sendable {
         var staleDeclarations = 0
     }
 
-    init(streamName: String, config: PackagerConfig) {
+    /// `continuing`: a previous packager's numbering; the first segment is then a discontinuity.
+    init(streamName: String, config: PackagerConfig, continuing: StreamContinuation? = nil) {
         self.streamName = streamName
         self.config = config
         maxTargetDuration = HLSMediaPlaylist.targetDuration(
             maxDurationTicks: config.segmentMilliseconds, timescale: 1000)
+        if let continuing {
+            nextNumber = max(1, continuing.nextSequence)
+            removedDiscontinuities = max(0, continuing.discontinuitySequence)
+            nextPeriodID = max(0, continuing.nextPeriod)
+        }
+    }
+
+    /// The numbering a later packager of this stream continues from.
+    var continuation: StreamContinuation {
+        StreamContinuation(
+            nextSequence: nextNumber,
+            discontinuitySequence: removedDiscontinuities + published.filter(\.isDiscontinuity).count,
+            nextPeriod: nextPeriodID)
     }
 
     var segmentsPublished: Int { nextNumber - 1 }

@@ -40,14 +40,21 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     private let logger: Logger
     private let core: Locked<PackagerCore>
     private let storeFailures = Locked<Int>(0)
+    private let onContinuation: (@Sendable (StreamContinuation) -> Void)?
+    /// The continuation last reported to `onContinuation` (guarded by `core`'s lock).
+    private nonisolated(unsafe) var reported: StreamContinuation?
 
     /// - Parameters:
     ///   - streamName: a single path component (validated by the caller; rejected by the store otherwise).
     ///   - clock: wall clock for EXT-X-PROGRAM-DATE-TIME and DASH availability (injectable for tests).
+    ///   - continuing: where an earlier packager of this stream left its numbering.
+    ///   - onContinuation: called (outside the packager's lock, no I/O expected on the caller's
+    ///     side) whenever the numbering moves: before anything is published, then on each change.
     public init(
         streamName: String, config: PackagerConfig, store: SegmentStore,
         clock: @escaping @Sendable () -> Date = { Date() },
-        logger: Logger = Logger(label: "ladder.packager")
+        logger: Logger = Logger(label: "ladder.packager"), continuing: StreamContinuation? = nil,
+        onContinuation: (@Sendable (StreamContinuation) -> Void)? = nil
     ) {
         self.streamName = streamName
         self.config = config
@@ -56,7 +63,11 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "stream"] = "\(streamName)"
         self.logger = logger
-        core = Locked(PackagerCore(streamName: streamName, config: config))
+        let initial = PackagerCore(streamName: streamName, config: config, continuing: continuing)
+        core = Locked(initial)
+        self.onContinuation = onContinuation
+        reported = initial.continuation
+        onContinuation?(initial.continuation)
     }
 
     /// A sink for one publish (one transcoder). Several may overlap when a publisher takes over
@@ -137,7 +148,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     /// Runs one event under the lock and applies its store actions in order, still under the
     /// lock, so segments always reach the store before the manifests that list them.
     private func run(_ event: (inout PackagerCore, Int64) -> Void) {
-        core.withLock { core in
+        let moved = core.withLock { core -> StreamContinuation? in
             let nowMs = TextFormatting.milliseconds(since1970: clock())
             event(&core, nowMs)
             for notice in core.takeNotices() {
@@ -146,7 +157,11 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
             for action in core.takeActions() {
                 apply(action)
             }
+            guard onContinuation != nil, core.continuation != reported else { return nil }
+            reported = core.continuation
+            return reported
         }
+        if let moved { onContinuation?(moved) }
     }
 
     private func apply(_ action: PackagerAction) {

@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Ladder
+import Logging
+import NIOConcurrencyHelpers
+
+/// Keeps each stream's numbering (`StreamContinuation`) so that a stream published again, after
+/// its packager was retired or after the gateway restarted, continues its media sequence, its
+/// discontinuity sequence and its DASH Period ids.
+///
+/// In memory always; with a data directory also in `DIR/.state/NAME.json` (no stream name
+/// starts with "."), written crash-safely: a temp file, fsync, rename, fsync of the directory.
+/// A write reserves numbers ahead (`reserve` segments, `reservePeriods` periods), so files are
+/// written rarely and off the media threads, yet a `kill -9` never makes a number go down:
+/// the next write is queued when half the reserve is used, long before the rest is.
+final class StreamContinuity: Sendable {
+    let directory: String?
+    private let reserve: Int
+    private let reservePeriods: Int
+    private let logger: Logger
+    /// Per stream: the numbering reserved (what the file says, or will once written).
+    private let reserved = NIOLockedValueBox<[String: StreamContinuation]>([:])
+    private let writes = DispatchQueue(label: "gateway.stream-continuity")
+    private let failures = NIOLockedValueBox(0)
+
+    init(directory: String?, reserve: Int = 60, reservePeriods: Int = 8, logger: Logger) {
+        self.directory = directory.map { ($0 as NSString).appendingPathComponent(".state") }
+        self.reserve = max(2, reserve)
+        self.reservePeriods = max(2, reservePeriods)
+        self.logger = logger
+    }
+
+    /// Where a new packager of `stream` starts: the reserved numbering (memory, then disk), or nil.
+    func start(stream: String) -> StreamContinuation? {
+        if let known = reserved.withLockedValue({ $0[stream] }) { return known }
+        guard let path = path(stream), FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let value = try JSONDecoder().decode(
+                StreamContinuation.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            reserved.withLockedValue { $0[stream] = value }
+            return value
+        } catch {
+            logger.warning(
+                "stream state unreadable, numbering starts afresh",
+                metadata: ["stream": "\(stream)", "path": "\(path)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The packager's numbering moved (reports may arrive out of order: each field only grows).
+    func progress(stream: String, _ current: StreamContinuation) {
+        let write = reserved.withLockedValue { all -> StreamContinuation? in
+            let held = all[stream]
+            let needed =
+                held.map {
+                    current.nextSequence + reserve / 2 > $0.nextSequence
+                        || current.discontinuitySequence > $0.discontinuitySequence
+                        || current.nextPeriod + reservePeriods / 2 > $0.nextPeriod
+                } ?? true
+            guard needed else { return nil }
+            let next = StreamContinuation(
+                nextSequence: max(held?.nextSequence ?? 0, current.nextSequence + reserve),
+                discontinuitySequence: max(held?.discontinuitySequence ?? 0, current.discontinuitySequence),
+                nextPeriod: max(held?.nextPeriod ?? 0, current.nextPeriod + reservePeriods))
+            all[stream] = next
+            return next
+        }
+        guard let write, let path = path(stream) else { return }
+        writes.async { [self] in
+            // The newest reservation wins: a queued older one is skipped.
+            guard reserved.withLockedValue({ $0[stream] }) == write else { return }
+            do {
+                try Self.writeDurably(write, to: path)
+            } catch {
+                let count = failures.withLockedValue {
+                    $0 += 1; return $0
+                }
+                if count == 1 || count.isMultiple(of: 100) {
+                    logger.error(
+                        "cannot save stream state; a restart may renumber this stream",
+                        metadata: [
+                            "stream": "\(stream)", "path": "\(path)", "error": "\(error)", "failures": "\(count)",
+                        ])
+                }
+            }
+        }
+    }
+
+    /// Waits for queued writes (tests, graceful shutdown).
+    func flush() {
+        writes.sync {}
+    }
+
+    var failureCount: Int { failures.withLockedValue { $0 } }
+
+    private func path(_ stream: String) -> String? {
+        guard let directory, StreamName.isValid(stream) else { return nil }
+        return (directory as NSString).appendingPathComponent("\(stream).json")
+    }
+
+    /// A temp file, fsync, rename over the old one, fsync of the directory.
+    static func writeDurably(_ value: StreamContinuation, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try AtomicFile.write(Array(try encoder.encode(value)), to: path, durable: true)
+    }
+}
