@@ -10,7 +10,7 @@ struct PackagerCore: Sendable {
     private var nextIndex = 0
     private(set) var nextNumber = 1
     var published: [PublishedSegment] = []
-    private var removedDiscontinuities = 0
+    private(set) var removedDiscontinuities = 0
     var periods: [PeriodAnchor] = []
     var nextPeriodID = 0
     var availabilityStartMs: Int64?
@@ -403,35 +403,6 @@ struct PackagerCore: Sendable {
         if let firstPeriod = published.first?.periodID {
             periods.removeAll { $0.id < firstPeriod }
         }
-    }
-
-    // MARK: - Names and window
-
-    func initPath(_ rendition: String, version: Int) -> String {
-        "\(rendition)/\(initName(version: version))"
-    }
-
-    func initName(version: Int) -> String {
-        "\(config.naming.initPrefix)\(version).mp4"
-    }
-
-    func segmentPath(_ rendition: String, number: Int) -> String {
-        "\(rendition)/\(segmentName(number: number))"
-    }
-
-    func segmentName(number: Int) -> String {
-        "\(config.naming.segmentPrefix)\(number).m4s"
-    }
-
-    /// Segments listed in playlists and the MPD.
-    var window: ArraySlice<PublishedSegment> {
-        config.mode == .live ? published.suffix(config.windowSegments) : published[...]
-    }
-
-    /// EXT-X-DISCONTINUITY-SEQUENCE: discontinuities before the first listed segment (RFC 8216 4.3.3.3).
-    var discontinuitySequence: Int {
-        let hidden = published.count - window.count
-        return removedDiscontinuities + published.prefix(hidden).filter(\.isDiscontinuity).count
     }
 
     private mutating func publishManifests(nowMs: Int64) {
