@@ -72,12 +72,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The HTTP/1.1 request framing the origin's hot path reads straight from the socket, as
+        // pure values over bytes, shared by the server and the fuzzers.
+        .target(name: "HTTPWire"),
         // The `gateway` executable: RTMP server and sessions, HTTP origin, CLI and wiring.
         .executableTarget(
             name: "Gateway",
             dependencies: [
                 "Ladder",
                 "RTMPWire",
+                "HTTPWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -99,10 +103,10 @@ let package = Package(
             // puts the bundle (swift-live-ladder_Gateway.resources) next to the gateway binary.
             resources: [.copy("HTTP/Resources")]
         ),
-        // libFuzzer harness for the RTMP parsers (scripts/fuzz.sh); without -sanitize=fuzzer it
-        // replays inputs through the same RTMPWire code the server runs.
+        // libFuzzer harness for the RTMP parsers and the HTTP request scanner (scripts/fuzz.sh);
+        // without -sanitize=fuzzer it replays inputs through the same code the server runs.
         .target(name: "GatewayFuzzDriver"),
-        .executableTarget(name: "GatewayFuzz", dependencies: ["RTMPWire", "GatewayFuzzDriver"]),
+        .executableTarget(name: "GatewayFuzz", dependencies: ["RTMPWire", "HTTPWire", "GatewayFuzzDriver"]),
         // Support shared by the media-core tests (fixture media made with FFmpeg, temp dirs).
         .target(
             name: "LadderTestSupport",
@@ -126,6 +130,16 @@ let package = Package(
         .testTarget(
             name: "RTMPWireTests",
             dependencies: ["RTMPWire", "RTMPTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "HTTPWireTests",
+            dependencies: [
+                "HTTPWire",
+                "RTMPWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "GatewayTests",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Fuzz one RTMP parser target with libFuzzer + AddressSanitizer.
+# Fuzz one parser target with libFuzzer + AddressSanitizer.
 # Usage: scripts/fuzz.sh TARGET SECONDS [extra libFuzzer flags]
 #   TARGET: handshake | chunk | amf0 | flv   (Sources/RTMPWire/Fuzzing/FuzzHarness.swift)
+#           http-request                     (Sources/HTTPWire/RawRequestFuzzing.swift)
 # Seeds: Tests/Fuzz/corpus/TARGET and Tests/Fuzz/regressions/TARGET (read only). New corpus
 # entries and crash artifacts go to .build-fuzz/work/TARGET/, never into the repository.
 # A crash is fixed in the parser, then its input is copied to Tests/Fuzz/regressions/TARGET/
@@ -16,7 +17,8 @@ case "$target" in
     chunk) max_len=65536 ;;      # the seed pieces are 64 KiB of chunk stream
     amf0) max_len=16384 ;;       # command/data payloads are a few hundred bytes
     flv) max_len=32768 ;;        # selector + one tag body; small frames and sequence headers
-    *) echo "unknown target $target (handshake|chunk|amf0|flv)" >&2; exit 2 ;;
+    http-request) max_len=9000 ;; # past the scanner's 8 KiB head limit
+    *) echo "unknown target $target (handshake|chunk|amf0|flv|http-request)" >&2; exit 2 ;;
 esac
 
 scratch=.build-fuzz

@@ -6,14 +6,14 @@ import RTMPWire
 enum FuzzReplay {
     static func run(arguments: [String]) -> Int32 {
         var paths = arguments
-        let target: FuzzTarget
-        if let first = paths.first, let named = FuzzTarget(rawValue: first) {
+        let target: GatewayFuzzTarget
+        if let first = paths.first, let named = GatewayFuzzTarget(name: first) {
             target = named
             paths.removeFirst()
         } else if let fromEnvironment = FuzzEntry.target {
             target = fromEnvironment
         } else {
-            print("usage: gateway-fuzz [\(FuzzTarget.allCases.map(\.rawValue).joined(separator: "|"))] PATH...")
+            print("usage: gateway-fuzz [\(GatewayFuzzTarget.names.joined(separator: "|"))] PATH...")
             return 2
         }
         var replayed = 0
@@ -25,13 +25,13 @@ enum FuzzReplay {
             }
             replayed += 1
             do {
-                try FuzzHarness.run(target, input: Array(data))
+                try target.run(Array(data))
             } catch {
                 violations += 1
                 print("\(file): \(error)")
             }
         }
-        print("\(target.rawValue): replayed \(replayed) inputs, \(violations) property violations")
+        print("\(target.name): replayed \(replayed) inputs, \(violations) property violations")
         return violations == 0 ? 0 : 1
     }
 

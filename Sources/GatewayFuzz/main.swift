@@ -5,7 +5,8 @@ import GatewayFuzzDriver
 // and folders named on the command line through the same harness (what CI runs without sanitizers).
 if gateway_fuzz_driver_available() != 0 {
     guard FuzzEntry.target != nil else {
-        FileHandle.standardError.write(Data("set \(FuzzEntry.environmentVariable) (handshake|chunk|amf0|flv)\n".utf8))
+        let names = GatewayFuzzTarget.names.joined(separator: "|")
+        FileHandle.standardError.write(Data("set \(FuzzEntry.environmentVariable) (\(names))\n".utf8))
         exit(2)
     }
     var argc = CommandLine.argc

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HTTPWire
 import NIOCore
 import NIOHTTP1
 

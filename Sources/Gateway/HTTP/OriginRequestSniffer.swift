@@ -1,3 +1,4 @@
+import HTTPWire
 import NIOCore
 
 /// Sits right before NIO's HTTP/1.1 request decoder. Each complete request that

@@ -7,11 +7,11 @@
 /// obsolete line folding, and no field that can give the message a body or change the
 /// connection (`Content-Length`, `Transfer-Encoding`, `Upgrade`, `Expect`, a `Connection` other
 /// than `keep-alive`). Anything else is `.unsupported`, and the connection goes to NIO for good.
-enum RawRequestScanner {
+public enum RawRequestScanner {
     /// The longest head looked for; a longer one goes to NIO's decoder and its limits.
-    static let maxHeadBytes = 8192
+    public static let maxHeadBytes = 8192
 
-    enum Result: Equatable, Sendable {
+    public enum Result: Equatable, Sendable {
         case needMoreData
         /// A complete request of `length` bytes (its head; it has no body).
         case complete(RawRequestHead)
@@ -19,7 +19,7 @@ enum RawRequestScanner {
         case unsupported
     }
 
-    static func scan(_ bytes: UnsafeRawBufferPointer) -> Result {
+    public static func scan(_ bytes: UnsafeRawBufferPointer) -> Result {
         // Request line (RFC 9112 3): method SP request-target SP HTTP-version CRLF.
         let isHead: Bool
         var index: Int
@@ -125,7 +125,7 @@ enum RawRequestScanner {
     }
 
     /// tchar (RFC 9110 5.6.2).
-    static func isTokenByte(_ byte: UInt8) -> Bool {
+    public static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -141,15 +141,15 @@ enum RawRequestScanner {
 }
 
 /// A request the scanner framed: a GET or HEAD with no body, `length` bytes long.
-struct RawRequestHead: Equatable, Sendable {
-    var isHead: Bool
+public struct RawRequestHead: Equatable, Sendable {
+    public var isHead: Bool
     /// The request target as sent (origin-form: path and query, still percent-encoded).
-    var target: String
-    var length: Int
+    public var target: String
+    public var length: Int
     /// A `Range` field: the responder answers it (206/416).
-    var hasRange = false
-    var forwardedFor: String?
-    var userAgent: String?
+    public var hasRange = false
+    public var forwardedFor: String?
+    public var userAgent: String?
 
     /// Records what the hot path needs of a field; false for a field it must not see.
     fileprivate mutating func apply(name: Range<Int>, value: Range<Int>, _ bytes: UnsafeRawBufferPointer) -> Bool {

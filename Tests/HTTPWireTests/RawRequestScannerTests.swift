@@ -1,10 +1,11 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import RTMPWire
 import Testing
 
-@testable import Gateway
+@testable import HTTPWire
 
 /// The scanner that frames hot-path requests from raw bytes: what it accepts, what it hands to
 /// NIO, and that it never frames a request differently from NIO's decoder.
@@ -118,5 +119,46 @@ import Testing
         var parts: [HTTPServerRequestPart] = []
         while let part = try channel.readInbound(as: HTTPServerRequestPart.self) { parts.append(part) }
         return parts
+    }
+}
+
+/// Replays the libFuzzer seeds (Tests/Fuzz/corpus/http-request) and any crash found so far
+/// (Tests/Fuzz/regressions/http-request) through the properties `gateway-fuzz` checks.
+@Suite struct RawRequestFuzzReplayTests {
+    static let fuzzDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fuzz")
+
+    static func inputs(_ folder: String) -> [URL] {
+        let directory = fuzzDirectory.appendingPathComponent(folder).appendingPathComponent("http-request")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { directory.appendingPathComponent($0) }
+    }
+
+    @Test(arguments: ["corpus", "regressions"])
+    func inputsKeepEveryProperty(folder: String) throws {
+        let files = Self.inputs(folder)
+        if folder == "corpus" { #expect(files.count >= 4, "seeds in Tests/Fuzz/corpus/http-request") }
+        for file in files {
+            let input = Array(try Data(contentsOf: file))
+            do {
+                try RawRequestFuzzing.check(input)
+            } catch {
+                Issue.record("\(file.lastPathComponent): \(error)")
+            }
+        }
+    }
+
+    /// The properties hold on the differential test's mutations too (and can fail: a truncated
+    /// request must not pass for complete).
+    @Test func thePropertiesHoldOnMutatedRequests() throws {
+        var generator = SplitMix64(seed: 0xF022)
+        let seed = Array("GET /live/a/b.m3u8 HTTP/1.1\r\nHost: h\r\nUser-Agent: x y\r\n\r\n".utf8)
+        for _ in 0..<3000 {
+            var bytes = seed
+            let position = Int.random(in: 0..<bytes.count, using: &generator)
+            bytes[position] = UInt8.random(in: 0...255, using: &generator)
+            try RawRequestFuzzing.check(bytes)
+            try RawRequestFuzzing.check(Array(bytes.prefix(position)))
+        }
     }
 }
