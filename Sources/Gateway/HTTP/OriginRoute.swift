@@ -33,6 +33,43 @@ enum OriginRoute: Equatable, Sendable {
     /// Routes a raw path such as "/live/cam1/720p/seg-7.m4s" (no query). Every segment is
     /// checked before anything else, so traversal is refused on every route.
     static func parse(rawPath: String) -> Result<OriginRoute, RejectReason> {
+        plainStreamFile(rawPath) ?? parseSegments(rawPath: rawPath)
+    }
+
+    /// The hot path's common case without a String per segment: "/live/NAME/FILE..." of printable
+    /// ASCII without "%" or "\\", every segment non-empty and not a dot-segment. It routes exactly
+    /// as `parseSegments` (a test compares them); anything else returns nil and goes there.
+    private static func plainStreamFile(_ rawPath: String) -> Result<OriginRoute, RejectReason>? {
+        var raw = rawPath
+        return raw.withUTF8 { bytes -> Result<OriginRoute, RejectReason>? in
+            let prefix = 6  // "/live/"
+            guard bytes.count > prefix, bytes.starts(with: "/live/".utf8) else { return nil }
+            let plain = bytes.allSatisfy { byte in
+                byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "\\")
+            }
+            guard plain else { return nil }
+            guard let slash = bytes[prefix...].firstIndex(of: UInt8(ascii: "/")), slash > prefix,
+                slash + 1 < bytes.count
+            else { return nil }
+            var segments = 0
+            var start = slash + 1
+            for end in start...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "/") {
+                let length = end - start
+                let dots = bytes[start..<end].allSatisfy { $0 == UInt8(ascii: ".") }
+                guard length > 0, !(dots && length <= 2) else { return nil }
+                segments += 1
+                start = end + 1
+            }
+            guard segments <= maxFileSegments else { return nil }
+            let stream = String(decoding: UnsafeBufferPointer(rebasing: bytes[prefix..<slash]), as: UTF8.self)
+            guard isValidStreamName(stream) else { return nil }
+            let path = String(decoding: UnsafeBufferPointer(rebasing: bytes[(slash + 1)...]), as: UTF8.self)
+            return .success(.streamFile(stream: stream, path: path))
+        }
+    }
+
+    /// The general parse: every segment decoded and checked, then routed.
+    static func parseSegments(rawPath: String) -> Result<OriginRoute, RejectReason> {
         guard rawPath.hasPrefix("/") else { return .failure(.forbiddenSegment) }
         let rawSegments = rawPath.utf8.dropFirst().split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
         var segments: [String] = []

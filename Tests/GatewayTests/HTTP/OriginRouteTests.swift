@@ -85,4 +85,38 @@ import Testing
         let deep = (0..<9).map { "d\($0)" }.joined(separator: "/")
         #expect(OriginRoute.parse(rawPath: "/live/a/\(deep)") == .success(.notFound))
     }
+
+    /// The plain fast branch of `parse` routes every path exactly as the general parse.
+    @Test func thePlainBranchRoutesAsTheGeneralParse() {
+        var generator = SplitMix64(seed: 0x0_7E57)
+        let pieces = [
+            "/", "live", "cam1", ".", "..", "...", "a.b", "%2e", "%", "\\", "seg-1.m4s", " ", "720p",
+            "x"
+                + String(
+                    repeating: "y", count: 130), "-_", "~",
+        ]
+        var checked = 0
+        for round in 0..<20000 {
+            var path = Int.random(in: 0..<4, using: &generator) == 0 ? "/" : "/live/"
+            for _ in 0..<Int.random(in: 0...8, using: &generator) {
+                path += pieces.randomElement(using: &generator)!
+                // Half the rounds look like real requests: pieces mostly between slashes.
+                if round.isMultiple(of: 2), Bool.random(using: &generator) { path += "/" }
+            }
+            if case .success(.streamFile) = OriginRoute.parseSegments(rawPath: path) { checked += 1 }
+            #expect(OriginRoute.parse(rawPath: path) == OriginRoute.parseSegments(rawPath: path), "\(path)")
+        }
+        // And request-shaped paths: /live/NAME/SEGMENT[/SEGMENT...].
+        let names = ["cam1", "a.b", "-_", ".x", "", "x y", "%41", String(repeating: "n", count: 129)]
+        let files = ["720p", "seg-1.m4s", "...", ".", "..", "", "%2F", "a\\b", "index.m3u8"]
+        for _ in 0..<8000 {
+            var path = "/live/" + names.randomElement(using: &generator)!
+            for _ in 0..<Int.random(in: 1...3, using: &generator) {
+                path += "/" + files.randomElement(using: &generator)!
+            }
+            if case .success(.streamFile) = OriginRoute.parseSegments(rawPath: path) { checked += 1 }
+            #expect(OriginRoute.parse(rawPath: path) == OriginRoute.parseSegments(rawPath: path), "\(path)")
+        }
+        #expect(checked > 1000, "enough stream files to compare (\(checked))")
+    }
 }
