@@ -172,6 +172,12 @@ import urllib.error  # noqa: E402
 import urllib.request  # noqa: E402
 
 
+def fetch_text(url, timeout=5):
+    """GET `url` and decode it; raises OSError (URLError/HTTPError) when it cannot."""
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read().decode()
+
+
 def http_fetch(url, timeout=10):
     """GET `url`; returns (status, body bytes), also for 4xx/5xx answers."""
     try:

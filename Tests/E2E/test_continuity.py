@@ -6,22 +6,16 @@ Period ids are new. The numbering lives in DATA_DIR/.state/NAME.json, written cr
 import json
 import re
 import signal
-import urllib.request
 
-from conftest import Gateway, publish_ffmpeg, stop_process, wait_for
+from conftest import Gateway, fetch_text, publish_ffmpeg, stop_process, wait_for
 
 PROFILE = "profiles/test-small.yaml"
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode()
 
 
 def playlist_state(url):
     """(first media sequence, last media sequence, discontinuity sequence, text) or None."""
     try:
-        text = fetch(url)
+        text = fetch_text(url)
     except OSError:
         return None
     sequence = re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text)
@@ -34,7 +28,7 @@ def playlist_state(url):
 
 
 def run_publish(workdir, data, clip, name):
-    """Starts a gateway on `data`, publishes until three segments are listed; returns both."""
+    """Starts a gateway on `data` and a looping publisher of `clip` to NAME; returns both."""
     workdir.mkdir()
     gw = Gateway(workdir, ["--profile", PROFILE, "--data-dir", str(data)])
     publisher = publish_ffmpeg(gw.rtmp_url(name), clip, loop=True)
@@ -51,7 +45,7 @@ def test_kill_9_and_restart_continue_the_media_sequence(tmp_path, clip10):
         first_seen = playlist_state(url)[1]
         wait_for(lambda: (playlist_state(url) or (0, 0))[1] >= first_seen + 2, 20, "two more segments")
         before = playlist_state(url)
-        periods_before = set(re.findall(r'<Period id="([^"]+)"', fetch(gw.http_url("/live/again/manifest.mpd"))))
+        periods_before = set(re.findall(r'<Period id="([^"]+)"', fetch_text(gw.http_url("/live/again/manifest.mpd"))))
         assert gw.stop(signal.SIGKILL) != 0
     finally:
         stop_process(publisher)
@@ -63,7 +57,7 @@ def test_kill_9_and_restart_continue_the_media_sequence(tmp_path, clip10):
     try:
         url = gw.http_url("/live/again/360p/index.m3u8")
         after = wait_for(lambda: playlist_state(url), 40, "three segments after the restart")
-        mpd = fetch(gw.http_url("/live/again/manifest.mpd"))
+        mpd = fetch_text(gw.http_url("/live/again/manifest.mpd"))
     finally:
         stop_process(publisher)
         gw.stop()

@@ -7,12 +7,7 @@ import signal
 import time
 import urllib.request
 
-from conftest import Gateway, http_fetch, make_clip, publish_ffmpeg, stop_process, ticks, wait_for
-
-
-def fetch(url):
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return response.read().decode()
+from conftest import Gateway, fetch_text, http_fetch, make_clip, publish_ffmpeg, stop_process, ticks, wait_for
 
 
 def test_sigterm_ends_playlists_and_exits_within_10s(tmp_path, clip10):
@@ -25,14 +20,14 @@ def test_sigterm_ends_playlists_and_exits_within_10s(tmp_path, clip10):
 
         def segments_listed():
             try:
-                return fetch(playlist_url).count("#EXTINF") >= 3
+                return fetch_text(playlist_url).count("#EXTINF") >= 3
             except OSError:
                 return False
 
         wait_for(segments_listed, 30, "three live segments")
-        live = fetch(playlist_url)
+        live = fetch_text(playlist_url)
         assert "#EXT-X-ENDLIST" not in live
-        assert 'type="dynamic"' in fetch(gw.http_url("/live/shutdown/manifest.mpd"))
+        assert 'type="dynamic"' in fetch_text(gw.http_url("/live/shutdown/manifest.mpd"))
 
         started = time.monotonic()
         code = gw.stop(signal.SIGTERM, timeout=15)
@@ -67,7 +62,7 @@ def test_sigterm_with_ll_parts_finishes_the_open_part_and_segment(tmp_path, clip
 
         def in_progress():
             try:
-                text = fetch(playlist_url)
+                text = fetch_text(playlist_url)
             except OSError:
                 return None
             tail = text.split("#EXTINF")[-1]
@@ -104,7 +99,7 @@ def test_ll_publisher_reconnect_continues_with_a_discontinuity_and_the_same_part
     def listed(count):
         def check():
             try:
-                text = fetch(url)
+                text = fetch_text(url)
             except OSError:
                 return None
             return text if text.count("#EXTINF") >= count else None

@@ -214,13 +214,13 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             outlet.writeAndFlush(NIOAny(bytes), promise: nil)
             return
         }
-        if zeroCopy, let memoryFile = file.memoryFile {
-            memoryFile.send(after: bytes, to: outlet)
-        } else if length <= Self.coalescedBodyLimit {
+        if inline {
             // A small body (a playlist) costs less copied behind the head than as a second write.
             var body = file.body
             bytes.writeBuffer(&body)
             outlet.writeAndFlush(NIOAny(bytes), promise: nil)
+        } else if zeroCopy, let memoryFile = file.memoryFile {
+            memoryFile.send(after: bytes, to: outlet)
         } else {
             outlet.write(NIOAny(bytes), promise: nil)
             outlet.writeAndFlush(NIOAny(file.body), promise: nil)

@@ -86,7 +86,7 @@ final class StreamContinuity: Sendable {
         }
     }
 
-    /// Waits for queued writes (tests, graceful shutdown).
+    /// Waits for the queued writes (tests).
     func flush() {
         writes.sync {}
     }

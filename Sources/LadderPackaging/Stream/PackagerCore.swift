@@ -11,6 +11,8 @@ struct PackagerCore: Sendable {
     private(set) var nextNumber = 1
     var published: [PublishedSegment] = []
     private(set) var removedDiscontinuities = 0
+    /// Discontinuities of the earlier packagers this one continues.
+    private var continuedDiscontinuities = 0
     var periods: [PeriodAnchor] = []
     var nextPeriodID = 0
     var availabilityStartMs: Int64?
@@ -50,15 +52,16 @@ struct PackagerCore: Sendable {
         if let continuing {
             nextNumber = max(1, continuing.nextSequence)
             removedDiscontinuities = max(0, continuing.discontinuitySequence)
+            continuedDiscontinuities = removedDiscontinuities
             nextPeriodID = max(0, continuing.nextPeriod)
         }
     }
 
-    /// The numbering a later packager of this stream continues from.
+    /// The numbering a later packager of this stream continues from (checked after every event,
+    /// so O(1): this packager's published discontinuities are `counters.discontinuities`).
     var continuation: StreamContinuation {
         StreamContinuation(
-            nextSequence: nextNumber,
-            discontinuitySequence: removedDiscontinuities + published.filter(\.isDiscontinuity).count,
+            nextSequence: nextNumber, discontinuitySequence: continuedDiscontinuities + counters.discontinuities,
             nextPeriod: nextPeriodID)
     }
 
