@@ -74,12 +74,14 @@ final class GatewayApplication: Sendable {
         let config = options.config
         let waiters = StoreChangeWaiters()
         let store = Self.makeStore(dataDirectory: options.dataDirectory, waiters: waiters)
+        let recordings = try await Self.openRecordings(config.recording, pool: pool, logger: logger)
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
             transcoderOptions: StreamTranscoder.Options(
                 ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000))),
-            continuity: StreamContinuity(directory: options.dataDirectory, logger: logger))
+            continuity: StreamContinuity(directory: options.dataDirectory, logger: logger), recorder: recordings,
+            reconnectGrace: .milliseconds(Int64(config.reconnectGraceSeconds * 1000)))
         let profile = try pipelines.checkDefaultProfile()
         logger.info(
             "default profile loaded",
@@ -115,18 +117,19 @@ final class GatewayApplication: Sendable {
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
         if let url = options.playerScripts.dashJS { player.dashJsURL = url }
+        let endpoint = recordings.map { RecordingsEndpoint(library: $0, adminToken: config.adminToken, pool: pool) }
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(
                 host: options.http.host, port: options.http.port, settings: OriginSettings(player: player)),
-            content: content, statusSource: status, logger: logger)
+            content: content, statusSource: status, recordings: endpoint, logger: logger)
         let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
             try OriginServer(
                 configuration: OriginServerConfiguration(
                     host: tls.listen.host, port: tls.listen.port, settings: OriginSettings(player: player),
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
-                content: content, statusSource: status, logger: logger)
+                content: content, statusSource: status, recordings: endpoint, logger: logger)
         }
-        let rtmpService = RTMPService(server: rtmpServer, registry: registry, logger: logger)
+        let rtmpService = RTMPService(server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger)
         let retention = StreamRetention(
             retention: .milliseconds(Int64(config.endedStreamSeconds * 1000)), registry: registry,
             pipelines: pipelines, logger: logger,
@@ -144,7 +147,8 @@ final class GatewayApplication: Sendable {
                 services: [origin, httpsOrigin].compactMap { $0 }.map {
                     ServiceGroupConfiguration.ServiceConfiguration(service: $0)
                 }
-                    + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)],
+                    + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)]
+                    + (recordings.map { [.init(service: RecordingRetention(library: $0, pool: pool))] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -160,7 +164,30 @@ final class GatewayApplication: Sendable {
             try await group.waitForAll()
         }
         store.mirror?.flush()  // the final playlists reach the disk before the process exits
+        recordings?.flushWrites()  // recordings end complete (an MP4 still building is redone at start)
         logger.info("gateway stopped")
+    }
+}
+
+extension GatewayApplication {
+    /// The recordings library, with what an earlier run left: recordings it was writing are
+    /// closed as interrupted (off the event loops: it reads every journal).
+    static func openRecordings(
+        _ policy: RecordingPolicy?, pool: NIOThreadPool, logger: Logger
+    ) async throws
+        -> RecordingLibrary?
+    {
+        guard let policy else { return nil }
+        let library = RecordingLibrary(policy: policy, logger: logger)
+        let nowMs = TextFormatting.milliseconds(since1970: Date())
+        let interrupted = try await pool.runIfActive { library.recover(nowMs: nowMs) }
+        logger.info(
+            "recordings ready",
+            metadata: [
+                "dir": "\(policy.directory)", "recordings": "\(library.list().count)",
+                "interrupted": "\(interrupted.count)",
+            ])
+        return library
     }
 }
 
@@ -168,6 +195,7 @@ final class GatewayApplication: Sendable {
 struct RTMPService: Service {
     let server: RTMPServer
     let registry: StreamRegistry
+    let pipelines: LadderPipelineFactory
     let logger: Logger
 
     func run() async throws {
@@ -181,5 +209,7 @@ struct RTMPService: Service {
         for publish in publishes {
             await publish.pipeline?.waitUntilFinished()
         }
+        // Shutting down is not a publisher vanishing: their playlists and recordings end now.
+        pipelines.endStreamsAwaitingReconnect()
     }
 }

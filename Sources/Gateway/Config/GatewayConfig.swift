@@ -28,6 +28,14 @@ import NIOCore
 /// keys_file: keys.txt               # more keys, one `NAME SECRET` per line
 /// data_dir: /var/lib/gateway        # optional disk mirror of segments; stream numbering state
 /// ended_stream_seconds: 600         # an ended stream stays playable this long, then is freed
+/// reconnect_grace_seconds: 10       # a publisher that vanished may reconnect this long (0: off)
+/// recording:                        # keep every segment on disk; a finished publish is a VOD
+///   dir: /var/lib/gateway/recordings
+///   streams: all                    # or a list of names (default: streams with record: true, else all)
+///   keep_days: 7                    # deleted once ended this long ago
+///   max_gigabytes: 100              # the oldest deleted first while above
+/// admin:
+///   token: LONG-RANDOM-SECRET       # `Authorization: Bearer ...` for DELETE /api/recordings/ID
 /// ```
 /// Relative paths are relative to the config file's folder.
 struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
@@ -87,6 +95,8 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         var key: String?
         /// Overrides the default profile for this stream.
         var profilePath: String?
+        /// Record this stream (with a `recording` section).
+        var record = false
 
         var description: String {
             "Stream(key: \(key == nil ? "none" : "<redacted>"), profile: \(profilePath ?? "default"))"
@@ -102,6 +112,12 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var dataDirectory: String?
     /// How long an ended stream's last window stays in memory (playable, listed), then is freed.
     var endedStreamSeconds = 600.0
+    /// A stream whose publisher vanished (no unpublish) stays live this long for a reconnect,
+    /// which continues its playlists and its recording after a discontinuity.
+    var reconnectGraceSeconds = 10.0
+    var recording: RecordingPolicy?
+    /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
+    var adminToken: String?
     /// Publish secrets by stream name: `streams.*.key` plus the keys file's lines (merged by the loader).
     var streamKeys: [String: String] = [:]
 

@@ -11,7 +11,8 @@ enum GatewayConfigLoader {
     static let maxSecretLength = 256
 
     static let topKeys = [
-        "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds",
+        "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds", "recording", "admin",
+        "reconnect_grace_seconds",
     ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
@@ -21,7 +22,7 @@ enum GatewayConfigLoader {
     static let httpKeys = ["listen", "hls_js_url", "dash_js_url", "tls"]
     static let tlsKeys = ["listen", "cert", "key"]
     static let publishHookKeys = ["url", "timeout_seconds"]
-    static let streamKeys = ["key", "profile"]
+    static let streamKeys = ["key", "profile", "record"]
 
     /// Reads the config at `path`, then its keys file; with `checkProfiles`, also loads every profile
     /// it names so their problems are reported before the first publish.
@@ -158,7 +159,7 @@ enum GatewayConfigLoader {
 
     // MARK: Sections
 
-    private struct Parser {
+    struct Parser {
         var reader: ConfigReader
         let baseDirectory: String
         let fileExists: (String) -> Bool
@@ -188,10 +189,18 @@ enum GatewayConfigLoader {
             if let value = seconds(top, "ended_stream_seconds", maximum: 30 * 86400) {
                 config.endedStreamSeconds = value
             }
+            if let field = reader.number(top, "reconnect_grace_seconds") {
+                if (0...3600).contains(field.value) {
+                    config.reconnectGraceSeconds = field.value
+                } else {
+                    reader.report("reconnect_grace_seconds must be between 0 and 3600, found \(field.value)", at: field)
+                }
+            }
             if let entry = top.entry("streams") {
                 config.streams = parseStreams(entry.value, path: top.path.key("streams"))
             }
             config.streamKeys = config.streams.compactMapValues(\.key)
+            parseRecordingAndAdmin(top, into: &config)
             return config
         }
 
@@ -305,6 +314,7 @@ enum GatewayConfigLoader {
                         }
                     }
                     stream.profilePath = self.path(settings, "profile")
+                    stream.record = reader.bool(settings, "record")?.value ?? false
                 }
                 streams[entry.key] = stream
             }
@@ -330,7 +340,7 @@ enum GatewayConfigLoader {
             }
         }
 
-        private mutating func integer(_ map: ConfigMapping, _ key: String, in range: ClosedRange<Int>) -> Int? {
+        mutating func integer(_ map: ConfigMapping, _ key: String, in range: ClosedRange<Int>) -> Int? {
             guard let field = reader.integer(map, key) else { return nil }
             guard range.contains(field.value) else {
                 reader.report(
@@ -341,7 +351,7 @@ enum GatewayConfigLoader {
             return field.value
         }
 
-        private mutating func seconds(_ map: ConfigMapping, _ key: String, maximum: Double) -> Double? {
+        mutating func seconds(_ map: ConfigMapping, _ key: String, maximum: Double) -> Double? {
             guard let field = reader.number(map, key) else { return nil }
             guard field.value > 0, field.value <= maximum else {
                 reader.report("\(key) must be above 0 and at most \(Int(maximum)), found \(field.value)", at: field)
@@ -350,7 +360,7 @@ enum GatewayConfigLoader {
             return field.value
         }
 
-        private mutating func path(_ map: ConfigMapping, _ key: String) -> String? {
+        mutating func path(_ map: ConfigMapping, _ key: String) -> String? {
             guard let field = reader.string(map, key) else { return nil }
             guard !field.value.isEmpty, !field.value.contains("\0") else {
                 reader.report("expected a file path", at: field)

@@ -44,10 +44,14 @@ struct OriginResponder: HTTPResponder {
     let statusSource: any StatusSource
     let viewers: ViewerTracker
     let settings: OriginSettings
+    /// Recordings (`/vod`, `/api/recordings`); nil when recording is not configured.
+    var recordings: RecordingsEndpoint?
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
+    /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
+    static let corsMethods = "GET, HEAD, OPTIONS, DELETE"
     static let defaultAllowedHeaders =
-        "Range, Origin, Accept, Accept-Encoding, Accept-Language, Content-Type, Cache-Control, If-None-Match, If-Modified-Since"
+        "Range, Origin, Accept, Accept-Encoding, Accept-Language, Authorization, Content-Type, Cache-Control, If-None-Match, If-Modified-Since"
     static let exposedHeaders = "Content-Length, Content-Range, Date"
     static let noStore = "no-store"
     static let noCache = "no-cache"
@@ -56,7 +60,11 @@ struct OriginResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let parsed = OriginRoute.parse(rawPath: request.uri.path)
         var response: Response
-        if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
+        if case .success(let route) = parsed, request.uri.string.utf8.count <= settings.maxURLLength,
+            let answer = await answerRecordings(route, request: request, context: context)
+        {
+            response = answer
+        } else if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
             let held = await answerHeld(stream: stream, path: path, request: request, context: context)
         {
             response = held
@@ -99,6 +107,8 @@ struct OriginResponder: HTTPResponder {
         switch request.method {
         case .get, .head:
             break
+        case .delete where (try? parsed.get()).map(Self.isRecording) ?? false:
+            break
         case .options:
             return preflight(request)
         default:
@@ -131,6 +141,7 @@ struct OriginResponder: HTTPResponder {
             let now = TextFormatting.milliseconds(since1970: Date())
             return Self.text(.ok, TextFormatting.iso8601(millisecondsSince1970: now), cacheControl: Self.noStore)
         case .metrics:
+            if let library = recordings?.library { GatewayMetrics.recording(library.counters) }
             for (stream, audience) in viewers.snapshot(at: .now) {
                 GatewayMetrics.viewers(stream: stream, count: audience.viewers)
             }
@@ -162,8 +173,50 @@ struct OriginResponder: HTTPResponder {
             }
         case .streamFile(let stream, let path):
             return serveFile(stream: stream, path: path, request: request, context: context)
+        case .recordingFile, .recordingList, .recording:
+            return Self.notFound()  // answered by `answerRecordings` (this is OPTIONS' fall-through)
         case .notFound:
             return Self.notFound()
+        }
+    }
+
+    // MARK: Recordings
+
+    private static func isRecording(_ route: OriginRoute) -> Bool {
+        if case .recording = route { return true }
+        return false
+    }
+
+    /// The answer of a recordings route; nil for every other route (and for OPTIONS).
+    private func answerRecordings(_ route: OriginRoute, request: Request, context: Context) async -> Response? {
+        let method = request.method
+        guard method == .get || method == .head || (method == .delete && Self.isRecording(route)) else { return nil }
+        switch route {
+        case .recordingList, .recording, .recordingFile:
+            break
+        default:
+            return nil
+        }
+        guard let recordings else {
+            let reason = "recording is not configured on this gateway (recording: { dir: PATH })"
+            if case .recordingFile = route { return Self.text(.notFound, reason + "\n", cacheControl: Self.noCache) }
+            return Self.json(.notFound, APIError(error: reason))
+        }
+        switch route {
+        case .recordingList:
+            return recordings.list(stream: request.uri.queryParameters["stream"].map(String.init))
+        case .recording(let id) where method == .delete:
+            return await recordings.delete(
+                id: id, authorization: request.headers[.authorization], peerAddress: context.peerAddress)
+        case .recording(let id):
+            return recordings.show(id: id)
+        case .recordingFile(let stream, let id, let path):
+            let (response, bytes) = await recordings.serve(
+                stream: stream, id: id, path: path, request: request, context: context)
+            if method == .get, bytes > 0 { GatewayMetrics.vodBytes(count: bytes) }
+            return response
+        default:
+            return nil
         }
     }
 
@@ -253,7 +306,7 @@ struct OriginResponder: HTTPResponder {
     private func preflight(_ request: Request) -> Response {
         var response = Response(status: .noContent)
         response.headers[.contentLength] = nil
-        response.headers[.accessControlAllowMethods] = Self.allowedMethods
+        response.headers[.accessControlAllowMethods] = Self.corsMethods
         if let requested = request.headers[.accessControlRequestHeaders], Self.isHeaderNameList(requested) {
             response.headers[.accessControlAllowHeaders] = requested
             response.headers[.vary] = "Access-Control-Request-Headers"
@@ -312,7 +365,7 @@ struct OriginResponder: HTTPResponder {
     static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let body = (try? encoder.encode(value)).map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: "{}")
         return Response(
             status: status,

@@ -15,6 +15,12 @@ enum OriginRoute: Equatable, Sendable {
     case playerPage(stream: String)
     /// `path` is relative to /live/NAME/, decoded, with no empty, "." or ".." segment.
     case streamFile(stream: String, path: String)
+    /// `/vod/NAME/ID/PATH`: a recording's file, `path` relative to its folder.
+    case recordingFile(stream: String, id: String, path: String)
+    /// `/api/recordings` (GET; `?stream=NAME` filters).
+    case recordingList
+    /// `/api/recordings/ID` (GET, DELETE).
+    case recording(id: String)
     case notFound
 
     enum RejectReason: Error, Equatable, Sendable {
@@ -101,12 +107,24 @@ enum OriginRoute: Equatable, Sendable {
             return routeAPI(Array(segments.dropFirst()))
         case "live":
             return routeLive(Array(segments.dropFirst()))
+        case "vod":
+            return routeVOD(Array(segments.dropFirst()))
         default:
             return .success(.notFound)
         }
     }
 
     private static func routeAPI(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        if segments.first == "recordings" {
+            switch segments.count {
+            case 1: return .success(.recordingList)
+            case 2 where segments[1].isEmpty: return .success(.recordingList)
+            case 2:
+                guard isValidStreamName(segments[1]) else { return .failure(.forbiddenSegment) }
+                return .success(.recording(id: segments[1]))
+            default: return .success(.notFound)
+            }
+        }
         guard segments.first == "streams" else { return .success(.notFound) }
         switch segments.count {
         case 1:
@@ -130,6 +148,17 @@ enum OriginRoute: Equatable, Sendable {
         // A trailing slash below the stream names a directory: there are no listings.
         guard let last = rest.last, !last.isEmpty, rest.count <= maxFileSegments else { return .success(.notFound) }
         return .success(.streamFile(stream: stream, path: rest.joined(separator: "/")))
+    }
+
+    /// `NAME/ID/FILE...`: no listings, no empty segment, at most `maxFileSegments` below the ID.
+    private static func routeVOD(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        guard segments.count >= 3, let last = segments.last, !last.isEmpty,
+            segments.count - 2 <= maxFileSegments
+        else { return .success(.notFound) }
+        guard isValidStreamName(segments[0]) else { return .failure(.invalidStreamName) }
+        guard isValidStreamName(segments[1]) else { return .failure(.forbiddenSegment) }
+        return .success(
+            .recordingFile(stream: segments[0], id: segments[1], path: segments.dropFirst(2).joined(separator: "/")))
     }
 
     /// The one stream-name rule (`StreamName`): a leading "." is refused too.

@@ -49,7 +49,7 @@ final class OriginServer: Service, Sendable {
 
     init(
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
-        logger: Logger = Logger(label: "gateway.http")
+        recordings: RecordingsEndpoint? = nil, logger: Logger = Logger(label: "gateway.http")
     ) throws {
         if case .failure(let error) = configuration.settings.playerTemplate {
             logger.error("player pages will fail with 500: \(error)")
@@ -57,7 +57,8 @@ final class OriginServer: Service, Sendable {
         let viewers = ViewerTracker(window: configuration.viewerWindow)
         let listening = ListeningState()
         let responder = OriginResponder(
-            content: content, statusSource: statusSource, viewers: viewers, settings: configuration.settings)
+            content: content, statusSource: statusSource, viewers: viewers, settings: configuration.settings,
+            recordings: recordings)
         let idleTimeout = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         self.viewers = viewers
         self.listening = listening

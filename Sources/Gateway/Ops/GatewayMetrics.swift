@@ -1,3 +1,4 @@
+import Ladder
 import Metrics
 import NIOConcurrencyHelpers
 import Prometheus
@@ -31,6 +32,13 @@ enum GatewayMetrics {
         static let segmentLatency = "gateway_segment_latency_seconds"
         static let httpBytes = "gateway_http_bytes_total"
         static let viewers = "gateway_viewers"
+        static let recordingSegments = "gateway_recording_segments_total"
+        static let recordingBytes = "gateway_recording_bytes_total"
+        static let recordingDropped = "gateway_recording_dropped_segments_total"
+        static let recordingFailures = "gateway_recording_write_failures_total"
+        static let recordingsDeleted = "gateway_recordings_deleted_total"
+        static let vodBytes = "gateway_vod_bytes_total"
+        static let adminRefusals = "gateway_admin_refusals_total"
     }
 
     static let registry = PrometheusCollectorRegistry()
@@ -127,6 +135,37 @@ enum GatewayMetrics {
 
     static func viewers(stream: String, count: Int) {
         Gauge(label: Name.viewers, dimensions: [("stream", stream)], factory: factory).record(count)
+    }
+
+    // MARK: Recordings
+
+    private static let recordingReported = NIOLockedValueBox(RecordingCounters())
+
+    /// Brings the recording counters up to the library's (called before each render).
+    static func recording(_ current: RecordingCounters) {
+        let last = recordingReported.withLockedValue { last -> RecordingCounters in
+            defer { last = current }
+            return last
+        }
+        let pairs = [
+            (Name.recordingSegments, current.segmentsWritten - last.segmentsWritten),
+            (Name.recordingBytes, current.bytesWritten - last.bytesWritten),
+            (Name.recordingDropped, current.segmentsDropped - last.segmentsDropped),
+            (Name.recordingFailures, current.writeFailures - last.writeFailures),
+            (Name.recordingsDeleted, current.deleted - last.deleted),
+        ]
+        for (name, delta) in pairs {
+            // Created even at 0, so the series exist from the first scrape.
+            Counter(label: name, factory: factory).increment(by: max(0, delta))
+        }
+    }
+
+    static func vodBytes(count: Int) {
+        Counter(label: Name.vodBytes, factory: factory).increment(by: count)
+    }
+
+    static func adminRefused() {
+        Counter(label: Name.adminRefusals, factory: factory).increment()
     }
 
     /// The registry in Prometheus text format.

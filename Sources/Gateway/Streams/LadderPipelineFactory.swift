@@ -20,12 +20,19 @@ final class LadderPipelineFactory: IngestPipelineFactory {
     private let packagers = NIOLockedValueBox<[String: StreamPackager]>([:])
     /// Each stream's numbering, continued by its next packager (across restarts with a data dir).
     let continuity: StreamContinuity
+    /// Records the streams its policy names (nil: recording is off).
+    let recorder: RecordingLibrary?
+    /// How long a stream whose publisher vanished stays live for a reconnect (0: ends at once).
+    let reconnectGrace: Duration
 
     init(
         defaultProfilePath: String, profileOverrides: @escaping @Sendable (String) -> String?, store: SegmentStore,
         logger: Logger, transcoderOptions: StreamTranscoder.Options = StreamTranscoder.Options(),
-        continuity: StreamContinuity? = nil
+        continuity: StreamContinuity? = nil, recorder: RecordingLibrary? = nil,
+        reconnectGrace: Duration = .zero
     ) {
+        self.recorder = recorder
+        self.reconnectGrace = reconnectGrace
         self.continuity = continuity ?? StreamContinuity(directory: nil, logger: logger)
         self.transcoderOptions = transcoderOptions
         self.defaultProfilePath = defaultProfilePath
@@ -76,9 +83,9 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         let continuing = continuity.start(stream: stream)
         // The packager is found or made and this publish attached under one lock, which
         // `retire(stream:)` also takes: a stream is never retired under a starting publish.
-        let sink = packagers.withLockedValue { packagers -> any EncodedMediaSink in
+        let (packager, sink) = packagers.withLockedValue { packagers -> (StreamPackager, PackagerPublish) in
             if let existing = packagers[stream], existing.config == config {
-                return existing.attachPublish()
+                return (existing, existing.attachPublish())
             }
             // A new segment length starts the stream's playlists afresh (the store only forgets
             // the files in memory here; the disk mirror removes its copy on its own queue).
@@ -89,15 +96,54 @@ final class LadderPipelineFactory: IngestPipelineFactory {
             let packager = StreamPackager(
                 streamName: stream, config: config, store: store, logger: packagerLogger,
                 continuing: continuing,
-                onContinuation: { continuity.progress(stream: stream, $0) })
+                onContinuation: { continuity.progress(stream: stream, $0) },
+                recorder: recorder?.policy.records(stream) == true ? recorder : nil)
             packagers[stream] = packager
-            return packager.attachPublish()
+            return (packager, packager.attachPublish())
         }
         var transcoderLogger = logger
         transcoderLogger[metadataKey: "stream"] = "\(stream)"
         let transcoder = StreamTranscoder(
             profile: profile, sink: sink, logger: transcoderLogger, options: transcoderOptions)
-        return LadderPipeline(transcoder: transcoder, profile: profile)
+        return LadderPipeline(
+            transcoder: transcoder, profile: profile,
+            hold: ReconnectHold(packager: packager, publish: sink, grace: reconnectGrace, logger: transcoderLogger))
+    }
+
+    /// Ends every stream that waits for its publisher to reconnect (graceful shutdown).
+    func endStreamsAwaitingReconnect() {
+        for packager in packagers.withLockedValue({ Array($0.values) }) {
+            packager.expireWaitingReconnect()
+        }
+    }
+}
+
+/// Keeps a stream live for `grace` after its publisher vanished, then ends it unless the
+/// publisher came back (a new publish attached to the same packager).
+struct ReconnectHold: Sendable {
+    let packager: StreamPackager
+    let publish: PackagerPublish
+    let grace: Duration
+    let logger: Logger
+
+    /// Called before the transcoder flushes into `publish`; returns what to run once it has.
+    func begin() -> (@Sendable () -> Void)? {
+        guard grace > .zero else { return nil }
+        publish.markVanished()
+        logger.info(
+            "publisher vanished; stream stays live for a reconnect",
+            metadata: ["reconnect_grace_seconds": "\(grace.components.seconds)"])
+        return { [packager, publish, grace, logger] in
+            let (seconds, attoseconds) = grace.components
+            let delay = Double(seconds) + Double(attoseconds) / 1e18
+            DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
+                guard packager.isAwaitingReconnect else { return }
+                packager.expire(publish: publish.id)
+                if !packager.isAwaitingReconnect {
+                    logger.info("reconnect grace over; stream ended")
+                }
+            }
+        }
     }
 }
 
@@ -105,10 +151,12 @@ final class LadderPipelineFactory: IngestPipelineFactory {
 final class LadderPipeline: IngestPipeline {
     let transcoder: StreamTranscoder
     let profile: Profile
+    let hold: ReconnectHold?
 
-    init(transcoder: StreamTranscoder, profile: Profile) {
+    init(transcoder: StreamTranscoder, profile: Profile, hold: ReconnectHold? = nil) {
         self.transcoder = transcoder
         self.profile = profile
+        self.hold = hold
     }
 
     func submit(contentsOf samples: [IngestSample]) {
@@ -119,6 +167,11 @@ final class LadderPipeline: IngestPipeline {
     func finish() {
         // The callback form: the blocking `finish()` must never run on an event loop.
         transcoder.finish(completion: {})
+    }
+
+    func finish(publisherVanished: Bool) {
+        guard publisherVanished, let expire = hold?.begin() else { return finish() }
+        transcoder.finish(completion: expire)
     }
 
     func waitUntilFinished() async {

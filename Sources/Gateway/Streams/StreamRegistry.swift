@@ -8,6 +8,9 @@ protocol IngestPipeline: AnyObject, Sendable {
     func submit(contentsOf samples: [IngestSample])
     /// The publisher left: flush everything and close the open segments, asynchronously.
     func finish()
+    /// As `finish()`; `publisherVanished`: it left without unpublishing (a dropped connection),
+    /// so the stream stays live for the reconnect grace.
+    func finish(publisherVanished: Bool)
     /// Returns once a `finish()` has fully drained (every frame encoded, last segment closed).
     func waitUntilFinished() async
     /// Whether video is encoded (not only passed through): the encoder's own delay then leaves no
@@ -20,6 +23,8 @@ protocol IngestPipeline: AnyObject, Sendable {
 /// Builds the pipeline for a stream name (chooses the profile, re-reading it when edited).
 extension IngestPipeline {
     var isLowLatency: Bool { false }
+
+    func finish(publisherVanished: Bool) { finish() }
 }
 
 protocol IngestPipelineFactory: Sendable {

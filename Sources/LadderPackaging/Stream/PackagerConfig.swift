@@ -33,6 +33,12 @@ public struct PackagerConfig: Sendable, Hashable {
         /// The names the gateway serves (every profile packages with them); the origin's
         /// player page and in-progress segment lookups use the same value.
         public static let standard = Naming()
+
+        /// `init-3.mp4`: a rendition's init segment of that version.
+        public func initName(version: Int) -> String { "\(initPrefix)\(version).mp4" }
+
+        /// `seg-12.m4s`: the media segment with that media sequence number.
+        public func segmentName(number: Int) -> String { "\(segmentPrefix)\(number).m4s" }
     }
 
     /// How a live (dynamic) MPD addresses segments. Static MPDs always use a SegmentTimeline.

@@ -5,7 +5,7 @@ extension PackagerCore {
     }
 
     func initName(version: Int) -> String {
-        "\(config.naming.initPrefix)\(version).mp4"
+        config.naming.initName(version: version)
     }
 
     func segmentPath(_ rendition: String, number: Int) -> String {
@@ -13,7 +13,7 @@ extension PackagerCore {
     }
 
     func segmentName(number: Int) -> String {
-        "\(config.naming.segmentPrefix)\(number).m4s"
+        config.naming.segmentName(number: number)
     }
 
     /// Segments listed in playlists and the MPD.

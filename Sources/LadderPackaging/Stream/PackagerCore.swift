@@ -31,6 +31,9 @@ struct PackagerCore: Sendable {
     private var epochPublish: Int?
     /// The publish of the direct `begin/append/end` calls on `StreamPackager`, while one is open.
     var directPublish: Int?
+    /// The last publish vanished (no unpublish) and the stream waits live for a reconnect; it
+    /// ends at `expire(publish:)` unless a new publish attached first.
+    private(set) var awaitingReconnect: Int?
 
     struct Counters: Sendable, Hashable {
         var discontinuities = 0
@@ -95,6 +98,7 @@ struct PackagerCore: Sendable {
         let id = nextPublishID
         nextPublishID += 1
         attachedPublishes.insert(id)
+        awaitingReconnect = nil
         return id
     }
 
@@ -196,15 +200,32 @@ struct PackagerCore: Sendable {
     }
 
     /// `publish` is over. Its open segments are closed and published; the stream ends
-    /// (EXT-X-ENDLIST, static MPD) unless another publish is attached (a takeover in progress).
-    mutating func end(publish: Int, nowMs: Int64) {
+    /// (EXT-X-ENDLIST, static MPD) unless another publish is attached (a takeover in progress),
+    /// or, when its publisher `vanished`, until `expire(publish:)` (a reconnect continues it).
+    mutating func end(publish: Int, nowMs: Int64, vanished: Bool = false) {
         attachedPublishes.remove(publish)
         if epochPublish == publish || attachedPublishes.isEmpty {
             closeEpoch(nowMs: nowMs)
         }
         guard attachedPublishes.isEmpty else { return }
+        if vanished, state == .live, publish >= newestBegunPublish {
+            awaitingReconnect = publish
+            return
+        }
+        finishStream(nowMs: nowMs)
+    }
+
+    /// The reconnect grace of `publish` is over: the stream ends unless a publish came back.
+    mutating func expire(publish: Int, nowMs: Int64) {
+        guard awaitingReconnect == publish, attachedPublishes.isEmpty else { return }
+        finishStream(nowMs: nowMs)
+    }
+
+    private mutating func finishStream(nowMs: Int64) {
+        awaitingReconnect = nil
         state = .ended
         publishManifests(nowMs: nowMs)
+        actions.append(.recordEnd)
     }
 
     // MARK: - Epochs and publication
@@ -290,6 +311,7 @@ struct PackagerCore: Sendable {
         var isDiscontinuity = !current.hasPublished && number > 1
         var infos: [String: PublishedRendition] = [:]
         var order: [String] = []
+        var recorded: [String: RecordedSegment.Rendition] = [:]
         for (trackIndex, segment) in group {
             isDiscontinuity = isDiscontinuity || segment.isDiscontinuity
             let name = current.tracks[trackIndex].name
@@ -315,6 +337,9 @@ struct PackagerCore: Sendable {
                 parts: segment.writtenParts.map {
                     PublishedPart(uri: $0.uri, durationTicks: $0.durationTicks, isIndependent: $0.isIndependent)
                 })
+            recorded[name] = RecordedSegment.Rendition(
+                track: RecordedTrack(rendition.description), initVersion: rendition.initVersion,
+                initBytes: rendition.initBytes, bytes: bytes, startTicks: start, durationTicks: duration)
             rendition.floorTicks = max(rendition.floorTicks, last.end)
             rendition.segmentsPublished += 1
             renditions[name] = rendition
@@ -344,6 +369,14 @@ struct PackagerCore: Sendable {
                 infos[name]?.programDateTimeMs = anchor.wallMs + Int64(max(min(offsetMs, 1e15), -1e15))
             }
         }
+        let referenceOffsetMs = ((reference.startSeconds - (programDateAnchor?.mediaSeconds ?? 0)) * 1000).rounded()
+        actions.append(
+            .record(
+                RecordedSegment(
+                    number: number, isDiscontinuity: isDiscontinuity,
+                    programDateTimeMs: (programDateAnchor?.wallMs ?? nowMs)
+                        + Int64(max(min(referenceOffsetMs, 1e15), -1e15)),
+                    renditions: order.compactMap { recorded[$0] })))
         measure(infos, order: order)
         for info in infos.values {
             maxTargetDuration = max(

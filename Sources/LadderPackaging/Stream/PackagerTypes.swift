@@ -6,6 +6,10 @@ enum PackagerAction: Sendable {
     case put(path: String, bytes: [UInt8], kind: StoredFileKind, mirrored: Bool = true)
     case delete(path: String)
     case publishManifests(files: [String: [UInt8]], state: StreamState, progress: [String: PlaylistProgress])
+    /// A segment complete on every track, for a recorder (after its `.put`s).
+    case record(RecordedSegment)
+    /// The stream ended: a recording of it is complete.
+    case recordEnd
 }
 
 /// A rendition across publishes: its init versions, fragment numbering and measurements.

@@ -41,6 +41,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     private let core: Locked<PackagerCore>
     private let storeFailures = Locked<Int>(0)
     private let onContinuation: (@Sendable (StreamContinuation) -> Void)?
+    private let recorder: (any SegmentRecorder)?
     /// The continuation last reported to `onContinuation` (guarded by `core`'s lock).
     private nonisolated(unsafe) var reported: StreamContinuation?
 
@@ -50,12 +51,14 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     ///   - continuing: where an earlier packager of this stream left its numbering.
     ///   - onContinuation: called (outside the packager's lock, no I/O expected on the caller's
     ///     side) whenever the numbering moves: before anything is published, then on each change.
+    ///   - recorder: receives every complete segment and the stream's end (a recording).
     public init(
         streamName: String, config: PackagerConfig, store: SegmentStore,
         clock: @escaping @Sendable () -> Date = { Date() },
         logger: Logger = Logger(label: "ladder.packager"), continuing: StreamContinuation? = nil,
-        onContinuation: (@Sendable (StreamContinuation) -> Void)? = nil
+        onContinuation: (@Sendable (StreamContinuation) -> Void)? = nil, recorder: (any SegmentRecorder)? = nil
     ) {
+        self.recorder = recorder
         self.streamName = streamName
         self.config = config
         self.store = store
@@ -74,9 +77,25 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     /// or reconnects while the old pipeline still flushes: the newest publish that declared
     /// tracks owns the stream, older ones' late calls are dropped, and the stream ends only when
     /// the last attached publish ends.
-    public func attachPublish() -> any EncodedMediaSink {
+    public func attachPublish() -> PackagerPublish {
         PackagerPublish(packager: self, id: core.withLock { $0.attachPublish() })
     }
+
+    /// Ends the stream if `publish` vanished and no publish came back since (see
+    /// `PackagerPublish.markVanished()`); otherwise does nothing.
+    public func expire(publish: Int) {
+        run { $0.expire(publish: publish, nowMs: $1) }
+    }
+
+    /// Ends the stream now if it waits for a reconnect (graceful shutdown).
+    public func expireWaitingReconnect() {
+        run { core, now in
+            if let waiting = core.awaitingReconnect { core.expire(publish: waiting, nowMs: now) }
+        }
+    }
+
+    /// Live with no publish attached: the publisher vanished and may reconnect.
+    public var isAwaitingReconnect: Bool { core.withLock { $0.awaitingReconnect != nil } }
 
     // The direct calls are one publish at a time (offline transcodes and tests).
 
@@ -108,8 +127,8 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         run { $0.append(sample, track: track, publish: publish, nowMs: $1) }
     }
 
-    fileprivate func end(publish: Int) {
-        run { $0.end(publish: publish, nowMs: $1) }
+    fileprivate func end(publish: Int, vanished: Bool) {
+        run { $0.end(publish: publish, nowMs: $1, vanished: vanished) }
     }
 
     /// The publisher is gone but may reconnect: closes and publishes the open segments so nothing
@@ -155,7 +174,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
                 logger.warning("\(notice)")
             }
             for action in core.takeActions() {
-                apply(action)
+                apply(action, nowMs: nowMs)
             }
             guard onContinuation != nil, core.continuation != reported else { return nil }
             reported = core.continuation
@@ -164,7 +183,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         if let moved { onContinuation?(moved) }
     }
 
-    private func apply(_ action: PackagerAction) {
+    private func apply(_ action: PackagerAction, nowMs: Int64) {
         do {
             switch action {
             case .put(let path, let bytes, let kind, let mirrored):
@@ -173,6 +192,10 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
                 store.delete(stream: streamName, path: path)
             case .publishManifests(let files, let state, let progress):
                 try store.publishManifests(stream: streamName, files: files, state: state, progress: progress)
+            case .record(let segment):
+                recorder?.record(stream: streamName, segment: segment)
+            case .recordEnd:
+                recorder?.streamEnded(stream: streamName, atMs: nowMs)
             }
         } catch {
             storeFailures.withLock { $0 += 1 }
@@ -182,24 +205,31 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
 }
 
 /// One publish's handle on a `StreamPackager` (see `StreamPackager.attachPublish()`).
-private final class PackagerPublish: EncodedMediaSink {
+public final class PackagerPublish: EncodedMediaSink {
     let packager: StreamPackager
-    let id: Int
+    public let id: Int
+    private let vanished = Locked(false)
 
     init(packager: StreamPackager, id: Int) {
         self.packager = packager
         self.id = id
     }
 
-    func begin(tracks: [TrackDescription]) {
+    /// The publisher left without unpublishing: its `end()` keeps the stream live for a
+    /// reconnect, until `StreamPackager.expire(publish:)`.
+    public func markVanished() {
+        vanished.withLock { $0 = true }
+    }
+
+    public func begin(tracks: [TrackDescription]) {
         packager.begin(tracks: tracks, publish: id)
     }
 
-    func append(_ sample: EncodedSample, track: Int) {
+    public func append(_ sample: EncodedSample, track: Int) {
         packager.append(sample, track: track, publish: id)
     }
 
-    func end() {
-        packager.end(publish: id)
+    public func end() {
+        packager.end(publish: id, vanished: vanished.withLock { $0 })
     }
 }

@@ -23,6 +23,18 @@ import Testing
         ("/favicon.ico", .notFound),
         ("/api/other", .notFound),
         ("/healthz/x", .notFound),
+        ("/api/recordings", .recordingList),
+        ("/api/recordings/", .recordingList),
+        ("/api/recordings/20261206T081530Z-2", .recording(id: "20261206T081530Z-2")),
+        ("/api/recordings/a/b", .notFound),
+        (
+            "/vod/cam1/20261206T081530Z/master.m3u8",
+            .recordingFile(stream: "cam1", id: "20261206T081530Z", path: "master.m3u8")
+        ),
+        ("/vod/cam1/X/720p/seg-3.m4s", .recordingFile(stream: "cam1", id: "X", path: "720p/seg-3.m4s")),
+        ("/vod/cam1/X/", .notFound),
+        ("/vod/cam1/X", .notFound),
+        ("/vod/cam1", .notFound),
     ])
     func routes(path: String, expected: OriginRoute) {
         #expect(OriginRoute.parse(rawPath: path) == .success(expected))

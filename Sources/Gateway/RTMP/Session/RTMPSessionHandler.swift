@@ -176,6 +176,9 @@ final class RTMPSessionHandler: ChannelInboundHandler {
         stream.relay.subscribe(player)
     }
 
+    /// The publisher ended its publish itself (anything else: it vanished, and may reconnect).
+    static let unpublishReasons: Set<String> = ["FCUnpublish", "deleteStream", "closeStream"]
+
     /// Releases what the ended role held (publish or play); the machine already left the role.
     private func endRole(reason: String) {
         publishing?.submitPendingSamples()  // before finish(): the pipeline encodes everything that arrived
@@ -183,7 +186,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             self.publishing = nil
             let duration = Double((NIODeadline.now() - publishing.startedAt).nanoseconds) / 1e9
             if services.registry.endPublish(name: publishing.stream.name, publisher: publishing.handle) != nil {
-                publishing.pipeline?.finish()
+                publishing.pipeline?.finish(publisherVanished: !Self.unpublishReasons.contains(reason))
                 publishing.stream.relay.publisherEnded()
             }
             logger.info(

@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import Ladder
+import NIOCore
+import NIOPosix
+
+/// `/vod/NAME/ID/...` and `/api/recordings`: recordings served from disk (a closed one's files
+/// as written; a recording in progress has EVENT playlists rendered from its index), listed,
+/// and deleted by an admin. Disk reads run on the thread pool, never on an event loop.
+struct RecordingsEndpoint: Sendable {
+    let library: RecordingLibrary
+    /// `Authorization: Bearer TOKEN` for deletions; nil: only loopback clients may delete.
+    let adminToken: String?
+    var pool: NIOThreadPool = .singleton
+
+    struct RecordingList: Encodable {
+        var recordings: [Listed]
+    }
+
+    /// A summary with its URLs.
+    struct Listed: Encodable {
+        var id: String
+        var stream: String
+        var state: String
+        var start: String
+        var end: String
+        var durationSeconds: Double
+        var renditions: [String]
+        var segments: Int
+        var bytes: Int
+        var hls: String
+        var dash: String
+        var download: String
+
+        init(_ summary: RecordingSummary) {
+            id = summary.id
+            stream = summary.stream
+            state = summary.state.rawValue
+            start = TextFormatting.iso8601(millisecondsSince1970: summary.startMs)
+            end = TextFormatting.iso8601(millisecondsSince1970: summary.endMs)
+            durationSeconds = (summary.durationSeconds * 1000).rounded() / 1000
+            renditions = summary.renditions
+            segments = summary.segments
+            bytes = summary.bytes
+            let base = "/vod/\(summary.stream)/\(summary.id)/"
+            hls = base + RecordingManifests.naming.masterPlaylist
+            dash = base + RecordingManifests.naming.manifest
+            download = base + RecordingLibrary.downloadName(stream: summary.stream, id: summary.id)
+        }
+    }
+
+    func list(stream: String?) -> Response {
+        if let stream, !StreamName.isValid(stream) {
+            return OriginResponder.json(.badRequest, APIError(error: "invalid stream name"))
+        }
+        return OriginResponder.json(.ok, RecordingList(recordings: library.list(stream: stream).map(Listed.init)))
+    }
+
+    func show(id: String) -> Response {
+        guard let summary = library.summary(id: id) else {
+            return OriginResponder.json(.notFound, APIError(error: "recording not found"))
+        }
+        return OriginResponder.json(.ok, Listed(summary))
+    }
+
+    func delete(id: String, authorization: String?, peerAddress: String?) async -> Response {
+        if let refusal = Self.adminRefusal(token: adminToken, authorization: authorization, peer: peerAddress) {
+            GatewayMetrics.adminRefused()
+            return OriginResponder.json(.forbidden, APIError(error: refusal))
+        }
+        let result = try? await pool.runIfActive { [library] in library.delete(id: id) }
+        switch result {
+        case .deleted(let summary):
+            return OriginResponder.json(.ok, Listed(summary))
+        case .inProgress:
+            return OriginResponder.json(
+                .conflict, APIError(error: "recording in progress; it can be deleted once its stream ends"))
+        case .notFound, nil:
+            return OriginResponder.json(.notFound, APIError(error: "recording not found"))
+        }
+    }
+
+    /// Why a deletion is refused (a short reason), or nil. The token is compared in constant time.
+    static func adminRefusal(token: String?, authorization: String?, peer: String?) -> String? {
+        guard let token else {
+            let loopback = peer.map { $0 == "127.0.0.1" || $0 == "::1" || $0 == "::ffff:127.0.0.1" } ?? false
+            return loopback ? nil : "forbidden: no admin token is configured, so only loopback clients may delete"
+        }
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return "forbidden: missing admin token" }
+        let offered = Array(authorization.utf8.dropFirst(7))
+        let expected = Array(token.utf8)
+        var difference = UInt8(offered.count == expected.count ? 0 : 1)
+        for index in expected.indices {
+            difference |= expected[index] ^ (index < offered.count ? offered[index] : 0)
+        }
+        return difference == 0 ? nil : "forbidden: wrong admin token"
+    }
+
+    // MARK: Files
+
+    func serve(
+        stream: String, id: String, path: String, request: Request, context: some RequestContext
+    ) async
+        -> (response: Response, bytes: Int)
+    {
+        guard let summary = library.summary(id: id), summary.stream == stream else {
+            return (OriginResponder.notFound(), 0)
+        }
+        if summary.state == .recording, let answer = inProgress(summary, path: path) {
+            return (answer, 0)
+        }
+        guard let filePath = library.filePath(stream: stream, id: id, path: path),
+            let kind = library.kind(ofPath: path, in: summary)
+        else { return (OriginResponder.notFound(), 0) }
+        let size = try? await pool.runIfActive { RecordingLibrary.fileSize(filePath) }
+        guard let size = size ?? nil else {
+            if path == RecordingLibrary.downloadName(stream: stream, id: id) {
+                return (
+                    OriginResponder.text(
+                        .notFound, "the MP4 download is being prepared; try again shortly\n",
+                        cacheControl: OriginResponder.noCache), 0
+                )
+            }
+            return (OriginResponder.notFound(), 0)
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = kind.contentType
+        headers[.acceptRanges] = "bytes"
+        headers[.cacheControl] =
+            kind.isImmutable || path.hasSuffix(".mp4")
+            ? CachePolicy.immutable.cacheControl
+            : CachePolicy.endedManifest.cacheControl
+        if path == RecordingLibrary.downloadName(stream: stream, id: id) {
+            headers[.contentDisposition] = "attachment; filename=\"\(path)\""
+        }
+        let rangeHeader = request.method == .get && request.headers[.ifRange] == nil ? request.headers[.range] : nil
+        let range: ClosedRange<Int>
+        var status = HTTPResponse.Status.ok
+        switch ByteRangeRequest.evaluate(header: rangeHeader, length: size) {
+        case .whole:
+            range = 0...max(0, size - 1)
+        case .partial(let requested):
+            range = requested.lowerBound...(requested.upperBound - 1)
+            status = .partialContent
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            headers[.cacheControl] = OriginResponder.noCache
+            return (Response(status: .rangeNotSatisfiable, headers: headers), 0)
+        }
+        if size == 0 { return (Response(status: .ok, headers: headers, body: ResponseBody()), 0) }
+        do {
+            let body = try await FileIO(threadPool: pool).loadFile(
+                path: filePath, range: range, context: context, chunkLength: 256 * 1024)
+            return (Response(status: status, headers: headers, body: body), range.count)
+        } catch {
+            return (OriginResponder.notFound(), 0)  // deleted since
+        }
+    }
+
+    /// A recording being written: its EVENT playlists come from memory; the MPD and the MP4
+    /// exist once it is complete. nil: a file on disk answers.
+    private func inProgress(_ summary: RecordingSummary, path: String) -> Response? {
+        let naming = RecordingManifests.naming
+        if path == naming.manifest || path == RecordingLibrary.downloadName(stream: summary.stream, id: summary.id) {
+            return OriginResponder.text(
+                .notFound,
+                "recording in progress: its \(path == naming.manifest ? "DASH manifest" : "MP4 download") exists once it is complete; \(naming.masterPlaylist) is an EVENT playlist meanwhile\n",
+                cacheControl: OriginResponder.noCache)
+        }
+        guard path.hasSuffix(".m3u8") else { return nil }
+        guard let index = library.openIndex(stream: summary.stream, id: summary.id) else {
+            return nil  // closed in the meantime: its files answer
+        }
+        var text: String?
+        if path == naming.masterPlaylist {
+            text = RecordingManifests.masterPlaylist(index).render()
+        } else if path.hasSuffix("/\(naming.mediaPlaylist)") {
+            let rendition = String(path.dropLast(naming.mediaPlaylist.count + 1))
+            text = RecordingManifests.mediaPlaylist(index, rendition: rendition)?.render()
+        }
+        guard let text else { return OriginResponder.notFound() }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: StoredFileKind.hlsPlaylist.contentType,
+                .cacheControl: CachePolicy.liveManifest(maxAgeSeconds: 1).cacheControl,
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
