@@ -6,7 +6,8 @@ extension PackagerConfig {
         case .live:
             self.init(
                 mode: .live, segmentSeconds: profile.segmentSeconds, windowSegments: profile.windowSegments,
-                partSeconds: profile.partSeconds)
+                partSeconds: profile.partSeconds,
+                dvrSegments: Int((profile.dvrSeconds / max(0.1, profile.segmentSeconds)).rounded(.up)))
         case .vod: self = .vod(segmentSeconds: profile.segmentSeconds)
         }
     }

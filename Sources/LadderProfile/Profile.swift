@@ -13,11 +13,15 @@ public struct Profile: Sendable, Hashable {
     public var audio: AudioSpec?
     /// LL-HLS part length (`part_seconds`); 0: no low-latency output.
     public var partSeconds: Double
+    /// Rewind offered by live playlists and MPDs (`dvr_seconds`, time shift); 0: the window only.
+    /// Segments older than the window are served from the stream's recording.
+    public var dvrSeconds: Double
 
     public init(
         name: String, segmentSeconds: Double, windowSegments: Int, video: VideoLadderSpec, audio: AudioSpec?,
-        partSeconds: Double = 0
+        partSeconds: Double = 0, dvrSeconds: Double = 0
     ) {
+        self.dvrSeconds = dvrSeconds
         self.name = name
         self.segmentSeconds = segmentSeconds
         self.windowSegments = windowSegments

@@ -35,7 +35,11 @@ public enum ProfileLoader {
     public static let defaultPreset = "veryfast"
     public static let defaultAudio = AudioSpec(codec: .aac, bitrate: 128_000, channels: 2, sampleRate: 48000)
 
-    package static let topKeys = ["name", "segment_seconds", "part_seconds", "window_segments", "video", "audio"]
+    package static let topKeys = [
+        "name", "segment_seconds", "part_seconds", "window_segments", "dvr_seconds", "video", "audio",
+    ]
+    /// Longest `dvr_seconds`: a day of rewind.
+    public static let maxDVRSeconds = 86400.0
     /// `part_seconds`: 0 (off) or this range, and at most half a segment.
     public static let partSecondsRange: ClosedRange<Double> = 0.1...2
     package static let videoKeys = ["encoder", "preset", "lookahead_frames", "bframes", "renditions"]
@@ -123,6 +127,17 @@ public enum ProfileLoader {
             }
         }
 
+        var dvrSeconds = 0.0
+        if let field = reader.number(top, "dvr_seconds") {
+            if (0...maxDVRSeconds).contains(field.value) {
+                dvrSeconds = field.value
+            } else {
+                reader.report(
+                    "dvr_seconds must be between 0 (off) and \(Int(maxDVRSeconds)), found \(format(field.value))",
+                    at: field)
+            }
+        }
+
         let video = parseVideo(top, reader: &reader)
         let audio = parseAudio(top, reader: &reader)
         guard let video else { return nil }
@@ -134,7 +149,7 @@ public enum ProfileLoader {
         }
         return Profile(
             name: name, segmentSeconds: segmentSeconds, windowSegments: windowSegments, video: video,
-            audio: audioSpec, partSeconds: partSeconds)
+            audio: audioSpec, partSeconds: partSeconds, dvrSeconds: dvrSeconds)
     }
 
     private static func parseVideo(_ top: ConfigMapping, reader: inout ConfigReader) -> VideoLadderSpec? {

@@ -70,6 +70,16 @@ struct OriginResponder: HTTPResponder {
             response = held
         } else {
             response = route(request, parsed: parsed, context: context)
+            if response.status == .notFound,
+                let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
+                let recordings,
+                let (dvr, bytes) = await recordings.serveDVR(
+                    stream: stream, path: path, request: request, context: context)
+            {
+                // Listed for DVR, out of memory: the recording has it.
+                response = dvr
+                if request.method == .get, bytes > 0 { GatewayMetrics.vodBytes(count: bytes) }
+            }
             // A blocking reload's answer holds for its query: edges may cache it briefly, keyed
             // by the query (the plain LL playlist is no-cache).
             if response.status == .ok, request.uri.queryParameters["_HLS_msn"] != nil {

@@ -125,7 +125,6 @@ struct RecordingsEndpoint: Sendable {
         }
         var headers = HTTPFields()
         headers[.contentType] = kind.contentType
-        headers[.acceptRanges] = "bytes"
         headers[.cacheControl] =
             kind.isImmutable || path.hasSuffix(".mp4")
             ? CachePolicy.immutable.cacheControl
@@ -133,6 +132,37 @@ struct RecordingsEndpoint: Sendable {
         if path == RecordingLibrary.downloadName(stream: stream, id: id) {
             headers[.contentDisposition] = "attachment; filename=\"\(path)\""
         }
+        return await send(filePath, size: size, headers: headers, request: request, context: context)
+    }
+
+    /// A live stream's segment that left memory but is still listed (DVR): read from the
+    /// stream's recording. nil when no recording has it.
+    func serveDVR(
+        stream: String, path: String, request: Request, context: some RequestContext
+    ) async
+        -> (response: Response, bytes: Int)?
+    {
+        let found = try? await pool.runIfActive { [library] () -> (String, RecordingSummary, Int)? in
+            guard let (file, summary) = library.dvrFile(stream: stream, path: path),
+                let size = RecordingLibrary.fileSize(file)
+            else { return nil }
+            return (file, summary, size)
+        }
+        guard let (file, summary, size) = found ?? nil, let kind = library.kind(ofPath: path, in: summary) else {
+            return nil
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = kind.contentType
+        headers[.cacheControl] = CachePolicy.immutable.cacheControl
+        return await send(file, size: size, headers: headers, request: request, context: context)
+    }
+
+    /// A file of `size` bytes with `headers`, honouring a Range (RFC 9110 14.2), read on the pool.
+    private func send(
+        _ filePath: String, size: Int, headers base: HTTPFields, request: Request, context: some RequestContext
+    ) async -> (response: Response, bytes: Int) {
+        var headers = base
+        headers[.acceptRanges] = "bytes"
         let rangeHeader = request.method == .get && request.headers[.ifRange] == nil ? request.headers[.range] : nil
         let range: ClosedRange<Int>
         var status = HTTPResponse.Status.ok

@@ -78,7 +78,15 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         } else if lookup.changed {
             logger.info("profile loaded", metadata: ["profile": "\(path)", "name": "\(profile.name)"])
         }
-        let config = PackagerConfig(profile: profile, mode: .live)
+        var config = PackagerConfig(profile: profile, mode: .live)
+        let recorded = recorder?.policy.records(stream) == true
+        if config.dvrSegments > config.windowSegments, !recorded {
+            // Older segments leave memory: without a recording nothing could serve them.
+            config.dvrSegments = 0
+            logger.warning(
+                "dvr_seconds needs the stream to be recorded (a recording section naming it); live window only",
+                metadata: ["stream": "\(stream)", "profile": "\(path)"])
+        }
         // Read before the lock below, which status requests take (it may read the data dir).
         let continuing = continuity.start(stream: stream)
         // The packager is found or made and this publish attached under one lock, which
@@ -97,7 +105,7 @@ final class LadderPipelineFactory: IngestPipelineFactory {
                 streamName: stream, config: config, store: store, logger: packagerLogger,
                 continuing: continuing,
                 onContinuation: { continuity.progress(stream: stream, $0) },
-                recorder: recorder?.policy.records(stream) == true ? recorder : nil)
+                recorder: recorded ? recorder : nil)
             packagers[stream] = packager
             return (packager, packager.attachPublish())
         }

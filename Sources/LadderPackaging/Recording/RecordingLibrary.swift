@@ -82,6 +82,24 @@ public final class RecordingLibrary: SegmentRecorder {
         return "\(directory(stream: stream, id: id))/\(path)"
     }
 
+    /// A live stream's segment or init segment that left memory but is listed for DVR: the file
+    /// of the stream's recording being written, else of its newest closed recording.
+    public func dvrFile(stream: String, path: String) -> (path: String, summary: RecordingSummary)? {
+        guard StreamName.isValid(stream), StorePath.isValidPath(path), path.split(separator: "/").count == 2,
+            path.hasSuffix(".m4s") || path.hasSuffix(".mp4")
+        else { return nil }
+        let candidates = state.withLock { state -> [RecordingSummary] in
+            let open = state.open[stream].map { [RecordingSummary($0)] } ?? []
+            let closed = state.closed.values.filter { $0.stream == stream }.sorted { $0.startMs > $1.startMs }
+            return open + closed.prefix(1)
+        }
+        for summary in candidates {
+            let file = "\(directory(stream: stream, id: summary.id))/\(path)"
+            if Self.fileSize(file) != nil { return (file, summary) }
+        }
+        return nil
+    }
+
     /// The served type of a recording's file (the store's MIME table): audio segments of the
     /// audio renditions are audio/mp4.
     public func kind(ofPath path: String, in summary: RecordingSummary) -> StoredFileKind? {

@@ -60,6 +60,9 @@ public struct PackagerConfig: Sendable, Hashable {
     public var windowSegments: Int
     /// Segments stay downloadable this many segments after leaving the window.
     public var deletionGraceSegments: Int
+    /// DVR (time shift): live playlists and the MPD list this many segments when it is more than
+    /// the window; those older than the window leave memory (a recording serves them). 0: none.
+    public var dvrSegments: Int
     /// DASH UTCTiming (urn:mpeg:dash:utc:http-iso:2014) URL, absolute or relative; nil = none.
     public var utcTimingURL: String?
     /// The default `utcTimingURL`: the gateway's origin answers this path with the time
@@ -82,9 +85,10 @@ public struct PackagerConfig: Sendable, Hashable {
         mode: Mode = .live, segmentSeconds: Double = 2, windowSegments: Int = 6, deletionGraceSegments: Int? = nil,
         utcTimingURL: String? = defaultUTCTimingURL, programDateTime: Bool? = nil, segmentIndex: Bool = false,
         availabilityMarginSeconds: Double = 0.5, dashAddressing: DASHAddressing = .numbered,
-        naming: Naming = .standard, partSeconds: Double = 0
+        naming: Naming = .standard, partSeconds: Double = 0, dvrSegments: Int = 0
     ) {
         self.mode = mode
+        self.dvrSegments = mode == .live ? min(max(0, dvrSegments), 1_000_000) : 0
         self.segmentSeconds = segmentSeconds.isFinite ? min(max(segmentSeconds, 0.1), 600) : 2
         self.windowSegments = max(1, windowSegments)
         self.deletionGraceSegments = max(0, deletionGraceSegments ?? windowSegments)
@@ -109,6 +113,9 @@ public struct PackagerConfig: Sendable, Hashable {
     }
 
     var segmentMilliseconds: Int64 { Int64((segmentSeconds * 1000).rounded()) }
+
+    /// Segments live playlists and the MPD list: the window, or the DVR depth when longer.
+    public var listedSegments: Int { max(windowSegments, dvrSegments) }
 
     /// Parts are on: chunked segments, parts listed in the media playlists.
     public var hasParts: Bool { partSeconds > 0 }

@@ -18,7 +18,7 @@ extension PackagerCore {
 
     /// Segments listed in playlists and the MPD.
     var window: ArraySlice<PublishedSegment> {
-        config.mode == .live ? published.suffix(config.windowSegments) : published[...]
+        config.mode == .live ? published.suffix(config.listedSegments) : published[...]
     }
 
     /// EXT-X-DISCONTINUITY-SEQUENCE: discontinuities before the first listed segment (RFC 8216 4.3.3.3).

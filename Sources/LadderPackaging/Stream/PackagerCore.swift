@@ -11,6 +11,8 @@ struct PackagerCore: Sendable {
     private(set) var nextNumber = 1
     var published: [PublishedSegment] = []
     private(set) var removedDiscontinuities = 0
+    /// Segments numbered below this have left memory (they may still be listed, for DVR).
+    private var memoryFloor = 0
     /// Discontinuities of the earlier packagers this one continues.
     private var continuedDiscontinuities = 0
     var periods: [PeriodAnchor] = []
@@ -408,21 +410,25 @@ struct PackagerCore: Sendable {
         }
     }
 
-    /// Live: keep the window plus the grace segments; delete older segments and unused init segments.
+    /// Live: segments leave memory after the window plus the grace segments, and the listing
+    /// after the DVR depth (when longer) plus the grace; unused init segments go with them.
     private mutating func slideWindow() {
         guard config.mode == .live else { return }
-        let keep = config.windowSegments + config.deletionGraceSegments
+        let memoryKeep = config.windowSegments + config.deletionGraceSegments
+        if published.count > memoryKeep {
+            let firstKept = published[published.count - memoryKeep].number
+            for segment in published where segment.number >= memoryFloor && segment.number < firstKept {
+                for name in segment.renditions.keys.sorted() {
+                    actions.append(.delete(path: segmentPath(name, number: segment.number)))
+                }
+            }
+            memoryFloor = max(memoryFloor, firstKept)
+        }
+        let keep = config.listedSegments + config.deletionGraceSegments
         guard published.count > keep else { return }
         let removed = published.prefix(published.count - keep)
         published.removeFirst(removed.count)
-        for segment in removed {
-            if segment.isDiscontinuity {
-                removedDiscontinuities += 1
-            }
-            for name in segment.renditions.keys.sorted() {
-                actions.append(.delete(path: segmentPath(name, number: segment.number)))
-            }
-        }
+        removedDiscontinuities += removed.filter(\.isDiscontinuity).count
         for name in renditionOrder {
             guard var rendition = renditions[name] else { continue }
             var used: Set<Int> = [rendition.initVersion]

@@ -84,7 +84,7 @@ extension PackagerCore {
         // Delta updates only where some segment could be skipped: the window must be longer
         // than CAN-SKIP-UNTIL, which must be at least 6 target durations (4.4.3.8).
         let skipUntil = Double(6 * maxTargetDuration)
-        let windowSeconds = config.segmentSeconds * Double(config.windowSegments)
+        let windowSeconds = config.segmentSeconds * Double(config.listedSegments)
         return HLSMediaPlaylist.LowLatency(
             partTargetSeconds: config.partTargetSeconds, partHoldBackSeconds: 3 * config.partTargetSeconds,
             pendingParts: pending.parts.map { Self.part($0, timescale: timescale) }, preloadHintURI: pending.nextURI,
@@ -227,7 +227,7 @@ extension PackagerCore {
         let window = Int64(config.windowSegments)
         return DASHManifest(
             type: .dynamic, availabilityStartTimeMs: availabilityStartMs ?? nowMs, publishTimeMs: nowMs,
-            minimumUpdatePeriodMs: segmentMs, timeShiftBufferDepthMs: window * segmentMs,
+            minimumUpdatePeriodMs: segmentMs, timeShiftBufferDepthMs: Int64(config.listedSegments) * segmentMs,
             suggestedPresentationDelayMs: min(3, max(1, window - 2)) * segmentMs, minBufferTimeMs: max(1000, segmentMs),
             periods: outputPeriods,
             utcTimings: config.utcTimingURL.map {

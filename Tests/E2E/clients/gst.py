@@ -61,3 +61,9 @@ def play_hls(url, seconds, log_path):
 
 def play_dash(url, seconds, log_path):
     return run(dash_pipeline(url), seconds, log_path)
+
+
+def play_static_dash(url, seconds, log_path):
+    """A static (VOD) MPD through playbin3, which follows it from Period to Period (the explicit
+    dashdemux pipeline above links only the first Period's pads)."""
+    return run(hls_pipeline(url), seconds, log_path)
