@@ -28,9 +28,19 @@ extension OriginResponder {
     }
 
     /// `target`: the origin-form request target (path and optional query), still encoded.
+    /// A recording's file answers with an empty stream name: it counts as VOD bytes, not as a
+    /// live stream's viewer.
     private func fastFile(target: String) -> (stream: String, file: OriginFile)? {
         let utf8 = target.utf8
-        guard utf8.count <= settings.maxURLLength, target.hasPrefix("/live/") else { return nil }
+        guard utf8.count <= settings.maxURLLength else { return nil }
+        if utf8.starts(with: "/vod/".utf8), let recordings {
+            guard !utf8.contains(UInt8(ascii: "?")),
+                case .success(.recordingFile(let stream, let id, let path)) = OriginRoute.parse(rawPath: target),
+                let file = recordings.cachedFile(stream: stream, id: id, path: path)
+            else { return nil }
+            return ("", file)
+        }
+        guard utf8.starts(with: "/live/".utf8) else { return nil }
         let query = utf8.firstIndex(of: UInt8(ascii: "?"))
         // Blocking playlist reloads (RFC 8216bis 6.2.5.2) wait in the responder.
         if let query, target[query...].contains("_HLS_") { return nil }
@@ -225,8 +235,13 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             outlet.write(NIOAny(bytes), promise: nil)
             outlet.writeAndFlush(NIOAny(file.body), promise: nil)
         }
-        responder.countDelivery(
-            stream: stream, bytes: length, forwardedFor: forwardedFor, userAgent: userAgent, peerAddress: peerAddress)
+        if stream.isEmpty {
+            GatewayMetrics.vodBytes(count: length)
+        } else {
+            responder.countDelivery(
+                stream: stream, bytes: length, forwardedFor: forwardedFor, userAgent: userAgent,
+                peerAddress: peerAddress)
+        }
     }
 
     static let coalescedBodyLimit = 16 * 1024

@@ -256,27 +256,7 @@ struct OriginResponder: HTTPResponder {
         {
             file = delta
         }
-        var headers = Self.fileHeaders(file)
-        let length = file.body.readableBytes
-
-        // RFC 9110 14.2: range handling is defined for GET only; If-Range without a validator
-        // we can match means "send everything" (13.1.5).
-        let rangeHeader = request.method == .get && request.headers[.ifRange] == nil ? request.headers[.range] : nil
-        let response: Response
-        switch ByteRangeRequest.evaluate(header: rangeHeader, length: length) {
-        case .whole:
-            response = Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: file.body))
-        case .partial(let range):
-            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(length)"
-            let slice =
-                file.body.getSlice(at: file.body.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
-            response = Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: slice))
-        case .unsatisfiable:
-            headers[.contentRange] = "bytes */\(length)"
-            headers[.cacheControl] = Self.noCache
-            response = Response(status: .rangeNotSatisfiable, headers: headers)
-        }
-
+        let response = Self.fileResponse(file, request: request)
         if request.method == .get, (200..<300).contains(response.status.code) {
             countDelivery(
                 stream: stream, bytes: response.body.contentLength ?? 0,
@@ -284,6 +264,27 @@ struct OriginResponder: HTTPResponder {
                 userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
         }
         return response
+    }
+
+    /// A file in memory as a response: whole, or the byte range a GET asks for (RFC 9110 14.2;
+    /// If-Range without a validator we can match means "send everything", 13.1.5).
+    static func fileResponse(_ file: OriginFile, request: Request) -> Response {
+        var headers = fileHeaders(file)
+        let length = file.body.readableBytes
+        let rangeHeader = request.method == .get && request.headers[.ifRange] == nil ? request.headers[.range] : nil
+        switch ByteRangeRequest.evaluate(header: rangeHeader, length: length) {
+        case .whole:
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: file.body))
+        case .partial(let range):
+            headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound - 1)/\(length)"
+            let slice =
+                file.body.getSlice(at: file.body.readerIndex + range.lowerBound, length: range.count) ?? ByteBuffer()
+            return Response(status: .partialContent, headers: headers, body: ResponseBody(byteBuffer: slice))
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(length)"
+            headers[.cacheControl] = noCache
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
     }
 
     /// Counts a delivered GET for the stream's viewers and byte metrics (both origin paths).

@@ -42,35 +42,40 @@ enum OriginRoute: Equatable, Sendable {
         plainStreamFile(rawPath) ?? parseSegments(rawPath: rawPath)
     }
 
-    /// The hot path's common case without a String per segment: "/live/NAME/FILE..." of printable
-    /// ASCII without "%" or "\\", every segment non-empty and not a dot-segment. It routes exactly
-    /// as `parseSegments` (a test compares them); anything else returns nil and goes there.
+    /// The hot path's common case without a String per segment: "/live/NAME/FILE..." or
+    /// "/vod/NAME/ID/FILE..." of printable ASCII without "%" or "\\", every segment non-empty and
+    /// not a dot-segment. It routes exactly as `parseSegments` (a test compares them); anything
+    /// else returns nil and goes there.
     private static func plainStreamFile(_ rawPath: String) -> Result<OriginRoute, RejectReason>? {
         var raw = rawPath
         return raw.withUTF8 { bytes -> Result<OriginRoute, RejectReason>? in
-            let prefix = 6  // "/live/"
-            guard bytes.count > prefix, bytes.starts(with: "/live/".utf8) else { return nil }
+            let live = bytes.starts(with: "/live/".utf8)
+            guard live || bytes.starts(with: "/vod/".utf8) else { return nil }
             let plain = bytes.allSatisfy { byte in
                 byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "\\")
             }
             guard plain else { return nil }
-            guard let slash = bytes[prefix...].firstIndex(of: UInt8(ascii: "/")), slash > prefix,
-                slash + 1 < bytes.count
-            else { return nil }
-            var segments = 0
-            var start = slash + 1
+            // Segment ranges after the prefix; every one non-empty and not "." or "..".
+            var ranges: [Range<Int>] = []
+            var start = live ? 6 : 5
             for end in start...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "/") {
-                let length = end - start
                 let dots = bytes[start..<end].allSatisfy { $0 == UInt8(ascii: ".") }
-                guard length > 0, !(dots && length <= 2) else { return nil }
-                segments += 1
+                guard end > start, !(dots && end - start <= 2) else { return nil }
+                ranges.append(start..<end)
                 start = end + 1
             }
-            guard segments <= maxFileSegments else { return nil }
-            let stream = String(decoding: UnsafeBufferPointer(rebasing: bytes[prefix..<slash]), as: UTF8.self)
+            let named = live ? 1 : 2  // NAME, or NAME and ID
+            guard ranges.count > named, ranges.count - named <= maxFileSegments else { return nil }
+            func text(_ range: Range<Int>) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            }
+            let stream = text(ranges[0])
             guard isValidStreamName(stream) else { return nil }
-            let path = String(decoding: UnsafeBufferPointer(rebasing: bytes[(slash + 1)...]), as: UTF8.self)
-            return .success(.streamFile(stream: stream, path: path))
+            let path = text(ranges[named].lowerBound..<bytes.count)
+            if live { return .success(.streamFile(stream: stream, path: path)) }
+            let id = text(ranges[1])
+            guard isValidStreamName(id) else { return nil }
+            return .success(.recordingFile(stream: stream, id: id, path: path))
         }
     }
 

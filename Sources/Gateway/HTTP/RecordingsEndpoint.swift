@@ -11,7 +11,22 @@ struct RecordingsEndpoint: Sendable {
     let library: RecordingLibrary
     /// `Authorization: Bearer TOKEN` for deletions; nil: only loopback clients may delete.
     let adminToken: String?
-    var pool: NIOThreadPool = .singleton
+    let pool: NIOThreadPool
+    /// Recorded files already read, for the hot path (purged when a recording is removed).
+    let cache: RecordingFileCache
+
+    init(
+        library: RecordingLibrary, adminToken: String?, pool: NIOThreadPool = .singleton,
+        cache: RecordingFileCache = RecordingFileCache()
+    ) {
+        self.library = library
+        self.adminToken = adminToken
+        self.pool = pool
+        self.cache = cache
+        library.observeRemovals { [cache] summary in
+            cache.remove(prefix: library.folder(stream: summary.stream, id: summary.id) + "/")
+        }
+    }
 
     struct RecordingList: Encodable {
         var recordings: [Listed]
@@ -98,6 +113,12 @@ struct RecordingsEndpoint: Sendable {
 
     // MARK: Files
 
+    /// A recording's file already in memory (the origin's hot path), else nil. Only files that
+    /// `serve` validated are cached, and a removed recording's are purged: a hit needs no check.
+    func cachedFile(stream: String, id: String, path: String) -> OriginFile? {
+        cache.file(at: "\(library.policy.directory)/\(stream)/\(id)/\(path)")
+    }
+
     func serve(
         stream: String, id: String, path: String, request: Request, context: some RequestContext
     ) async
@@ -112,8 +133,27 @@ struct RecordingsEndpoint: Sendable {
         guard let filePath = library.filePath(stream: stream, id: id, path: path),
             let kind = library.kind(ofPath: path, in: summary)
         else { return (OriginResponder.notFound(), 0) }
-        let size = try? await pool.runIfActive { RecordingLibrary.fileSize(filePath) }
-        guard let size = size ?? nil else {
+        let download = path == RecordingLibrary.downloadName(stream: stream, id: id)
+        let cacheable = (summary.state != .recording || kind.isImmutable) && !download
+        let cache = cacheable ? cache : nil
+        if let cached = cache?.file(at: filePath) {
+            return Self.memoryResponse(cached, request: request)
+        }
+        let loaded = try? await pool.runIfActive { () -> (size: Int, bytes: [UInt8]?)? in
+            guard let size = RecordingLibrary.fileSize(filePath) else { return nil }
+            guard cache != nil, size <= RecordingFileCache.maxFileBytes else { return (size, nil) }
+            return FileManager.default.contents(atPath: filePath).map { (size, Array($0)) }
+        }
+        if let bytes = loaded?.bytes, let cache {
+            var file = OriginFile(body: ByteBuffer(), contentType: kind.contentType, cache: .immutable)
+            let shared = SharedBody(bytes)
+            file.body = shared.buffer
+            file.memoryFile = shared.memoryFile
+            if !kind.isImmutable { file.cache = .endedManifest }
+            cache.insert(file, at: filePath)
+            return Self.memoryResponse(file, request: request)
+        }
+        guard let size = loaded?.size else {
             if path == RecordingLibrary.downloadName(stream: stream, id: id) {
                 return (
                     OriginResponder.text(
@@ -133,6 +173,15 @@ struct RecordingsEndpoint: Sendable {
             headers[.contentDisposition] = "attachment; filename=\"\(path)\""
         }
         return await send(filePath, size: size, headers: headers, request: request, context: context)
+    }
+
+    /// A file in memory, whole or a range of it.
+    private static func memoryResponse(_ file: OriginFile, request: Request) -> (response: Response, bytes: Int) {
+        let response = OriginResponder.fileResponse(file, request: request)
+        return (
+            response,
+            response.status == .ok || response.status == .partialContent ? response.body.contentLength ?? 0 : 0
+        )
     }
 
     /// A live stream's segment that left memory but is still listed (DVR): read from the

@@ -119,6 +119,7 @@ extension RecordingLibrary {
         // Not while its MP4 is being built (a queued build checks the listing first).
         downloads.sync { AtomicFile.removeTree(folder) }
         state.withLock { $0.counters.deleted += 1 }
+        for observer in removalObservers.withLock({ $0 }) { observer(summary) }
         logger.info(
             "recording removed",
             metadata: [

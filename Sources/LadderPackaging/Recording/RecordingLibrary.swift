@@ -20,6 +20,8 @@ public final class RecordingLibrary: SegmentRecorder {
     let state = Locked(State())
     /// Queue-confined writer state (file descriptors, written inits) per stream being recorded.
     let writers = Locked<[String: Writer]>([:])
+    /// Told of every recording removed (deleted or by retention), after its folder is gone.
+    let removalObservers = Locked<[@Sendable (RecordingSummary) -> Void]>([])
 
     struct State {
         /// Recordings being written, by stream: their index grows with each segment.
@@ -40,6 +42,14 @@ public final class RecordingLibrary: SegmentRecorder {
     }
 
     public var counters: RecordingCounters { state.withLock { $0.counters } }
+
+    /// Calls `observer` with each recording removed from now on (caches of its files drop them).
+    public func observeRemovals(_ observer: @escaping @Sendable (RecordingSummary) -> Void) {
+        removalObservers.withLock { $0.append(observer) }
+    }
+
+    /// The folder of a recording: `DIR/NAME/ID` (its files are below it).
+    public func folder(stream: String, id: String) -> String { directory(stream: stream, id: id) }
 
     /// Returns once the segments and journals queued so far are on disk (shutdown).
     public func flushWrites() {

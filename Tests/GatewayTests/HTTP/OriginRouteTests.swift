@@ -109,7 +109,7 @@ import Testing
         ]
         var checked = 0
         for round in 0..<20000 {
-            var path = Int.random(in: 0..<4, using: &generator) == 0 ? "/" : "/live/"
+            var path = ["/", "/live/", "/live/", "/vod/"].randomElement(using: &generator)!
             for _ in 0..<Int.random(in: 0...8, using: &generator) {
                 path += pieces.randomElement(using: &generator)!
                 // Half the rounds look like real requests: pieces mostly between slashes.
@@ -118,15 +118,18 @@ import Testing
             if case .success(.streamFile) = OriginRoute.parseSegments(rawPath: path) { checked += 1 }
             #expect(OriginRoute.parse(rawPath: path) == OriginRoute.parseSegments(rawPath: path), "\(path)")
         }
-        // And request-shaped paths: /live/NAME/SEGMENT[/SEGMENT...].
+        // And request-shaped paths: /live/NAME/SEGMENT[/SEGMENT...], /vod/NAME/ID/SEGMENT[...].
         let names = ["cam1", "a.b", "-_", ".x", "", "x y", "%41", String(repeating: "n", count: 129)]
         let files = ["720p", "seg-1.m4s", "...", ".", "..", "", "%2F", "a\\b", "index.m3u8"]
-        for _ in 0..<8000 {
-            var path = "/live/" + names.randomElement(using: &generator)!
+        for round in 0..<12000 {
+            var path = (round.isMultiple(of: 3) ? "/vod/" : "/live/") + names.randomElement(using: &generator)!
             for _ in 0..<Int.random(in: 1...3, using: &generator) {
                 path += "/" + files.randomElement(using: &generator)!
             }
-            if case .success(.streamFile) = OriginRoute.parseSegments(rawPath: path) { checked += 1 }
+            switch OriginRoute.parseSegments(rawPath: path) {
+            case .success(.streamFile), .success(.recordingFile): checked += 1
+            default: break
+            }
             #expect(OriginRoute.parse(rawPath: path) == OriginRoute.parseSegments(rawPath: path), "\(path)")
         }
         #expect(checked > 1000, "enough stream files to compare (\(checked))")

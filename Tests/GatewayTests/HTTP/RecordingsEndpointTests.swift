@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Ladder
 import LadderTestSupport
 import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import Gateway
@@ -69,6 +70,8 @@ import Testing
             let segment = try await client.execute(uri: "/vod/cam/\(id)/720p/seg-2.m4s", method: .get)
             #expect(segment.status == .ok)
             #expect(Array(buffer: segment.body) == Array(repeating: 2, count: 1000))
+            let again = try await client.execute(uri: "/vod/cam/\(id)/720p/seg-2.m4s", method: .get)
+            #expect(Array(buffer: again.body) == Array(repeating: 2, count: 1000), "the same bytes from memory")
             #expect(segment.headers[.contentType] == "video/mp4")
             #expect(segment.headers[.cacheControl] == "public, max-age=31536000, immutable")
             let audio = try await client.execute(uri: "/vod/cam/\(id)/audio/init-1.mp4", method: .get)
@@ -83,6 +86,28 @@ import Testing
             let mpd = try await client.execute(uri: "/vod/cam/\(id)/manifest.mpd", method: .get)
             #expect(mpd.headers[.contentType] == "application/dash+xml")
         }
+    }
+
+    @Test func aClosedRecordingsFileOnceReadIsServedByTheHotPath() async throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let library = RecordingLibrary(policy: RecordingPolicy(directory: directory.path))
+        Self.record(library, segments: 2, end: true)
+        let id = try #require(library.list().first?.id)
+        var responder = OriginResponder.fixture()
+        responder.recordings = RecordingsEndpoint(library: library, adminToken: nil)
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/vod/cam/\(id)/720p/seg-1.m4s")
+        #expect(responder.fastFile(for: head) == nil, "not read yet: the responder reads it")
+        try await Application(responder: responder).test(.router) { client in
+            let response = try await client.execute(uri: "/vod/cam/\(id)/720p/seg-1.m4s", method: .get)
+            #expect(response.status == .ok)
+        }
+        let fast = try #require(responder.fastFile(for: head))
+        #expect(fast.stream.isEmpty, "VOD bytes, not a live stream's viewer")
+        #expect(Array(buffer: fast.file.body) == Array(repeating: 1, count: 1000))
+        #expect(fast.file.cache == .immutable && fast.file.contentType == "video/mp4")
+        let other = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/vod/other/\(id)/720p/seg-1.m4s")
+        #expect(responder.fastFile(for: other) == nil)
     }
 
     @Test func refusesTraversalTheJournalAndUnknownRecordings() async throws {
