@@ -125,7 +125,8 @@ def reconnected(tmp_path_factory, clip10):
         first.stop()  # vanishes: no deleteStream
         result["first_seconds"] = sent_seconds(first)
         gw.wait_log(r"publisher vanished; stream stays live", 15)
-        time.sleep(0.5)
+        wait_for(lambda: json.loads(fetch_text(gw.http_url("/api/streams/show")))["state"] == "reconnecting", 10,
+                 "the stream's state: reconnecting")
         result["live_during_gap"] = fetch_text(live)
         second = publish_ffmpeg(gw.rtmp_url("show"), clip10)
         assert second.wait(60) == 0, second.stderr.read()

@@ -25,7 +25,8 @@ struct GatewayStatus: StatusSource {
             (packaging?.renditions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
 
         var status = StreamStatus(
-            name: name, state: publish == nil ? .ended : .live,
+            name: name,
+            state: publish != nil ? .live : packager?.isAwaitingReconnect == true ? .reconnecting : .ended,
             uptimeSeconds: publish.map { Date().timeIntervalSince($0.startedAt) } ?? 0,
             publisherAddress: publish?.publisher.remoteAddress, profile: ladder?.profile.name)
         status.ingestErrors = live?.ingestErrors ?? 0

@@ -3,6 +3,8 @@
 struct StreamStatus: Codable, Sendable, Equatable {
     enum State: String, Codable, Sendable {
         case live
+        /// The publisher vanished; the stream stays live for `reconnect_grace_seconds`.
+        case reconnecting
         case ended
     }
 
