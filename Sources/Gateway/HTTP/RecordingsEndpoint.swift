@@ -191,6 +191,8 @@ struct RecordingsEndpoint: Sendable {
     ) async
         -> (response: Response, bytes: Int)?
     {
+        // Most misses are of streams without recordings: no trip to the disk for those.
+        guard path.hasSuffix(".m4s") || path.hasSuffix(".mp4"), library.hasRecording(of: stream) else { return nil }
         let found = try? await pool.runIfActive { [library] () -> (String, RecordingSummary, Int)? in
             guard let (file, summary) = library.dvrFile(stream: stream, path: path),
                 let size = RecordingLibrary.fileSize(file)

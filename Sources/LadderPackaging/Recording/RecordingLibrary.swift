@@ -86,8 +86,8 @@ public final class RecordingLibrary: SegmentRecorder {
     /// The file of a recording at `path` (relative to the recording's folder), or nil when the
     /// recording or the path is unknown. Never outside the recording's folder.
     public func filePath(stream: String, id: String, path: String) -> String? {
-        guard StreamName.isValid(stream), StreamName.isValid(id), StorePath.isValidPath(path),
-            path != RecordingJournal.fileName, summary(id: id)?.stream == stream
+        guard StreamName.isValid(stream), StreamName.isValid(id), Self.isServable(path),
+            summary(id: id)?.stream == stream
         else { return nil }
         return "\(directory(stream: stream, id: id))/\(path)"
     }
@@ -95,7 +95,7 @@ public final class RecordingLibrary: SegmentRecorder {
     /// A live stream's segment or init segment that left memory but is listed for DVR: the file
     /// of the stream's recording being written, else of its newest closed recording.
     public func dvrFile(stream: String, path: String) -> (path: String, summary: RecordingSummary)? {
-        guard StreamName.isValid(stream), StorePath.isValidPath(path), path.split(separator: "/").count == 2,
+        guard hasRecording(of: stream), Self.isServable(path), path.split(separator: "/").count == 2,
             path.hasSuffix(".m4s") || path.hasSuffix(".mp4")
         else { return nil }
         let candidates = state.withLock { state -> [RecordingSummary] in
@@ -108,6 +108,20 @@ public final class RecordingLibrary: SegmentRecorder {
             if Self.fileSize(file) != nil { return (file, summary) }
         }
         return nil
+    }
+
+    /// Whether `stream` has a recording (being written or closed): a cheap check before disk I/O.
+    public func hasRecording(of stream: String) -> Bool {
+        state.withLock { state in
+            state.open[stream] != nil || state.closed.values.contains { $0.stream == stream }
+        }
+    }
+
+    /// A path below a recording's folder that may be served: valid components, none hidden (no
+    /// temporary file of an atomic write), never the journal.
+    static func isServable(_ path: String) -> Bool {
+        StorePath.isValidPath(path) && path != RecordingJournal.fileName
+            && !path.split(separator: "/").contains { $0.hasPrefix(".") }
     }
 
     /// The served type of a recording's file (the store's MIME table): audio segments of the

@@ -126,6 +126,7 @@ import Testing
             }
             for path in [
                 "/vod/cam/\(id)/index.jsonl", "/vod/cam/nope/master.m3u8", "/vod/other/\(id)/master.m3u8",
+                "/vod/cam/\(id)/720p/.seg-1.m4s.1.1.tmp",
                 "/vod/cam/\(id)/", "/vod/cam/\(id)/720p/seg-9.m4s",
             ] {
                 let response = try await client.execute(uri: path, method: .get)
