@@ -24,8 +24,8 @@ import pytest
 
 from clients import browser, gst, probe
 from clients.static_server import StaticServer
-from conftest import (JS_PLAYERS_DIR, REPO, Gateway, fetch_text, http_fetch, publish_ffmpeg, stop_process,
-                      wait_for)
+from conftest import (JS_PLAYERS_DIR, REPO, Gateway, fetch_text, http_fetch, make_clip, publish_ffmpeg,
+                      stop_process, wait_for)
 
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
 from rtmp_flv_publisher import Publisher  # noqa: E402
@@ -107,10 +107,14 @@ def js_server():
         yield server
 
 
+SECOND_PUBLISH_SECONDS = 33
+
+
 @pytest.fixture(scope="module")
 def reconnected(tmp_path_factory, clip10):
-    """One recording of two publishes: the scripted publisher vanishes after ~7 s, ffmpeg
-    reconnects within the grace and sends the 10 s clip, ending cleanly."""
+    """One 40 s recording of two publishes: the scripted publisher vanishes after ~7 s, ffmpeg
+    reconnects within the grace and sends a 33 s clip, ending cleanly."""
+    clip33 = make_clip(tmp_path_factory.mktemp("clip33") / "clip33.flv", seconds=SECOND_PUBLISH_SECONDS)
     workdir = tmp_path_factory.mktemp("recording")
     gw = start_gateway(workdir, workdir / "recordings", "reconnect_grace_seconds: 20")
     first = Publisher(gw.rtmp_url("show"), clip10).start()
@@ -128,8 +132,8 @@ def reconnected(tmp_path_factory, clip10):
         wait_for(lambda: json.loads(fetch_text(gw.http_url("/api/streams/show")))["state"] == "reconnecting", 10,
                  "the stream's state: reconnecting")
         result["live_during_gap"] = fetch_text(live)
-        second = publish_ffmpeg(gw.rtmp_url("show"), clip10)
-        assert second.wait(60) == 0, second.stderr.read()
+        second = publish_ffmpeg(gw.rtmp_url("show"), clip33)
+        assert second.wait(90) == 0, second.stderr.read()
         result["recording"] = wait_for(one_recording(gw, "complete"), 30, "the recording complete")
         yield result
     finally:
@@ -149,7 +153,7 @@ def test_the_stream_stays_live_while_the_publisher_may_reconnect(reconnected):
 
 def test_the_vod_has_every_second_sent_and_one_discontinuity(reconnected):
     gw, recording = reconnected["gw"], reconnected["recording"]
-    sent = reconnected["first_seconds"] + 10.0
+    sent = reconnected["first_seconds"] + SECOND_PUBLISH_SECONDS
     print(f"sent {sent:.3f}s, recorded {recording['duration_seconds']}s: {recording}")
     assert abs(recording["duration_seconds"] - sent) <= 0.5, (sent, recording)
     master = fetch_text(gw.http_url(recording["hls"]))
@@ -173,7 +177,7 @@ def test_ffprobe_reads_the_vod_over_http(reconnected):
     assert result.video_sizes() == [(640, 360), (426, 240)], result.streams
     assert result.codecs("audio") == ["aac"]
     frames = int(result.first("video")["nb_read_packets"])
-    sent = reconnected["first_seconds"] + 10.0
+    sent = reconnected["first_seconds"] + SECOND_PUBLISH_SECONDS
     assert abs(frames / 30 - sent) <= 0.5, (frames, sent)
 
 
