@@ -8,7 +8,7 @@ import Logging
 /// and costs no thread hop per frame. Otherwise decoded, resampled and re-encoded on an audio
 /// thread behind a bounded queue.
 final class AudioWorker: @unchecked Sendable {
-    typealias Input = StageInput<AudioAccessUnit>
+    typealias Input = StageInput<AudioInput>
 
     let setup = OneShot<Result<TrackDescription, TranscodeError>>()
     /// Transcoding: the audio thread and its queue. Nil when passing through.
@@ -78,6 +78,13 @@ final class AudioWorker: @unchecked Sendable {
     }
 }
 
+/// What the audio path is given: the publisher's audio, or (a slate) silence up to a time.
+enum AudioInput: Sendable {
+    case unit(AudioAccessUnit)
+    /// Silence from where the audio stands up to this time (ms, the publish's timeline).
+    case silence(untilMilliseconds: Int64)
+}
+
 /// Audio state owned by one thread (the audio thread, or the decode thread when passing through).
 private final class AudioPath {
     private enum Mode {
@@ -90,7 +97,14 @@ private final class AudioPath {
     private let sink: any EncodedMediaSink
     private let stats: StatsCollector
     private let logger: Logger
+    private let spec: AudioSpec
     private var track: Int?
+    /// Passthrough: where the delivered audio ends (ms), and the encoder of slate silence.
+    private var passthroughEndMs: Int64?
+    private var silence: SilenceEncoder?
+    /// Where the current run of silence frames started (ms) and how many were sent: frame k
+    /// starts at an exact sample count from there (no drift from rounding 1024 samples to ms).
+    private var silenceRun: (startMs: Int64, frames: Int64)?
 
     /// - Parameter passThrough: `AudioWorker.canPassThrough(config, spec:)`, decided by the caller.
     init(
@@ -100,6 +114,7 @@ private final class AudioPath {
         self.sink = sink
         self.stats = stats
         self.logger = logger
+        self.spec = spec
         if passThrough {
             let asc = try AudioSpecificConfig(bytes: config.audioSpecificConfig)
             mode = .passthrough(AudioSampleClock(sampleRate: asc.sampleRate))
@@ -128,15 +143,19 @@ private final class AudioPath {
         switch input {
         case .start(let track):
             self.track = track
-        case .payload(let unit):
+        case .payload(.silence(let until)):
+            guard track != nil else { return }
+            do {
+                try fillSilence(until: until)
+            } catch {
+                logger.warning("slate silence failed: \(TranscodeError(error))")
+            }
+        case .payload(.unit(let unit)):
             guard track != nil else { return }
             switch mode {
-            case .passthrough(var clock):
-                let pts = clock.timestamp(milliseconds: unit.pts)
-                mode = .passthrough(clock)
-                deliver(
-                    EncodedSample(
-                        decodeTime: pts, presentationTime: pts, duration: 1024, isSync: true, data: unit.data))
+            case .passthrough:
+                silenceRun = nil
+                passThrough(unit.data, atMilliseconds: unit.pts)
             case .transcode(let transcoder):
                 do {
                     try transcoder.process(unit) { deliver($0) }
@@ -146,6 +165,41 @@ private final class AudioPath {
                     stats.update { $0.decodeErrors += 1 }
                 }
             }
+        }
+    }
+
+    private func passThrough(_ data: [UInt8], atMilliseconds milliseconds: Int64) {
+        guard case .passthrough(var clock) = mode else { return }
+        let pts = clock.timestamp(milliseconds: milliseconds)
+        mode = .passthrough(clock)
+        passthroughEndMs = milliseconds + 1024 * 1000 / Int64(max(1, clock.sampleRate))
+        deliver(EncodedSample(decodeTime: pts, presentationTime: pts, duration: 1024, isSync: true, data: data))
+    }
+
+    /// Silence up to `until` ms: encoded into the FIFO's stream when transcoding; when passing
+    /// through, AAC-LC frames of silence from an encoder of the same rate and channels.
+    private func fillSilence(until: Int64) throws {
+        switch mode {
+        case .transcode(let transcoder):
+            try transcoder.silence(untilMilliseconds: until) { deliver($0) }
+        case .passthrough(let clock):
+            guard let end = passthroughEndMs else { return }
+            if silence == nil {
+                silence = try SilenceEncoder(
+                    sampleRate: clock.sampleRate, channels: spec.channels, bitrate: spec.bitrate)
+            }
+            var run = silenceRun ?? (end, 0)
+            let rate = Int64(max(1, clock.sampleRate))
+            func start(_ frame: Int64) -> Int64 { run.startMs + frame * 1024 * 1000 / rate }
+            var rounds = 0
+            while start(run.frames + 1) <= until, rounds < 64, let silence {
+                rounds += 1
+                for frame in try silence.frame() {
+                    passThrough(frame, atMilliseconds: start(run.frames))
+                    run.frames += 1
+                }
+            }
+            silenceRun = run
         }
     }
 
@@ -246,6 +300,16 @@ private final class AudioTranscoder {
             decodeTime: pts, presentationTime: pts, duration: packet.duration, isSync: true, data: packet.bytes)
     }
 
+    /// Silence from the end of what is queued up to `milliseconds` (a slate), encoded.
+    func silence(untilMilliseconds milliseconds: Int64, _ deliver: (EncodedSample) -> Void) throws {
+        let target = MediaTiming.ticks(fromMilliseconds: milliseconds, rate: sampleRate)
+        guard let start = fifoStart else { return }
+        let gap = target - (start + Int64(fifo.count))
+        guard gap > 0 else { return }
+        try fifo.writeSilence(Int(min(gap, Int64(sampleRate) * 10)))
+        try encodeWholeFrames(deliver)
+    }
+
     /// Drains decoder, resampler and FIFO (the last frame may be short) and the encoder.
     func finish(_ deliver: (EncodedSample) -> Void) throws {
         try decoder.decode(nil) { frame in try self.append(frame, deliver) }
@@ -253,5 +317,29 @@ private final class AudioTranscoder {
         try encodeWholeFrames(deliver)
         if fifo.count > 0, let last = try fifo.read(fifo.count) { try encode(last, deliver) }
         try encoder.encode(nil) { packet in deliver(Self.sample(packet)) }
+    }
+}
+
+/// AAC-LC frames of silence, for a slate over passed-through audio (same rate and channels,
+/// so its frames follow the publisher's in one track: ISO/IEC 14496-3 raw frames).
+private final class SilenceEncoder {
+    private let encoder: AudioEncoder
+    private let fifo: AudioFifo
+    private var nextPts: Int64 = 0
+
+    init(sampleRate: Int, channels: Int, bitrate: Int) throws {
+        encoder = try AudioEncoder(sampleRate: sampleRate, channels: channels, bitrate: bitrate)
+        fifo = try AudioFifo(for: encoder)
+    }
+
+    /// The frames one more frame of silence yields (none while the encoder primes).
+    func frame() throws -> [[UInt8]] {
+        try fifo.writeSilence(max(1, encoder.frameSize))
+        guard let input = try fifo.read(max(1, encoder.frameSize)) else { return [] }
+        input.pts = nextPts
+        nextPts += Int64(input.sampleCount)
+        var frames: [[UInt8]] = []
+        try encoder.encode(input) { frames.append($0.bytes) }
+        return frames
     }
 }

@@ -37,6 +37,8 @@ final class DecodeStage {
     var pendingAudio: [AudioAccessUnit] = []
     var pendingCopy: [VideoAccessUnit] = []
     let hasCopyRendition: Bool
+    /// The last picture sent to the rungs (its own reference), which a slate repeats.
+    var lastForwarded: (frame: Frame, pts: Int64)?
 
     static let maxHeldPictures = 8
     static let maxPendingUnits = 256
@@ -82,6 +84,10 @@ final class DecodeStage {
             case .audioConfig(let config): handleAudioConfig(config)
             case .audio(let unit): handleAudio(unit)
             }
+        }
+        if control.slateDeadline != nil {
+            drainDecoder()
+            runSlate()
         }
     }
 
@@ -245,6 +251,7 @@ final class DecodeStage {
 
     func forward(_ frame: Frame, pts: Int64) {
         guard var epoch else { return }
+        if let kept = try? frame.reference() { lastForwarded = (kept, pts) }
         let segmentStart = boundaries?.startsSegment(pts: pts)
         for index in epoch.rungs.indices where epoch.rungs[index].alive {
             let worker = epoch.rungs[index].worker
@@ -291,7 +298,7 @@ final class DecodeStage {
         guard audioConfig != nil, profile.audio != nil else { return }
         if let audio = epoch?.audio {
             guard epoch?.audioAlive == true else { return }
-            if audio.push(.payload(unit)) == .closed {
+            if audio.push(.payload(.unit(unit))) == .closed {
                 epoch?.audioAlive = false
             }
             return

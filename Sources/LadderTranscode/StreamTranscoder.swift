@@ -111,6 +111,19 @@ public final class StreamTranscoder: Sendable {
         completion.whenDone(callback)
     }
 
+    /// `finish(completion:)` after a slate: once the queued input is encoded, every transcoded
+    /// rung keeps producing from the last picture, with silence, in real time, for up to `slate`
+    /// or until `stopSlate()` (the publisher is back on a new transcoder). Copy rungs pause.
+    public func finish(slate: Duration, completion callback: @escaping @Sendable () -> Void) {
+        control.requestSlate(until: .now + slate)
+        finish(completion: callback)
+    }
+
+    /// Ends a slate early (nothing happens without one).
+    public func stopSlate() {
+        control.stopSlate()
+    }
+
     /// Hard stop: queued media is discarded, encoders are not flushed; `sink.end()` is still called once.
     public func cancel() {
         control.markFinishing()
@@ -129,6 +142,8 @@ final class PipelineControl: Sendable {
     private struct State {
         var cancelled = false
         var finishing = false
+        var slateDeadline: ContinuousClock.Instant?
+        var slateStopped = false
         var cancelHandlers: [Int: @Sendable () -> Void] = [:]
         var nextHandle = 0
     }
@@ -139,6 +154,15 @@ final class PipelineControl: Sendable {
     var isFinishing: Bool { state.withLock { $0.finishing } }
 
     func markFinishing() { state.withLock { $0.finishing = true } }
+
+    /// When a slate must end, if one was asked for and not stopped.
+    var slateDeadline: ContinuousClock.Instant? {
+        state.withLock { $0.slateStopped || $0.cancelled ? nil : $0.slateDeadline }
+    }
+
+    func requestSlate(until deadline: ContinuousClock.Instant) { state.withLock { $0.slateDeadline = deadline } }
+
+    func stopSlate() { state.withLock { $0.slateStopped = true } }
 
     func cancel() {
         let handlers = state.withLock { state in

@@ -57,6 +57,8 @@ public struct TranscoderStats: Sendable, Hashable {
     public var ingestQueuePeakBytes = 0
     /// Times the output tracks were (re)declared with `begin(tracks:)`.
     public var trackDeclarations = 0
+    /// Media seconds a slate produced after the publisher vanished.
+    public var slateSeconds = 0.0
 }
 
 /// Counters updated by the pipeline threads, behind one `Locked` state.

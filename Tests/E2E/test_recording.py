@@ -257,10 +257,16 @@ def test_without_a_reconnect_the_grace_ends_the_stream_and_its_recording(tmp_pat
     publisher = Publisher(gw.rtmp_url("gone"), clip10, loops=3).start()
     try:
         wait_for(lambda: sent_seconds(publisher) >= 5, 30, "5 s sent")
+        live = gw.http_url("/live/gone/360p/index.m3u8")
+        wait_for(lambda: text_or_empty(live).count("#EXTINF") >= 3, 20, "three segments")
         publisher.stop()
         vanished = time.monotonic()
-        live = gw.http_url("/live/gone/360p/index.m3u8")
+        at_vanish = text_or_empty(live).count("#EXTINF") + int(
+            re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text_or_empty(live)).group(1))
         wait_for(lambda: "#EXT-X-ENDLIST" in text_or_empty(live), 15, "ENDLIST once the grace is over")
+        ended = text_or_empty(live)
+        at_end = ended.count("#EXTINF") + int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", ended).group(1))
+        assert at_end >= at_vanish + 2, f"the slate filled the grace: {at_vanish} -> {at_end}"
         waited = time.monotonic() - vanished
         assert waited >= 2.5, f"ended after {waited:.1f}s, before the 3 s grace"
         wait_for(one_recording(gw, "complete"), 10, "the recording complete")

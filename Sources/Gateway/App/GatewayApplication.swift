@@ -202,6 +202,7 @@ struct RTMPService: Service {
         try? await gracefulShutdown()
         logger.info("shutting down: closing RTMP sessions and finishing open segments")
         await server.stopListening()
+        pipelines.slates.stopAll()  // a shutdown is no publisher vanishing: no slate
         let publishes = registry.allStreams.compactMap { $0.publish }
         for publish in publishes {
             publish.publisher.disconnect(reason: "gateway shutting down")

@@ -39,6 +39,7 @@ enum GatewayMetrics {
         static let recordingsDeleted = "gateway_recordings_deleted_total"
         static let vodBytes = "gateway_vod_bytes_total"
         static let adminRefusals = "gateway_admin_refusals_total"
+        static let slateSeconds = "gateway_slate_seconds_total"
     }
 
     static let registry = PrometheusCollectorRegistry()
@@ -162,6 +163,12 @@ enum GatewayMetrics {
 
     static func vodBytes(count: Int) {
         Counter(label: Name.vodBytes, factory: factory).increment(by: count)
+    }
+
+    /// Media seconds a slate produced while a vanished publisher might come back.
+    static func slate(seconds: Double) {
+        guard seconds > 0 else { return }
+        FloatingPointCounter(label: Name.slateSeconds, factory: factory).increment(by: seconds)
     }
 
     static func adminRefused() {

@@ -24,6 +24,8 @@ final class LadderPipelineFactory: IngestPipelineFactory {
     let recorder: RecordingLibrary?
     /// How long a stream whose publisher vanished stays live for a reconnect (0: ends at once).
     let reconnectGrace: Duration
+    /// Transcoders running a slate, stopped when their stream is published again.
+    let slates = SlateRegistry()
 
     init(
         defaultProfilePath: String, profileOverrides: @escaping @Sendable (String) -> String?, store: SegmentStore,
@@ -109,48 +111,23 @@ final class LadderPipelineFactory: IngestPipelineFactory {
             packagers[stream] = packager
             return (packager, packager.attachPublish())
         }
+        slates.stop(stream: stream)  // the publisher is back: its old transcoder's slate ends
         var transcoderLogger = logger
         transcoderLogger[metadataKey: "stream"] = "\(stream)"
         let transcoder = StreamTranscoder(
             profile: profile, sink: sink, logger: transcoderLogger, options: transcoderOptions)
         return LadderPipeline(
             transcoder: transcoder, profile: profile,
-            hold: ReconnectHold(packager: packager, publish: sink, grace: reconnectGrace, logger: transcoderLogger))
+            hold: ReconnectHold(
+                stream: stream, packager: packager, publish: sink, grace: reconnectGrace, slates: slates,
+                logger: transcoderLogger))
     }
 
     /// Ends every stream that waits for its publisher to reconnect (graceful shutdown).
     func endStreamsAwaitingReconnect() {
+        slates.stopAll()
         for packager in packagers.withLockedValue({ Array($0.values) }) {
             packager.expireWaitingReconnect()
-        }
-    }
-}
-
-/// Keeps a stream live for `grace` after its publisher vanished, then ends it unless the
-/// publisher came back (a new publish attached to the same packager).
-struct ReconnectHold: Sendable {
-    let packager: StreamPackager
-    let publish: PackagerPublish
-    let grace: Duration
-    let logger: Logger
-
-    /// Called before the transcoder flushes into `publish`; returns what to run once it has.
-    func begin() -> (@Sendable () -> Void)? {
-        guard grace > .zero else { return nil }
-        publish.markVanished()
-        logger.info(
-            "publisher vanished; stream stays live for a reconnect",
-            metadata: ["reconnect_grace_seconds": "\(grace.components.seconds)"])
-        return { [packager, publish, grace, logger] in
-            let (seconds, attoseconds) = grace.components
-            let delay = Double(seconds) + Double(attoseconds) / 1e18
-            DispatchQueue.global().asyncAfter(deadline: .now() + delay) {
-                guard packager.isAwaitingReconnect else { return }
-                packager.expire(publish: publish.id)
-                if !packager.isAwaitingReconnect {
-                    logger.info("reconnect grace over; stream ended")
-                }
-            }
         }
     }
 }
@@ -178,8 +155,8 @@ final class LadderPipeline: IngestPipeline {
     }
 
     func finish(publisherVanished: Bool) {
-        guard publisherVanished, let expire = hold?.begin() else { return finish() }
-        transcoder.finish(completion: expire)
+        guard publisherVanished, let hold, hold.grace > .zero else { return finish() }
+        hold.begin(transcoder)
     }
 
     func waitUntilFinished() async {

@@ -1,0 +1,45 @@
+import Foundation
+import LadderFFmpeg
+import LadderMedia
+
+/// The slate: while a vanished publisher may come back, every transcoded rung keeps encoding
+/// the last picture (with silence) in real time, so players keep receiving segments.
+extension DecodeStage {
+    /// Repeats the last picture on the publish's timeline until the slate's deadline or stop.
+    func runSlate() {
+        guard let (frame, firstPts) = lastForwarded, epoch != nil else { return }
+        let rate = epoch?.source?.frameRate.flatMap { $0.isFinite && $0 >= 1 ? $0 : nil } ?? 30
+        let frameMilliseconds = 1000 / min(rate, 120)
+        let start = ContinuousClock.now
+        logger.info("slate: the last picture, with silence, until the publisher returns")
+        var count = 0
+        while let deadline = control.slateDeadline, ContinuousClock.now < deadline {
+            let due = start + .milliseconds(Int64((Double(count + 1) * frameMilliseconds).rounded()))
+            guard wait(until: min(due, deadline)) else { break }
+            count += 1
+            let pts = firstPts + Int64((Double(count) * frameMilliseconds).rounded())
+            forward(frame, pts: pts)
+            lastPictureMilliseconds = pts
+            if let audio = epoch?.audio, epoch?.audioAlive == true {
+                _ = audio.push(.payload(.silence(untilMilliseconds: pts)))
+            }
+        }
+        let seconds = Double(count) * frameMilliseconds / 1000
+        stats.update { $0.slateSeconds += seconds }
+        logger.info("slate ended", metadata: ["seconds": "\(String(format: "%.1f", seconds))"])
+    }
+
+    /// Sleeps until `instant` in short steps; false when the slate was stopped meanwhile.
+    private func wait(until instant: ContinuousClock.Instant) -> Bool {
+        while ContinuousClock.now < instant {
+            guard control.slateDeadline != nil else { return false }
+            let remaining = ContinuousClock.now.duration(to: instant)
+            Thread.sleep(
+                forTimeInterval: min(
+                    0.01,
+                    Double(remaining.components.attoseconds) / 1e18
+                        + Double(remaining.components.seconds)))
+        }
+        return control.slateDeadline != nil
+    }
+}

@@ -1,0 +1,103 @@
+"""Publisher gaps (issue "Recording, DVR and VOD"): a publisher that vanishes (its connection cut,
+no unpublish) leaves its stream live for `reconnect_grace_seconds`, on a slate: every rendition
+keeps getting segments of the last picture with silence, so hls.js keeps playing; when the
+publisher returns, its own picture follows a discontinuity. (The grace expiring into ENDLIST is
+in test_recording.py.)"""
+
+import re
+import signal
+import subprocess
+import time
+
+from clients import browser
+from conftest import FFMPEG, Gateway, fetch_text, make_clip, publish_ffmpeg, stop_process, wait_for
+
+PROFILE = "profiles/test-small.yaml"
+
+
+def black_clip(path, seconds=20):
+    """A black H.264/AAC clip: its luma average is far from testsrc2's."""
+    subprocess.run(
+        [*FFMPEG, "-f", "lavfi", "-i", "color=c=black:size=640x360:rate=30", "-f", "lavfi",
+         "-i", "sine=frequency=220:sample_rate=48000", "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast",
+         "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-ar", "48000", "-ac", "2", "-y", str(path)],
+        check=True, timeout=120)
+    return path
+
+
+def newest(gw, name):
+    """(media sequence of the last listed segment, its URI, the playlist text) of the 360p rung;
+    (0, None, "") before there is a playlist."""
+    try:
+        text = fetch_text(gw.http_url(f"/live/{name}/360p/index.m3u8"))
+    except OSError:
+        return 0, None, ""
+    first = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text).group(1))
+    uris = [line for line in text.splitlines() if line.startswith("seg-")]
+    return first + len(uris) - 1, uris[-1], text
+
+
+def mean_luma(gw, name, uri, workdir):
+    """YAVG (signalstats) of the first frame of a 360p segment, decoded by ffmpeg."""
+    init = re.search(r'#EXT-X-MAP:URI="([^"]+)"', fetch_text(gw.http_url(f"/live/{name}/360p/index.m3u8")))
+    data = subprocess.run(["curl", "-fsS", gw.http_url(f"/live/{name}/360p/{init.group(1)}")],
+                          capture_output=True, check=True).stdout
+    data += subprocess.run(["curl", "-fsS", gw.http_url(f"/live/{name}/360p/{uri}")],
+                           capture_output=True, check=True).stdout
+    path = workdir / "probe.mp4"
+    path.write_bytes(data)
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-f", "lavfi", "-show_entries", "frame_tags=lavfi.signalstats.YAVG", "-of",
+         "csv=p=0", f"movie={path},signalstats"], capture_output=True, text=True, timeout=30).stdout
+    values = [float(v) for v in out.split() if v]
+    return values[0] if values else None
+
+
+def test_a_vanished_publisher_leaves_a_slate_that_hlsjs_plays_until_it_returns(tmp_path, clip10):
+    black = black_clip(tmp_path / "black.flv")
+    workdir = tmp_path / "gw"
+    workdir.mkdir()
+    (workdir / "gateway.yaml").write_text("reconnect_grace_seconds: 20\n")
+    gw = Gateway(workdir, ["--profile", PROFILE, "--config", str(workdir / "gateway.yaml")])
+    first = publish_ffmpeg(gw.rtmp_url("gap"), clip10, loop=True)
+    second = None
+    driver = browser.make_driver()
+    try:
+        wait_for(lambda: first.poll() is None and newest(gw, "gap")[0] >= 4, 40, "four segments")
+        driver.get(gw.http_url("/live/gap/?player=hls.js"))
+        state = lambda: browser.player_state(driver) or {}
+        wait_for(lambda: state().get("currentTime", 0) > 1, 30, "hls.js playing")
+        before = newest(gw, "gap")[0]
+        first.send_signal(signal.SIGKILL)  # the connection is cut: no FCUnpublish, no deleteStream
+        first.wait(10)
+        gw.wait_log(r"publisher vanished; stream stays live for a reconnect, on a slate", 10)
+        start_position = state()["currentTime"]
+        time.sleep(8)
+        during = state()
+        slate_sequence, slate_uri, slate_text = newest(gw, "gap")
+        assert "#EXT-X-ENDLIST" not in slate_text
+        assert slate_sequence >= before + 6, f"segments kept coming on the slate: {before} -> {slate_sequence}"
+        advanced = during["currentTime"] - start_position
+        assert advanced >= 6, f"hls.js stalled on the slate: {advanced:.2f}s in 8 s, {during}"
+        assert not during.get("error"), during
+        for rendition in ("240p", "audio"):
+            text = fetch_text(gw.http_url(f"/live/gap/{rendition}/index.m3u8"))
+            assert f"seg-{slate_sequence}.m4s" in text, f"{rendition} keeps up with the slate"
+        slate_luma = mean_luma(gw, "gap", slate_uri, tmp_path)
+
+        second = publish_ffmpeg(gw.rtmp_url("gap"), black, loop=True)
+        gw.wait_log(r"slate ended", 20)
+        back = wait_for(lambda: (lambda n: n if n[0] >= slate_sequence + 3 else None)(newest(gw, "gap")), 30,
+                        "segments of the returned publisher")
+        assert back[2].count("#EXT-X-DISCONTINUITY\n") >= 1, back[2]
+        returned_luma = mean_luma(gw, "gap", back[1], tmp_path)
+        print(f"slate YAVG {slate_luma}, returned publisher YAVG {returned_luma}")
+        assert slate_luma is not None and slate_luma > 40, "the slate is the last testsrc2 picture"
+        assert returned_luma is not None and returned_luma < 25, "the returned publisher's black picture"
+        assert "gateway_slate_seconds_total" in fetch_text(gw.http_url("/metrics"))
+    finally:
+        driver.quit()
+        stop_process(first)
+        if second:
+            stop_process(second)
+        gw.stop()
