@@ -26,7 +26,10 @@ struct GatewayStatus: StatusSource {
 
         var status = StreamStatus(
             name: name,
-            state: publish != nil ? .live : packager?.isAwaitingReconnect == true ? .reconnecting : .ended,
+            state: publish != nil
+                ? .live
+                : packager?.isAwaitingReconnect == true || pipelines.slates.isRunning(stream: name)
+                    ? .reconnecting : .ended,
             uptimeSeconds: publish.map { Date().timeIntervalSince($0.startedAt) } ?? 0,
             publisherAddress: publish?.publisher.remoteAddress, profile: ladder?.profile.name)
         status.ingestErrors = live?.ingestErrors ?? 0

@@ -76,6 +76,11 @@ final class SlateRegistry: Sendable {
         }
     }
 
+    /// A slate runs for `stream` (its publisher vanished and may come back).
+    func isRunning(stream: String) -> Bool {
+        state.withLockedValue { $0.running[stream] != nil }
+    }
+
     func stop(stream: String) {
         for transcoder in state.withLockedValue({ $0.running[stream].map { Array($0.values) } ?? [] }) {
             transcoder.stopSlate()
