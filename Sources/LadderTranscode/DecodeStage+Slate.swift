@@ -7,11 +7,21 @@ import LadderMedia
 extension DecodeStage {
     /// Repeats the last picture on the publish's timeline until the slate's deadline or stop.
     func runSlate() {
-        guard let (frame, firstPts) = lastForwarded, epoch != nil else { return }
+        guard let (last, firstPts) = lastForwarded, epoch != nil else { return }
+        var frame = last
+        if let path = options.slateImagePath {
+            do {
+                frame = try StillImage.load(path: path, width: last.width, height: last.height)
+            } catch {
+                logger.warning("slate image unusable; the last picture is shown", metadata: ["error": "\(error)"])
+            }
+        }
         let rate = epoch?.source?.frameRate.flatMap { $0.isFinite && $0 >= 1 ? $0 : nil } ?? 30
         let frameMilliseconds = 1000 / min(rate, 120)
         let start = ContinuousClock.now
-        logger.info("slate: the last picture, with silence, until the publisher returns")
+        logger.info(
+            "slate: \(frame === last ? "the last picture" : "the slate image"), with silence, until the publisher returns"
+        )
         var count = 0
         while let deadline = control.slateDeadline, ContinuousClock.now < deadline {
             let due = start + .milliseconds(Int64((Double(count + 1) * frameMilliseconds).rounded()))
@@ -41,5 +51,18 @@ extension DecodeStage {
                         + Double(remaining.components.seconds)))
         }
         return control.slateDeadline != nil
+    }
+}
+
+/// The configured slate picture, checked before it is needed (at start-up).
+public enum SlateImage {
+    /// Why the image at `path` cannot be a slate (FFmpeg's message), or nil when it decodes.
+    public static func problem(path: String) -> String? {
+        do {
+            _ = try StillImage.load(path: path, width: 64, height: 36)
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 }

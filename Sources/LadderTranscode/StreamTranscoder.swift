@@ -26,11 +26,16 @@ public final class StreamTranscoder: Sendable {
         /// dropped to the next keyframe, which bounds the added latency when the CPU cannot keep up
         /// (the byte and item bounds alone would let a slow stream lag by their whole depth).
         public var ingestMaxDelay: Duration?
+        /// A picture (PNG, JPEG...) a slate shows instead of the last one (`SlateImage.problem`
+        /// checks it); scaled to the source's size when the slate starts.
+        public var slateImagePath: String?
 
         public init(
             overflow: IngestOverflow = .dropToNextKeyframe, ingestMaxItems: Int = 320,
-            ingestMaxBytes: Int = 6 << 20, stageQueueCapacity: Int = 6, ingestMaxDelay: Duration? = .seconds(3)
+            ingestMaxBytes: Int = 6 << 20, stageQueueCapacity: Int = 6, ingestMaxDelay: Duration? = .seconds(3),
+            slateImagePath: String? = nil
         ) {
+            self.slateImagePath = slateImagePath
             self.overflow = overflow
             self.ingestMaxItems = ingestMaxItems
             self.ingestMaxBytes = ingestMaxBytes

@@ -101,3 +101,41 @@ def test_a_vanished_publisher_leaves_a_slate_that_hlsjs_plays_until_it_returns(t
         if second:
             stop_process(second)
         gw.stop()
+
+
+def test_a_configured_slate_picture_replaces_the_last_one(tmp_path, clip10):
+    slate = tmp_path / "slate.png"
+    subprocess.run([*FFMPEG, "-f", "lavfi", "-i", "color=c=black:size=320x180", "-frames:v", "1", "-y", str(slate)],
+                   check=True, timeout=60)
+    workdir = tmp_path / "gw"
+    workdir.mkdir()
+    (workdir / "gateway.yaml").write_text(f"reconnect_grace_seconds: 6\nslate: {slate}\n")
+    gw = Gateway(workdir, ["--profile", PROFILE, "--config", str(workdir / "gateway.yaml")])
+    publisher = publish_ffmpeg(gw.rtmp_url("pic"), clip10, loop=True)
+    try:
+        wait_for(lambda: newest(gw, "pic")[0] >= 3, 40, "three segments")
+        before = newest(gw, "pic")[0]
+        publisher.send_signal(signal.SIGKILL)
+        publisher.wait(10)
+        gw.wait_log(r"slate: the slate image", 10)
+        sequence, uri, _ = wait_for(lambda: (lambda n: n if n[0] >= before + 3 else None)(newest(gw, "pic")), 15,
+                                    "slate segments")
+        luma = mean_luma(gw, "pic", uri, tmp_path)
+        assert luma is not None and luma < 25, f"the black slate picture, not testsrc2: YAVG {luma}"
+        wait_for(lambda: "#EXT-X-ENDLIST" in newest(gw, "pic")[2], 15, "ENDLIST after the grace")
+    finally:
+        stop_process(publisher)
+        gw.stop()
+
+
+def test_a_slate_that_is_no_picture_stops_start_up_with_the_reason(tmp_path):
+    broken = tmp_path / "slate.png"
+    broken.write_bytes(b"this is not a picture")
+    config = tmp_path / "gateway.yaml"
+    config.write_text(f"slate: {broken}\n")
+    from conftest import GATEWAY_BIN, REPO
+    done = subprocess.run([GATEWAY_BIN, "serve", "--config", str(config), "--rtmp", "127.0.0.1:0", "--http",
+                           "127.0.0.1:0", "--profile", PROFILE], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "slate" in output and "cannot be decoded as a picture" in output and str(broken) in output, output

@@ -79,7 +79,8 @@ final class GatewayApplication: Sendable {
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
             transcoderOptions: StreamTranscoder.Options(
-                ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000))),
+                ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000)),
+                slateImagePath: try Self.checkedSlate(config.slatePath)),
             continuity: StreamContinuity(directory: options.dataDirectory, logger: logger), recorder: recordings,
             reconnectGrace: .milliseconds(Int64(config.reconnectGraceSeconds * 1000)))
         let profile = try pipelines.checkDefaultProfile()
@@ -169,7 +170,20 @@ final class GatewayApplication: Sendable {
     }
 }
 
+struct SlateImageError: Error, CustomStringConvertible {
+    var description: String
+}
+
 extension GatewayApplication {
+    /// The configured slate picture, decoded once now so that a broken one stops start-up.
+    static func checkedSlate(_ path: String?) throws -> String? {
+        guard let path else { return nil }
+        if let problem = SlateImage.problem(path: path) {
+            throw SlateImageError(description: "slate: \(path) cannot be decoded as a picture: \(problem)")
+        }
+        return path
+    }
+
     /// The recordings library, with what an earlier run left: recordings it was writing are
     /// closed as interrupted (off the event loops: it reads every journal).
     static func openRecordings(

@@ -29,6 +29,7 @@ import NIOCore
 /// data_dir: /var/lib/gateway        # optional disk mirror of segments; stream numbering state
 /// ended_stream_seconds: 600         # an ended stream stays playable this long, then is freed
 /// reconnect_grace_seconds: 10       # a publisher that vanished may reconnect this long (0: off)
+/// slate: slate.png                  # shown meanwhile (default: the last picture)
 /// recording:                        # keep every segment on disk; a finished publish is a VOD
 ///   dir: /var/lib/gateway/recordings
 ///   streams: all                    # or a list of names (default: streams with record: true, else all)
@@ -115,6 +116,8 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     /// A stream whose publisher vanished (no unpublish) stays live this long for a reconnect,
     /// which continues its playlists and its recording after a discontinuity.
     var reconnectGraceSeconds = 10.0
+    /// The picture a slate shows; nil: the last picture of the publish.
+    var slatePath: String?
     var recording: RecordingPolicy?
     /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
     var adminToken: String?

@@ -12,7 +12,7 @@ enum GatewayConfigLoader {
 
     static let topKeys = [
         "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds", "recording", "admin",
-        "reconnect_grace_seconds",
+        "reconnect_grace_seconds", "slate",
     ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
@@ -188,6 +188,13 @@ enum GatewayConfigLoader {
             config.dataDirectory = path(top, "data_dir")
             if let value = seconds(top, "ended_stream_seconds", maximum: 30 * 86400) {
                 config.endedStreamSeconds = value
+            }
+            if let slate = path(top, "slate"), let node = top.entry("slate")?.value {
+                if fileExists(slate) {
+                    config.slatePath = slate
+                } else {
+                    reader.report("cannot read \(slate)", at: node, path: top.path.key("slate"))
+                }
             }
             if let field = reader.number(top, "reconnect_grace_seconds") {
                 if (0...3600).contains(field.value) {

@@ -49,6 +49,18 @@ import Testing
         #expect(try parse("http: {}").recording == nil)
     }
 
+    @Test func aSlatePictureMustExist() throws {
+        let config = try GatewayConfigLoader.parse(
+            yaml: "slate: pictures/slate.png", file: "/etc/gateway/gateway.yaml", fileExists: { _ in true })
+        #expect(config.slatePath == "/etc/gateway/pictures/slate.png")
+        do throws(GatewayConfigError) {
+            _ = try GatewayConfigLoader.parse(yaml: "\nslate: gone.png", file: "/g.yaml", fileExists: { _ in false })
+            Issue.record("a missing slate picture is an error")
+        } catch {
+            #expect(error.issues.map(ReportedIssue.init) == [ReportedIssue(2, 8, "slate", "cannot read /gone.png")])
+        }
+    }
+
     @Test func reportsMistakesWithTheirLines() {
         #expect(
             issues("recording: { keep_days: 2 }").map(\.message) == ["recording needs a dir"])
