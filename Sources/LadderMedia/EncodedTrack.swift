@@ -91,4 +91,11 @@ public protocol EncodedMediaSink: AnyObject, Sendable {
     func append(_ sample: EncodedSample, track: Int)
     /// The publish ended (publisher left, or the stream is shut down): close open segments.
     func end()
+    /// The publisher vanished and its samples from the segment with this grid index on
+    /// (`EncodedSample.segmentStart`) are a slate: live, but not recorded.
+    func slateBegins(atSegment gridIndex: Int64)
+}
+
+extension EncodedMediaSink {
+    public func slateBegins(atSegment gridIndex: Int64) {}
 }

@@ -23,12 +23,17 @@ extension DecodeStage {
             "slate: \(frame === last ? "the last picture" : "the slate image"), with silence, until the publisher returns"
         )
         var count = 0
+        var announced = false
         while let deadline = control.slateDeadline, ContinuousClock.now < deadline {
             let due = start + .milliseconds(Int64((Double(count + 1) * frameMilliseconds).rounded()))
             guard wait(until: min(due, deadline)) else { break }
             count += 1
             let pts = firstPts + Int64((Double(count) * frameMilliseconds).rounded())
-            forward(frame, pts: pts)
+            if let mark = forward(frame, pts: pts), !announced {
+                // From this segment on, everything is slate (the one before ends the real media).
+                sink.slateBegins(atSegment: mark)
+                announced = true
+            }
             lastPictureMilliseconds = pts
             if let audio = epoch?.audio, epoch?.audioAlive == true {
                 _ = audio.push(.payload(.silence(untilMilliseconds: pts)))

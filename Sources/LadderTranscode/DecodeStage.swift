@@ -249,8 +249,10 @@ final class DecodeStage {
         lhs.width == rhs.width && lhs.height == rhs.height && lhs.sampleAspect == rhs.sampleAspect
     }
 
-    func forward(_ frame: Frame, pts: Int64) {
-        guard var epoch else { return }
+    /// Returns the segment-start mark it gave the picture (nil: none).
+    @discardableResult
+    func forward(_ frame: Frame, pts: Int64) -> Int64? {
+        guard var epoch else { return nil }
         if let kept = try? frame.reference() { lastForwarded = (kept, pts) }
         let segmentStart = boundaries?.startsSegment(pts: pts)
         for index in epoch.rungs.indices where epoch.rungs[index].alive {
@@ -275,6 +277,7 @@ final class DecodeStage {
             }
         }
         self.epoch = epoch
+        return segmentStart
     }
 
     // MARK: Audio

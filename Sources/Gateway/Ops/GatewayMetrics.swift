@@ -166,9 +166,10 @@ enum GatewayMetrics {
     }
 
     /// Media seconds a slate produced while a vanished publisher might come back.
-    static func slate(seconds: Double) {
+    static func slate(stream: String, seconds: Double) {
         guard seconds > 0 else { return }
-        FloatingPointCounter(label: Name.slateSeconds, factory: factory).increment(by: seconds)
+        FloatingPointCounter(label: Name.slateSeconds, dimensions: [("stream", stream)], factory: factory)
+            .increment(by: seconds)
     }
 
     static func adminRefused() {

@@ -27,7 +27,7 @@ struct ReconnectHold: Sendable {
         transcoder.finish(slate: grace) { [self] in
             slates.remove(transcoder, stream: stream)
             let slateSeconds = transcoder.stats.slateSeconds
-            GatewayMetrics.slate(seconds: slateSeconds)
+            GatewayMetrics.slate(stream: stream, seconds: slateSeconds)
             // Without a picture there was no slate: the rest of the grace is waited out.
             let remaining = grace - started.duration(to: .now)
             if remaining > .milliseconds(200) {

@@ -26,6 +26,8 @@ struct Epoch: Sendable {
     var timing: EpochTiming?
     var cuts = CutTable()
     var referenceTrack: Int?
+    /// Segments from this grid index on are a slate (the publisher vanished): not recorded.
+    var slateFromGrid: Int64?
     var hasPublished = false
     var droppedSamples = 0
 

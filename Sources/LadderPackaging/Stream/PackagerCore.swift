@@ -196,6 +196,12 @@ struct PackagerCore: Sendable {
         }
     }
 
+    /// `publish`'s samples from grid index `grid` on are a slate (published, not recorded).
+    mutating func slateBegins(publish: Int, grid: Int64) {
+        guard epochPublish == publish else { return }
+        epoch?.slateFromGrid = grid
+    }
+
     /// The publisher left but may come back: everything buffered is published, the stream stays live.
     mutating func interrupt(nowMs: Int64) {
         closeEpoch(nowMs: nowMs)
@@ -372,13 +378,17 @@ struct PackagerCore: Sendable {
             }
         }
         let referenceOffsetMs = ((reference.startSeconds - (programDateAnchor?.mediaSeconds ?? 0)) * 1000).rounded()
-        actions.append(
-            .record(
-                RecordedSegment(
-                    number: number, isDiscontinuity: isDiscontinuity,
-                    programDateTimeMs: (programDateAnchor?.wallMs ?? nowMs)
-                        + Int64(max(min(referenceOffsetMs, 1e15), -1e15)),
-                    renditions: order.compactMap { recorded[$0] })))
+        let grid = group.lazy.compactMap { $0.segment.samples.first?.segmentStart }.first
+        let isSlate = current.slateFromGrid.map { slate in grid.map { $0 >= slate } ?? true } ?? false
+        if !isSlate {
+            actions.append(
+                .record(
+                    RecordedSegment(
+                        number: number, isDiscontinuity: isDiscontinuity,
+                        programDateTimeMs: (programDateAnchor?.wallMs ?? nowMs)
+                            + Int64(max(min(referenceOffsetMs, 1e15), -1e15)),
+                        renditions: order.compactMap { recorded[$0] })))
+        }
         measure(infos, order: order)
         for info in infos.values {
             maxTargetDuration = max(

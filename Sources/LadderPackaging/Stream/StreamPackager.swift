@@ -127,6 +127,10 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         run { $0.append(sample, track: track, publish: publish, nowMs: $1) }
     }
 
+    fileprivate func slateBegins(publish: Int, grid: Int64) {
+        run { core, _ in core.slateBegins(publish: publish, grid: grid) }
+    }
+
     fileprivate func end(publish: Int, vanished: Bool) {
         run { $0.end(publish: publish, nowMs: $1, vanished: vanished) }
     }
@@ -231,5 +235,9 @@ public final class PackagerPublish: EncodedMediaSink {
 
     public func end() {
         packager.end(publish: id, vanished: vanished.withLock { $0 })
+    }
+
+    public func slateBegins(atSegment gridIndex: Int64) {
+        packager.slateBegins(publish: id, grid: gridIndex)
     }
 }

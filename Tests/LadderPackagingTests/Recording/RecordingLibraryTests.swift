@@ -83,6 +83,31 @@ import Testing
         #expect(mpd.contains("<Period id=\"p0\"") && mpd.contains("<Period id=\"p1\""))
     }
 
+    @Test func theSlateIsLiveButNotRecorded() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let library = RecordingLibrary(policy: RecordingPolicy(directory: directory.path))
+        let packager = Self.packager(library)
+        let first = packager.attachPublish()
+        first.begin(tracks: SyntheticLadder.tracks())
+        SyntheticLadder.feed(first, seconds: 6)  // grid segments 0 and 1 published, 2 open
+        first.slateBegins(atSegment: 3)  // the publisher vanished at 6 s: from grid 3 on, slate
+        SyntheticLadder.feed(first, seconds: 4, firstFrame: 180, firstAudioFrame: 282)
+        first.markVanished()
+        first.end()
+        let second = packager.attachPublish()
+        second.begin(tracks: SyntheticLadder.tracks())
+        SyntheticLadder.feed(second, seconds: 4)
+        second.end()
+        library.flush()
+        #expect(packager.statistics().segmentsPublished == 7, "live: 3 real + 2 slate + 2 after the return")
+        let summary = try #require(library.list().first)
+        #expect(summary.segments == 5, "recorded: 3 real + 2 after the return")
+        let vod = String(decoding: try #require(directory.read("cam/\(summary.id)/720p/index.m3u8")), as: UTF8.self)
+        #expect(vod.contains("seg-3.m4s") && !vod.contains("seg-4.m4s") && !vod.contains("seg-5.m4s"))
+        #expect(vod.components(separatedBy: "#EXT-X-DISCONTINUITY\n").count == 2, "the gap: \(vod)")
+    }
+
     @Test func theGraceEndsTheStreamAndItsRecordingWhenNobodyCameBack() throws {
         let directory = try TestDirectory()
         defer { directory.remove() }
