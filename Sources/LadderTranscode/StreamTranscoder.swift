@@ -120,7 +120,7 @@ public final class StreamTranscoder: Sendable {
     /// rung keeps producing from the last picture, with silence, in real time, for up to `slate`
     /// or until `stopSlate()` (the publisher is back on a new transcoder). Copy rungs pause.
     public func finish(slate: Duration, completion callback: @escaping @Sendable () -> Void) {
-        control.requestSlate(until: .now + slate)
+        if slate > .zero { control.requestSlate(until: .now + slate) }
         finish(completion: callback)
     }
 

@@ -223,6 +223,9 @@ def test_republish_within_retention_cancels_the_removal(tmp_path, clip10):
         second = publish_ffmpeg(gw.rtmp_url("again"), clip10, loop=True)
         wait_for(lambda: stream_state(gw, "again") == "live", 15, "the second publish to be live")
         assert time.monotonic() - ended_at < RETENTION, "republished too late to test the old timer"
+        # After ENDLIST a publish gets new playlists (RFC 8216 6.2.1): served from its first segment.
+        wait_for(lambda: http_fetch(gw.http_url("/live/again/master.m3u8"))[0] == 200, 15,
+                 "the second publish's playlists")
         # Past the first publish's removal time (plus slack) the stream stays live and playable.
         for elapsed in ticks(0.25, RETENTION + 3):
             state = stream_state(gw, "again")

@@ -6,6 +6,7 @@ import json
 import math
 import re
 import subprocess
+import sys
 import time
 from datetime import datetime
 from fractions import Fraction
@@ -18,6 +19,9 @@ from mpegdash.parser import MPEGDASHParser
 from clients.bmff import pymp4_boxes, pymp4_find
 from conftest import (FFMPEG, GATEWAY_BIN, REPO, Gateway, http_fetch, make_clip, mp4_boxes, publish_ffmpeg,
                       stop_process, ticks, wait_for)
+
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+from rtmp_flv_publisher import Publisher  # noqa: E402
 
 PROFILE = REPO / "profiles/test-small.yaml"
 SEGMENT_SECONDS = 1.0
@@ -468,30 +472,42 @@ RECONNECT_CASES = {"same-size": "640x360", "smaller": "320x180"}
 @pytest.fixture(scope="module", params=sorted(RECONNECT_CASES))
 def reconnected(request, tmp_path_factory):
     """Two publishes to one name (the second of `RECONNECT_CASES[param]` size), a profile with a
-    live window long enough to list both, and every listed segment parsed."""
+    live window long enough to list both, and every listed segment parsed. The first publisher
+    vanishes after its clip (the scripted publisher cuts its connection, no deleteStream) and the
+    second comes back within `reconnect_grace_seconds`, with `slate: off` so that only the two
+    clips' frames are listed; the second ends cleanly (ENDLIST)."""
     work = tmp_path_factory.mktemp(f"reconnect-{request.param}")
     profile = work / "window.yaml"
     profile.write_text(re.sub(r"(?m)^window_segments: \d+$", "window_segments: 20", PROFILE.read_text()))
     clips = [make_clip(work / "a.flv", seconds=3, gop=45),
              make_clip(work / "b.flv", seconds=3, size=RECONNECT_CASES[request.param], gop=45)]
-    gateway = Gateway(work, ["--profile", str(profile)])
+    config = work / "gateway.yaml"
+    config.write_text("reconnect_grace_seconds: 60\nslate: off\n")
+    gateway = Gateway(work, ["--profile", str(profile), "--config", str(config)])
     base = gateway.http_url("/live/again/")
     try:
         parts = []
-        for clip in clips:
-            publisher = publish_ffmpeg(gateway.rtmp_url("again"), clip)
-            try:
-                assert publisher.wait(30) == 0, publisher.stderr.read().decode()
-            finally:
-                stop_process(publisher)
+        for position, clip in enumerate(clips):
+            if position == 0:
+                first = Publisher(gateway.rtmp_url("again"), clip, vanish=True).start()
+                assert first.wait(30) and first.error is None, first.error
+            else:
+                publisher = publish_ffmpeg(gateway.rtmp_url("again"), clip)
+                try:
+                    assert publisher.wait(30) == 0, publisher.stderr.read().decode()
+                finally:
+                    stop_process(publisher)
             expected = sum(len(p) for p in parts) + math.ceil(3 / SEGMENT_SECONDS)
+            last = position == len(clips) - 1
 
-            def ended(expected=expected):
+            def listed(expected=expected, last=last):
                 status, body = http_fetch(base + "240p/index.m3u8")
                 playlist = m3u8.loads(body.decode()) if status == 200 else None
-                return playlist if playlist and playlist.is_endlist and len(playlist.segments) >= expected else None
+                done = playlist and len(playlist.segments) >= expected and playlist.is_endlist == last
+                return playlist if done else None
 
-            playlist = wait_for(ended, 20, f"ENDLIST after publish {len(parts) + 1}")
+            what = "ENDLIST after the second publish" if last else "the first publish's segments, live"
+            playlist = wait_for(listed, 20, what)
             parts.append([s.uri for s in playlist.segments][sum(len(p) for p in parts):])
         yield {"gateway": gateway, "base": base, "parts": parts, "clips": clips, "case": request.param}
     finally:

@@ -139,3 +139,30 @@ def test_a_slate_that_is_no_picture_stops_start_up_with_the_reason(tmp_path):
     assert done.returncode != 0
     output = done.stdout + done.stderr
     assert "slate" in output and "cannot be decoded as a picture" in output and str(broken) in output, output
+
+
+def test_a_publish_after_endlist_starts_new_playlists_that_continue_the_numbering(tmp_path, clip10):
+    # RFC 8216 6.2.1: a playlist with EXT-X-ENDLIST never changes; the next publish of the name
+    # gets new playlists, whose media sequence continues after a discontinuity.
+    workdir = tmp_path / "gw"
+    workdir.mkdir()
+    gw = Gateway(workdir, ["--profile", PROFILE])
+    try:
+        publisher = publish_ffmpeg(gw.rtmp_url("twice"), clip10)
+        assert publisher.wait(60) == 0
+        ended = wait_for(lambda: (lambda n: n if "#EXT-X-ENDLIST" in n[2] else None)(newest(gw, "twice")), 20,
+                         "ENDLIST after a clean end")
+        again = publish_ffmpeg(gw.rtmp_url("twice"), clip10, loop=True)
+        try:
+            fresh = wait_for(lambda: (lambda n: n if n[0] > ended[0] and "#EXT-X-ENDLIST" not in n[2] else None)(
+                newest(gw, "twice")), 30, "the new publish's playlist")
+        finally:
+            stop_process(again)
+        text = fresh[2]
+        first = int(re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text).group(1))
+        assert first > ended[0], f"the numbering continues: ended at {ended[0]}, new playlist from {first}"
+        assert text.split("#EXTINF")[0].count("#EXT-X-DISCONTINUITY\n") == 1, text
+        old_uris = [line for line in ended[2].splitlines() if line.startswith("seg-")]
+        assert not any(uri in text for uri in old_uris), "the ended playlist's segments are not revived"
+    finally:
+        gw.stop()

@@ -2,7 +2,7 @@
 """A minimal RTMP publisher that sends the tags of an FLV file with rewritten timestamps.
 
     rtmp_flv_publisher.py URL FILE.flv [--offset-ms N] [--jump AT_MS:DELTA_MS ...] [--stall-after S]
-                          [--corrupt-nal-every N [--corrupt-frames inter|disposable]]
+                          [--corrupt-nal-every N [--corrupt-frames inter|disposable]] [--vanish]
 
 Real encoders send timestamps that wrap at 2^32 ms (RTMP spec 5.3.1.2) or jump after an encoder
 restart; ffmpeg cannot produce all of them (its FLV muxer writes the extended timestamp byte
@@ -11,6 +11,7 @@ masked with 0x7F, so it never sends a timestamp >= 2^31 ms). This client can:
 * add a constant offset, modulo 2^32 (`offset_ms`): a clip starting 5 s before the wrap;
 * add a delta from a source time on (`jumps`): forward and backward jumps mid-stream;
 * stop sending after some seconds without closing the TCP connection (`stall_after`);
+* end by cutting the connection without deleteStream (`vanish`), as when an encoder's network fails;
 * corrupt every Nth non-keyframe AVC video tag (`corrupt_nal_every`): its first NAL unit length
   prefix (ISO/IEC 14496-15 5.3.2) is rewritten to run 1000 bytes past the end of the tag, the
   way a broken encoder or a bit flip in a relay would. `corrupt_frames="disposable"` counts only
@@ -239,8 +240,9 @@ class Publisher:
     """Publishes `flv_path` to `url` in a background thread; `stop()` closes the connection."""
 
     def __init__(self, url, flv_path, offset_ms=0, jumps=(), stall_after=None, loops=1, corrupt_nal_every=None,
-                 corrupt_frames="inter"):
+                 corrupt_frames="inter", vanish=False):
         self.url = url
+        self.vanish = vanish  # after the last tag: cut the connection without deleteStream
         self.tags = flv_tags(flv_path)
         self.offset_ms = offset_ms
         self.jumps = sorted(jumps)  # [(source_ms, delta_ms)]: from source_ms on, add delta_ms
@@ -393,6 +395,10 @@ class Publisher:
                 if corrupt:
                     self.corrupted.append(source_ms)
                     self.first_corrupted.set()
+        if self.vanish:  # a dropped connection, as when an encoder's network fails
+            sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+            return
         # A polite end (RTMP spec 7.2.2.3 deleteStream), then close.
         self._command(sock, "deleteStream", 4, None, stream_id)
         sock.shutdown(socket.SHUT_WR)
@@ -413,6 +419,7 @@ def main():
     parser.add_argument("--jump", action="append", default=[], help="SOURCE_MS:DELTA_MS")
     parser.add_argument("--stall-after", type=float)
     parser.add_argument("--loops", type=int, default=1)
+    parser.add_argument("--vanish", action="store_true", help="end by cutting the connection (no deleteStream)")
     parser.add_argument("--corrupt-nal-every", type=int, metavar="N",
                         help="make the first NAL length of every Nth non-keyframe AVC tag overrun the tag")
     parser.add_argument("--corrupt-frames", choices=("inter", "disposable"), default="inter",
@@ -421,7 +428,7 @@ def main():
     args = parser.parse_args()
     jumps = [tuple(int(x) for x in j.split(":")) for j in args.jump]
     publisher = Publisher(args.url, args.flv, args.offset_ms, jumps, args.stall_after, args.loops,
-                          args.corrupt_nal_every, args.corrupt_frames).start()
+                          args.corrupt_nal_every, args.corrupt_frames, vanish=args.vanish).start()
     try:
         while not publisher.wait(1):
             pass

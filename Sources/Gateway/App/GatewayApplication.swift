@@ -82,7 +82,7 @@ final class GatewayApplication: Sendable {
                 ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000)),
                 slateImagePath: try Self.checkedSlate(config.slatePath)),
             continuity: StreamContinuity(directory: options.dataDirectory, logger: logger), recorder: recordings,
-            reconnectGrace: .milliseconds(Int64(config.reconnectGraceSeconds * 1000)))
+            reconnectGrace: .milliseconds(Int64(config.reconnectGraceSeconds * 1000)), slateEnabled: !config.slateOff)
         let profile = try pipelines.checkDefaultProfile()
         logger.info(
             "default profile loaded",

@@ -29,7 +29,7 @@ import NIOCore
 /// data_dir: /var/lib/gateway        # optional disk mirror of segments; stream numbering state
 /// ended_stream_seconds: 600         # an ended stream stays playable this long, then is freed
 /// reconnect_grace_seconds: 10       # a publisher that vanished may reconnect this long (0: off)
-/// slate: slate.png                  # shown meanwhile (default: the last picture)
+/// slate: slate.png                  # shown meanwhile (default: the last picture; off: no slate)
 /// recording:                        # keep every segment on disk; a finished publish is a VOD
 ///   dir: /var/lib/gateway/recordings
 ///   streams: all                    # or a list of names (default: streams with record: true, else all)
@@ -118,6 +118,8 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var reconnectGraceSeconds = 10.0
     /// The picture a slate shows; nil: the last picture of the publish.
     var slatePath: String?
+    /// `slate: off`: the stream waits for its publisher without new segments.
+    var slateOff = false
     var recording: RecordingPolicy?
     /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
     var adminToken: String?

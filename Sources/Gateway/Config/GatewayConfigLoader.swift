@@ -189,7 +189,9 @@ enum GatewayConfigLoader {
             if let value = seconds(top, "ended_stream_seconds", maximum: 30 * 86400) {
                 config.endedStreamSeconds = value
             }
-            if let slate = path(top, "slate"), let node = top.entry("slate")?.value {
+            if top.entry("slate")?.value.scalar?.text == "off" {
+                config.slateOff = true
+            } else if let slate = path(top, "slate"), let node = top.entry("slate")?.value {
                 if fileExists(slate) {
                     config.slatePath = slate
                 } else {

@@ -26,13 +26,16 @@ final class LadderPipelineFactory: IngestPipelineFactory {
     let reconnectGrace: Duration
     /// Transcoders running a slate, stopped when their stream is published again.
     let slates = SlateRegistry()
+    /// False (`slate: off`): during the grace the stream waits without new segments.
+    let slateEnabled: Bool
 
     init(
         defaultProfilePath: String, profileOverrides: @escaping @Sendable (String) -> String?, store: SegmentStore,
         logger: Logger, transcoderOptions: StreamTranscoder.Options = StreamTranscoder.Options(),
         continuity: StreamContinuity? = nil, recorder: RecordingLibrary? = nil,
-        reconnectGrace: Duration = .zero
+        reconnectGrace: Duration = .zero, slateEnabled: Bool = true
     ) {
+        self.slateEnabled = slateEnabled
         self.recorder = recorder
         self.reconnectGrace = reconnectGrace
         self.continuity = continuity ?? StreamContinuity(directory: nil, logger: logger)
@@ -94,11 +97,14 @@ final class LadderPipelineFactory: IngestPipelineFactory {
         // The packager is found or made and this publish attached under one lock, which
         // `retire(stream:)` also takes: a stream is never retired under a starting publish.
         let (packager, sink) = packagers.withLockedValue { packagers -> (StreamPackager, PackagerPublish) in
-            if let existing = packagers[stream], existing.config == config {
+            // A reconnect within the grace continues the stream's packager. After ENDLIST the
+            // playlists must not change (RFC 8216 6.2.1): a new publish gets a new packager,
+            // which continues the numbering (`continuing`) after a discontinuity.
+            if let existing = packagers[stream], existing.config == config, !existing.hasEnded {
                 return (existing, existing.attachPublish())
             }
-            // A new segment length starts the stream's playlists afresh (the store only forgets
-            // the files in memory here; the disk mirror removes its copy on its own queue).
+            // A new segment length, or an ended stream, starts the playlists afresh (the store
+            // only forgets the files in memory here; the disk mirror removes its copy on its own queue).
             if packagers[stream] != nil { store.removeStream(stream) }
             var packagerLogger = logger
             packagerLogger[metadataKey: "stream"] = "\(stream)"
@@ -120,7 +126,7 @@ final class LadderPipelineFactory: IngestPipelineFactory {
             transcoder: transcoder, profile: profile,
             hold: ReconnectHold(
                 stream: stream, packager: packager, publish: sink, grace: reconnectGrace, slates: slates,
-                logger: transcoderLogger))
+                slateEnabled: slateEnabled, logger: transcoderLogger))
     }
 
     /// Ends every stream that waits for its publisher to reconnect (graceful shutdown).

@@ -12,6 +12,7 @@ struct ReconnectHold: Sendable {
     let publish: PackagerPublish
     let grace: Duration
     let slates: SlateRegistry
+    let slateEnabled: Bool
     let logger: Logger
 
     func begin(_ transcoder: StreamTranscoder) {
@@ -21,10 +22,10 @@ struct ReconnectHold: Sendable {
         }
         publish.markVanished()
         logger.info(
-            "publisher vanished; stream stays live for a reconnect, on a slate",
+            "publisher vanished; stream stays live for a reconnect\(slateEnabled ? ", on a slate" : "")",
             metadata: ["reconnect_grace_seconds": "\(grace.components.seconds)"])
         let started = ContinuousClock.now
-        transcoder.finish(slate: grace) { [self] in
+        transcoder.finish(slate: slateEnabled ? grace : .zero) { [self] in
             slates.remove(transcoder, stream: stream)
             let slateSeconds = transcoder.stats.slateSeconds
             GatewayMetrics.slate(stream: stream, seconds: slateSeconds)

@@ -143,6 +143,10 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         run { $0.interrupt(nowMs: $1) }
     }
 
+    /// The stream ended (EXT-X-ENDLIST, static MPD): its playlists never change again
+    /// (RFC 8216 6.2.1), so a new publish of the name gets a new packager.
+    public var hasEnded: Bool { core.withLock { $0.state == .ended } }
+
     /// Ended with no publish attached (see `PackagerCore.isIdle`): safe to retire.
     public var isIdle: Bool { core.withLock { $0.isIdle } }
 

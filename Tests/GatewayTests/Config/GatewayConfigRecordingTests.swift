@@ -52,7 +52,9 @@ import Testing
     @Test func aSlatePictureMustExist() throws {
         let config = try GatewayConfigLoader.parse(
             yaml: "slate: pictures/slate.png", file: "/etc/gateway/gateway.yaml", fileExists: { _ in true })
-        #expect(config.slatePath == "/etc/gateway/pictures/slate.png")
+        #expect(config.slatePath == "/etc/gateway/pictures/slate.png" && !config.slateOff)
+        let off = try GatewayConfigLoader.parse(yaml: "slate: off", file: "/g.yaml", fileExists: { _ in false })
+        #expect(off.slateOff && off.slatePath == nil)
         do throws(GatewayConfigError) {
             _ = try GatewayConfigLoader.parse(yaml: "\nslate: gone.png", file: "/g.yaml", fileExists: { _ in false })
             Issue.record("a missing slate picture is an error")
