@@ -128,6 +128,8 @@ def reconnected(tmp_path_factory, clip10):
         result["event"] = fetch_text(gw.http_url(event["hls"].replace("master.m3u8", "360p/index.m3u8")))
         first.stop()  # vanishes: no deleteStream
         result["first_seconds"] = sent_seconds(first)
+        # Playable while it is being written (the recording waits for the reconnect meanwhile).
+        result["event_probe"] = probe.probe(gw.http_url(event["hls"]), timeout=15)
         gw.wait_log(r"publisher vanished; stream stays live", 15)
         wait_for(lambda: json.loads(fetch_text(gw.http_url("/api/streams/show")))["state"] == "reconnecting", 10,
                  "the stream's state: reconnecting")
@@ -145,6 +147,8 @@ def test_a_recording_in_progress_is_an_event_playlist(reconnected):
     event = reconnected["event"]
     assert "#EXT-X-PLAYLIST-TYPE:EVENT" in event and "#EXT-X-ENDLIST" not in event, event
     assert "seg-1.m4s" in event, "an EVENT playlist starts at the recording's start"
+    result = reconnected["event_probe"]
+    assert result.returncode == 0 and result.video_sizes() == [(640, 360), (426, 240)], result.stderr
 
 
 def test_the_stream_stays_live_while_the_publisher_may_reconnect(reconnected):
