@@ -48,12 +48,7 @@ extension DecodeStage {
     private func wait(until instant: ContinuousClock.Instant) -> Bool {
         while ContinuousClock.now < instant {
             guard control.slateDeadline != nil else { return false }
-            let remaining = ContinuousClock.now.duration(to: instant)
-            Thread.sleep(
-                forTimeInterval: min(
-                    0.01,
-                    Double(remaining.components.attoseconds) / 1e18
-                        + Double(remaining.components.seconds)))
+            Thread.sleep(forTimeInterval: min(0.01, ContinuousClock.now.duration(to: instant) / .seconds(1)))
         }
         return control.slateDeadline != nil
     }

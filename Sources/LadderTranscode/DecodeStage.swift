@@ -37,7 +37,7 @@ final class DecodeStage {
     var pendingAudio: [AudioAccessUnit] = []
     var pendingCopy: [VideoAccessUnit] = []
     let hasCopyRendition: Bool
-    /// The last picture sent to the rungs (its own reference), which a slate repeats.
+    /// The last picture sent to the rungs, which a slate repeats.
     var lastForwarded: (frame: Frame, pts: Int64)?
 
     static let maxHeldPictures = 8
@@ -253,7 +253,7 @@ final class DecodeStage {
     @discardableResult
     func forward(_ frame: Frame, pts: Int64) -> Int64? {
         guard var epoch else { return nil }
-        if let kept = try? frame.reference() { lastForwarded = (kept, pts) }
+        lastForwarded = (frame, pts)  // the decoder hands out a new Frame per picture: kept as is
         let segmentStart = boundaries?.startsSegment(pts: pts)
         for index in epoch.rungs.indices where epoch.rungs[index].alive {
             let worker = epoch.rungs[index].worker

@@ -32,10 +32,7 @@ struct ReconnectHold: Sendable {
             // Without a picture there was no slate: the rest of the grace is waited out.
             let remaining = grace - started.duration(to: .now)
             if remaining > .milliseconds(200) {
-                let (seconds, attoseconds) = remaining.components
-                DispatchQueue.global().asyncAfter(deadline: .now() + Double(seconds) + Double(attoseconds) / 1e18) {
-                    expire()
-                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + remaining / .seconds(1)) { expire() }
             } else {
                 expire()
             }

@@ -39,8 +39,7 @@ public struct RecordedTrack: Sendable, Hashable, Codable {
     /// RESOLUTION (RFC 8216 4.3.4.2): the coded size with the width scaled by the pixel aspect.
     public var displaySize: (width: Int, height: Int)? {
         guard let width, let height else { return nil }
-        let ratio = Double(sarWidth ?? 1) / Double(max(1, sarHeight ?? 1))
-        return (Int((Double(width) * ratio).rounded()), height)
+        return (Int((Double(width) * Double(sarWidth ?? 1) / Double(max(1, sarHeight ?? 1))).rounded()), height)
     }
 
     enum CodingKeys: String, CodingKey {

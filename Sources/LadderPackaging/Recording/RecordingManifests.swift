@@ -152,23 +152,21 @@ public enum RecordingManifests {
             audioChannels: track.channels, segmentTemplate: template)
     }
 
-    /// Peak (the highest of segments at least half the longest one) and mean bits per second.
+    /// Peak and mean bits per second, measured like the live stream's (`BitrateMeter`); the
+    /// peak counts segments at least half as long as the longest (a recording knows no nominal
+    /// segment length).
     static func bitRates(_ index: RecordingIndex, rendition: String) -> (peak: Int, average: Int) {
-        var bits = 0.0
-        var seconds = 0.0
-        var samples: [(bits: Double, seconds: Double)] = []
-        for segment in index.segments {
-            guard let entry = segment.renditions[rendition] else { continue }
+        let measured = index.segments.compactMap { segment -> (bits: Double, seconds: Double)? in
+            guard let entry = segment.renditions[rendition] else { return nil }
             let timescale = index.tracks[rendition]?[entry.initVersion]?.timescale ?? 1
-            let duration = Double(entry.durationTicks) / Double(max(1, timescale))
-            samples.append((Double(entry.byteCount) * 8, duration))
-            bits += Double(entry.byteCount) * 8
-            seconds += duration
+            return (Double(entry.byteCount) * 8, Double(entry.durationTicks) / Double(max(1, timescale)))
         }
-        guard seconds > 0 else { return (1, 1) }
-        let longest = samples.map(\.seconds).max() ?? 0
-        let peak = samples.filter { $0.seconds >= longest / 2 && $0.seconds > 0 }.map { $0.bits / $0.seconds }.max()
-        let average = bits / seconds
-        return (Int((peak ?? average).rounded(.up)), Int(average.rounded(.up)))
+        let longest = measured.map(\.seconds).max() ?? 0
+        var meter = BitrateMeter()
+        for segment in measured {
+            meter.add(bits: segment.bits, seconds: segment.seconds, qualifies: segment.seconds >= longest / 2)
+        }
+        guard meter.totalSeconds > 0 else { return (1, 1) }
+        return (meter.peak(target: nil), Int((meter.totalBits / meter.totalSeconds).rounded(.up)))
     }
 }

@@ -284,22 +284,18 @@ extension PackagerCore {
         }
     }
 
+    // One reading of a track's description for the live and the recorded manifests alike.
+
     static func channels(_ description: TrackDescription) -> Int? {
-        if case .audio(_, let channels) = description.media, channels > 0 { return channels }
-        return nil
+        RecordedTrack(description).channels
     }
 
     static func frameRate(_ description: TrackDescription) -> Double? {
-        if case .video(_, _, let rate, _, _) = description.media, let rate, rate.isFinite, rate > 0 { return rate }
-        return nil
+        RecordedTrack(description).frameRate
     }
 
     /// Display size (RESOLUTION): the coded size with the width scaled by the pixel aspect ratio.
     static func displaySize(_ description: TrackDescription) -> (width: Int, height: Int)? {
-        guard case .video(let width, let height, _, let aspectNum, let aspectDen) = description.media else {
-            return nil
-        }
-        let (aspectH, aspectV) = CMAFInitSegment.normalizedAspect(aspectNum, aspectDen)
-        return (Int((Double(width) * Double(aspectH) / Double(aspectV)).rounded()), height)
+        RecordedTrack(description).displaySize
     }
 }
