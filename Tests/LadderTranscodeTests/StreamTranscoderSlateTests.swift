@@ -11,8 +11,9 @@ import Testing
 /// transcoded rung in real time on the publish's timeline, until the deadline or `stopSlate()`.
 @Suite("StreamTranscoder slate", .enabled(if: MediaFixtures.available, MediaFixtures.skipReason))
 struct StreamTranscoderSlateTests {
+    /// `stopWhenSlateFrames`: stop the slate once the sink got this many pictures past the input's.
     func run(
-        audioRate: Int, slate: Duration, stopAfter: Duration? = nil
+        audioRate: Int, slate: Duration, stopWhenSlateFrames: Int? = nil
     ) throws -> (sink: CollectingSink, stats: TranscoderStats, elapsed: Duration) {
         let samples = try MediaFixtures.ingestSamples(
             try MediaFixtures.noisyClip(width: 320, height: 240, seconds: 2, audioRate: audioRate))
@@ -25,8 +26,13 @@ struct StreamTranscoderSlateTests {
         let done = DispatchSemaphore(value: 0)
         let started = ContinuousClock.now
         transcoder.finish(slate: slate) { done.signal() }
-        if let stopAfter {
-            Thread.sleep(forTimeInterval: Double(stopAfter.components.seconds))
+        if let stopWhenSlateFrames {
+            let inputFrames = samples.filter { if case .video = $0 { true } else { false } }.count
+            let deadline = ContinuousClock.now + .seconds(10)
+            let pictures = { sink.declarations.isEmpty ? 0 : sink.samples(track: 0).count }
+            while pictures() < inputFrames + stopWhenSlateFrames, ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
             transcoder.stopSlate()
         }
         #expect(done.wait(timeout: .now() + 30) == .success)
@@ -74,7 +80,7 @@ struct StreamTranscoderSlateTests {
     }
 
     @Test func stopSlateEndsItAtOnce() throws {
-        let (sink, stats, elapsed) = try run(audioRate: 44100, slate: .seconds(20), stopAfter: .seconds(1))
+        let (sink, stats, elapsed) = try run(audioRate: 44100, slate: .seconds(20), stopWhenSlateFrames: 20)
         #expect(sink.endCount == 1)
         #expect(elapsed < .seconds(5))
         #expect(stats.slateSeconds > 0.5 && stats.slateSeconds < 2)

@@ -11,15 +11,8 @@ import Testing
 
 /// `/vod/NAME/ID/...` and `/api/recordings` over a real library in a temp directory.
 @Suite struct RecordingsEndpointTests {
-    static let video = RecordedTrack(
-        TrackDescription(
-            name: "720p",
-            media: .video(width: 1280, height: 720, frameRate: 30, sampleAspectNum: 1, sampleAspectDen: 1),
-            codec: .h264, codecString: "avc1.64001f", timescale: 90000, decoderConfig: [], targetBitrate: nil))
-    static let audio = RecordedTrack(
-        TrackDescription(
-            name: "audio", media: .audio(sampleRate: 48000, channels: 2), codec: .aac, codecString: "mp4a.40.2",
-            timescale: 48000, decoderConfig: [], targetBitrate: nil))
+    static let video = RecordedTrack(TrackFixtures.video720)
+    static let audio = RecordedTrack(TrackFixtures.stereoAAC)
 
     /// Records `segments` two-second segments of "cam" (fake bytes); ends the stream if `end`.
     static func record(_ library: RecordingLibrary, segments: Int, end: Bool) {

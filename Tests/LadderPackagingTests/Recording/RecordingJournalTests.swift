@@ -1,20 +1,14 @@
 import Foundation
 import LadderMedia
+import LadderTestSupport
 import Testing
 
 @testable import LadderPackaging
 
 /// The journal's lines and the index and manifests they rebuild (golden text).
 @Suite struct RecordingJournalTests {
-    static let video = RecordedTrack(
-        TrackDescription(
-            name: "720p",
-            media: .video(width: 1280, height: 720, frameRate: 30, sampleAspectNum: 1, sampleAspectDen: 1),
-            codec: .h264, codecString: "avc1.64001f", timescale: 90000, decoderConfig: [], targetBitrate: nil))
-    static let audio = RecordedTrack(
-        TrackDescription(
-            name: "audio", media: .audio(sampleRate: 48000, channels: 2), codec: .aac, codecString: "mp4a.40.2",
-            timescale: 48000, decoderConfig: [], targetBitrate: nil))
+    static let video = RecordedTrack(TrackFixtures.video720)
+    static let audio = RecordedTrack(TrackFixtures.stereoAAC)
 
     static func segment(_ number: Int, discontinuity: Bool = false, start: Int64) -> RecordingIndex.Segment {
         RecordingIndex.Segment(
