@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
     ],
     targets: [
         // FFmpeg 5.1 (Debian 12) C libraries; scripts/setup.sh installs the -dev packages.
@@ -75,6 +76,18 @@ let package = Package(
         // The HTTP/1.1 request framing the origin's hot path reads straight from the socket, as
         // pure values over bytes, shared by the server and the fuzzers.
         .target(name: "HTTPWire"),
+        // The cluster's shared registry: etcd's v3 JSON gateway over AsyncHTTPClient, the
+        // directory of which node owns which stream, and the node's lease, claims and watch.
+        // No media, no FFmpeg: it knows streams only by name.
+        .target(
+            name: "GatewayCluster",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The `gateway` executable: RTMP server and sessions, HTTP origin, CLI and wiring.
         .executableTarget(
             name: "Gateway",
@@ -82,6 +95,8 @@ let package = Package(
                 "Ladder",
                 "RTMPWire",
                 "HTTPWire",
+                "GatewayCluster",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -139,6 +154,13 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "GatewayClusterTests",
+            dependencies: [
+                "GatewayCluster", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(

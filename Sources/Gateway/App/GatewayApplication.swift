@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import GatewayCluster
 import Ladder
 import Logging
 import NIOCore
@@ -75,13 +77,14 @@ final class GatewayApplication: Sendable {
         let waiters = StoreChangeWaiters()
         let store = Self.makeStore(dataDirectory: options.dataDirectory, waiters: waiters)
         let recordings = try await Self.openRecordings(config.recording, pool: pool, logger: logger)
+        let continuity = StreamContinuity(directory: options.dataDirectory, logger: logger)
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
             transcoderOptions: StreamTranscoder.Options(
                 ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000)),
                 slateImagePath: try Self.checkedSlate(config.slatePath)),
-            continuity: StreamContinuity(directory: options.dataDirectory, logger: logger), recorder: recordings,
+            continuity: continuity, recorder: recordings,
             reconnectGrace: .milliseconds(Int64(config.reconnectGraceSeconds * 1000)), slateEnabled: !config.slateOff)
         let profile = try pipelines.checkDefaultProfile()
         logger.info(
@@ -90,7 +93,23 @@ final class GatewayApplication: Sendable {
                 "profile": "\(options.profilePath)", "name": "\(profile.name)",
                 "renditions": "\(profile.video.renditions.map(\.name).joined(separator: ","))",
             ])
-        let services = RTMPSessionServices(
+        let cluster = config.cluster.map { settings in
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let node = ClusterNode(
+                settings: settings, etcd: EtcdClient(endpoints: settings.etcd, http: http), logger: logger,
+                onLost: { [registry] stream, owner in
+                    Self.streamMoved(stream, to: owner, registry: registry, pipelines: pipelines)
+                })
+            continuity.attach(cluster: node)
+            logger.info(
+                "cluster node",
+                metadata: [
+                    "node": "\(settings.node)", "advertise": "\(settings.advertise)",
+                    "etcd": "\(settings.etcd.joined(separator: ","))",
+                ])
+            return (node: node, http: http)
+        }
+        var services = RTMPSessionServices(
             application: options.config.rtmp.app, keys: keys, registry: registry,
             pipelineFactory: pipelines, logger: logger, blockingPool: pool,
             idleTimeout: options.idleTimeout,
@@ -99,6 +118,7 @@ final class GatewayApplication: Sendable {
                     PublishHookClient(url: $0, timeout: .milliseconds(Int64(hook.timeoutSeconds * 1000)))
                 }
             })
+        services.cluster = cluster.map { ClusterAdmission(node: $0.node, continuity: continuity) }
         let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: rtmpLoops)
         let rtmpAddress = try await rtmpServer.bind(host: options.rtmp.host, port: options.rtmp.port)
         logger.info(
@@ -118,36 +138,47 @@ final class GatewayApplication: Sendable {
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
         if let url = options.playerScripts.dashJS { player.dashJsURL = url }
+        let proxy = cluster.map { ClusterProxy(node: $0.node, http: $0.http) }
         let endpoint = recordings.map { RecordingsEndpoint(library: $0, adminToken: config.adminToken, pool: pool) }
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(
                 host: options.http.host, port: options.http.port, settings: OriginSettings(player: player)),
-            content: content, statusSource: status, recordings: endpoint, logger: logger)
+            content: content, statusSource: status, recordings: endpoint, cluster: proxy, logger: logger)
         let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
             try OriginServer(
                 configuration: OriginServerConfiguration(
                     host: tls.listen.host, port: tls.listen.port, settings: OriginSettings(player: player),
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
-                content: content, statusSource: status, recordings: endpoint, logger: logger)
+                content: content, statusSource: status, recordings: endpoint, cluster: proxy, logger: logger)
         }
         let rtmpService = RTMPService(server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger)
         let retention = StreamRetention(
             retention: .milliseconds(Int64(config.endedStreamSeconds * 1000)), registry: registry,
             pipelines: pipelines, logger: logger,
-            onFreed: { [viewers = origin.viewers, httpsViewers = httpsOrigin?.viewers] name in
+            onFreed: { [viewers = origin.viewers, httpsViewers = httpsOrigin?.viewers, node = cluster?.node] name in
                 viewers.forget(stream: name)
                 httpsViewers?.forget(stream: name)
                 GatewayMetrics.forget(stream: name)
+                GatewayMetrics.forgetRequests(stream: name)
+                if let node { Task { await node.release(stream: name) } }
             })
         let reporter = StatusReporter(
             status: status, viewers: origin.viewers, interval: .seconds(10), logger: logger)
         // ServiceGroup stops services in reverse order: the reporter, then ingest (which finishes
         // the open segments and ends the playlists), and the HTTP origin last.
+        let clusterServices =
+            cluster.map {
+                [
+                    ServiceGroupConfiguration.ServiceConfiguration(
+                        service: ClusterService(node: $0.node, http: $0.http, logger: logger))
+                ]
+            } ?? []
         let serviceGroup = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [origin, httpsOrigin].compactMap { $0 }.map {
-                    ServiceGroupConfiguration.ServiceConfiguration(service: $0)
-                }
+                services: clusterServices
+                    + [origin, httpsOrigin].compactMap { $0 }.map {
+                        ServiceGroupConfiguration.ServiceConfiguration(service: $0)
+                    }
                     + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)]
                     + (recordings.map { [.init(service: RecordingRetention(library: $0, pool: pool))] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -1,3 +1,4 @@
+import GatewayCluster
 import Ladder
 import NIOCore
 
@@ -123,6 +124,8 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var recording: RecordingPolicy?
     /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
     var adminToken: String?
+    /// Set: this gateway is one node of a cluster sharing a registry in etcd.
+    var cluster: ClusterSettings?
     /// Publish secrets by stream name: `streams.*.key` plus the keys file's lines (merged by the loader).
     var streamKeys: [String: String] = [:]
 

@@ -12,7 +12,7 @@ enum GatewayConfigLoader {
 
     static let topKeys = [
         "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds", "recording", "admin",
-        "reconnect_grace_seconds", "slate",
+        "reconnect_grace_seconds", "slate", "cluster",
     ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
@@ -210,6 +210,7 @@ enum GatewayConfigLoader {
             }
             config.streamKeys = config.streams.compactMapValues(\.key)
             parseRecordingAndAdmin(top, into: &config)
+            parseCluster(top, into: &config)
             return config
         }
 

@@ -46,8 +46,10 @@ extension OriginResponder {
         if let query, target[query...].contains("_HLS_") { return nil }
         let rawPath = query.map { String(target[..<$0]) } ?? target
         guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
+            cluster?.node.remoteOwner(of: stream) == nil,  // another node's: the responder proxies
             let file = content.file(stream: stream, path: path)
         else { return nil }
+        GatewayMetrics.streamRequest(stream: stream, kind: .of(path: path, query: nil))
         return (stream, file)
     }
 

@@ -46,6 +46,8 @@ struct OriginResponder: HTTPResponder {
     let settings: OriginSettings
     /// Recordings (`/vod`, `/api/recordings`); nil when recording is not configured.
     var recordings: RecordingsEndpoint?
+    /// Streams other nodes own are fetched from them; nil for a single gateway.
+    var cluster: ClusterProxy?
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
     /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
@@ -60,7 +62,11 @@ struct OriginResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let parsed = OriginRoute.parse(rawPath: request.uri.path)
         var response: Response
-        if case .success(let route) = parsed, request.uri.string.utf8.count <= settings.maxURLLength,
+        if case .success(let route) = parsed, request.method == .get || request.method == .head,
+            let cluster, let owner = cluster.owner(for: route, request: request)
+        {
+            response = await cluster.forward(request, to: owner, peer: context.peerAddress)
+        } else if case .success(let route) = parsed, request.uri.string.utf8.count <= settings.maxURLLength,
             let answer = await answerRecordings(route, request: request, context: context)
         {
             response = answer
@@ -84,6 +90,9 @@ struct OriginResponder: HTTPResponder {
             // by the query (the plain LL playlist is no-cache).
             if response.status == .ok, request.uri.queryParameters["_HLS_msn"] != nil {
                 response.headers[.cacheControl] = Self.blockingReloadCacheControl
+            }
+            if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength) {
+                GatewayMetrics.streamRequest(stream: stream, kind: .of(path: path, query: request.uri.query))
             }
         }
         Self.addCORS(to: &response.headers)
@@ -152,6 +161,7 @@ struct OriginResponder: HTTPResponder {
             return Self.text(.ok, TextFormatting.iso8601(millisecondsSince1970: now), cacheControl: Self.noStore)
         case .metrics:
             if let library = recordings?.library { GatewayMetrics.recording(library.counters) }
+            if let cluster { GatewayMetrics.cluster(cluster.node.stats) }
             for (stream, audience) in viewers.snapshot(at: .now) {
                 GatewayMetrics.viewers(stream: stream, count: audience.viewers)
             }
@@ -183,6 +193,11 @@ struct OriginResponder: HTTPResponder {
             }
         case .streamFile(let stream, let path):
             return serveFile(stream: stream, path: path, request: request, context: context)
+        case .clusterStatus:
+            guard let cluster else {
+                return Self.json(.notFound, APIError(error: "not a cluster node (the config has no cluster section)"))
+            }
+            return Self.json(.ok, cluster.node.snapshot())
         case .recordingFile, .recordingList, .recording:
             return Self.notFound()  // answered by `answerRecordings` (this is OPTIONS' fall-through)
         case .notFound:

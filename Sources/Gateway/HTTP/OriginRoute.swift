@@ -21,6 +21,8 @@ enum OriginRoute: Equatable, Sendable {
     case recordingList
     /// `/api/recordings/ID` (GET, DELETE).
     case recording(id: String)
+    /// `/api/cluster`: the nodes and which one owns each stream.
+    case clusterStatus
     case notFound
 
     enum RejectReason: Error, Equatable, Sendable {
@@ -120,6 +122,10 @@ enum OriginRoute: Equatable, Sendable {
     }
 
     private static func routeAPI(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        if segments.first == "cluster" {
+            return .success(
+                segments.count == 1 || (segments.count == 2 && segments[1].isEmpty) ? .clusterStatus : .notFound)
+        }
         if segments.first == "recordings" {
             switch segments.count {
             case 1: return .success(.recordingList)
@@ -191,5 +197,13 @@ enum OriginRoute: Equatable, Sendable {
         guard let segment = String(validating: decoded, as: UTF8.self) else { return .failure(.malformedEncoding) }
         if segment == "." || segment == ".." { return .failure(.forbiddenSegment) }
         return .success(segment)
+    }
+
+    /// The live stream whose content a route asks for (files, player page, redirect).
+    var liveStream: String? {
+        switch self {
+        case .streamFile(let stream, _), .playerPage(let stream), .playerRedirect(let stream): return stream
+        default: return nil
+        }
     }
 }

@@ -49,7 +49,8 @@ final class OriginServer: Service, Sendable {
 
     init(
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
-        recordings: RecordingsEndpoint? = nil, logger: Logger = Logger(label: "gateway.http")
+        recordings: RecordingsEndpoint? = nil, cluster: ClusterProxy? = nil,
+        logger: Logger = Logger(label: "gateway.http")
     ) throws {
         if case .failure(let error) = configuration.settings.playerTemplate {
             logger.error("player pages will fail with 500: \(error)")
@@ -58,7 +59,7 @@ final class OriginServer: Service, Sendable {
         let listening = ListeningState()
         let responder = OriginResponder(
             content: content, statusSource: statusSource, viewers: viewers, settings: configuration.settings,
-            recordings: recordings)
+            recordings: recordings, cluster: cluster)
         let idleTimeout = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         self.viewers = viewers
         self.listening = listening

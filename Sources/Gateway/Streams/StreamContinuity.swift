@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GatewayCluster
 import Ladder
 import Logging
 import NIOConcurrencyHelpers
@@ -22,6 +23,10 @@ final class StreamContinuity: Sendable {
     private let reserved = NIOLockedValueBox<[String: StreamContinuation]>([:])
     private let writes = DispatchQueue(label: "gateway.stream-continuity")
     private let failures = NIOLockedValueBox(0)
+    /// In a cluster the numbering is also kept in etcd, so the node a stream moves to continues it.
+    private let cluster = NIOLockedValueBox<ClusterNode?>(nil)
+    /// Streams whose latest reservation etcd has not taken yet.
+    private let remoteUnsaved = NIOLockedValueBox<Set<String>>([])
 
     init(directory: String?, reserve: Int = 60, reservePeriods: Int = 8, logger: Logger) {
         self.directory = directory.map { ($0 as NSString).appendingPathComponent(".state") }
@@ -47,6 +52,29 @@ final class StreamContinuity: Sendable {
         }
     }
 
+    func attach(cluster node: ClusterNode) {
+        cluster.withLockedValue { $0 = node }
+    }
+
+    /// Takes in the numbering another node reserved (from etcd) before a publish of `stream`
+    /// starts here: each field keeps the larger value, so numbers never go down.
+    func adopt(stream: String, encoded: [UInt8]) {
+        guard let remote = try? JSONDecoder().decode(StreamContinuation.self, from: Data(encoded)) else {
+            logger.warning("stream numbering in etcd unreadable, ignored", metadata: ["stream": "\(stream)"])
+            return
+        }
+        let local = start(stream: stream)
+        reserved.withLockedValue { $0[stream] = Self.merged(local, remote) }
+    }
+
+    static func merged(_ lhs: StreamContinuation?, _ rhs: StreamContinuation) -> StreamContinuation {
+        guard let lhs else { return rhs }
+        return StreamContinuation(
+            nextSequence: max(lhs.nextSequence, rhs.nextSequence),
+            discontinuitySequence: max(lhs.discontinuitySequence, rhs.discontinuitySequence),
+            nextPeriod: max(lhs.nextPeriod, rhs.nextPeriod))
+    }
+
     /// The packager's numbering moved (reports may arrive out of order: each field only grows).
     func progress(stream: String, _ current: StreamContinuation) {
         let write = reserved.withLockedValue { all -> StreamContinuation? in
@@ -65,7 +93,18 @@ final class StreamContinuity: Sendable {
             all[stream] = next
             return next
         }
-        guard let write, let path = path(stream) else { return }
+        let node = cluster.withLockedValue { $0 }
+        guard let write else {
+            // A reservation etcd missed (it was down) is saved once it answers again.
+            if let node, node.isConnected, let held = reserved.withLockedValue({ $0[stream] }),
+                remoteUnsaved.withLockedValue({ $0.remove(stream) }) != nil
+            {
+                saveRemotely(stream: stream, held, node: node)
+            }
+            return
+        }
+        if let node { saveRemotely(stream: stream, write, node: node) }
+        guard let path = path(stream) else { return }
         writes.async { [self] in
             // The newest reservation wins: a queued older one is skipped.
             guard reserved.withLockedValue({ $0[stream] }) == write else { return }
@@ -83,6 +122,22 @@ final class StreamContinuity: Sendable {
                         ])
                 }
             }
+        }
+    }
+
+    /// Merges `value` into etcd's copy; on failure the stream is retried by a later `progress`.
+    private func saveRemotely(stream: String, _ value: StreamContinuation, node: ClusterNode) {
+        Task { [logger, remoteUnsaved] in
+            let saved = await node.saveContinuity(stream: stream) { current in
+                let stored = current.flatMap { try? JSONDecoder().decode(StreamContinuation.self, from: Data($0)) }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                return (try? encoder.encode(Self.merged(stored, value))).map(Array.init) ?? current ?? []
+            }
+            guard !saved, remoteUnsaved.withLockedValue({ $0.insert(stream).inserted }) else { return }
+            logger.warning(
+                "stream numbering not saved in etcd yet; saved when etcd answers",
+                metadata: ["stream": "\(stream)"])
         }
     }
 

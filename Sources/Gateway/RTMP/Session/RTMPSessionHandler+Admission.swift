@@ -13,7 +13,7 @@ extension RTMPSessionHandler {
             return
         }
         guard let hook = services.publishHook else {
-            createPipeline(name: name, streamID: streamID, context: context)
+            registerInCluster(name: name, streamID: streamID, context: context)
             return
         }
         let request = PublishHookClient.Request(
@@ -25,7 +25,7 @@ extension RTMPSessionHandler {
             guard self.machine.isAdmitting(name: name, streamID: streamID) else { return }
             switch decision {
             case .allow:
-                self.createPipeline(name: name, streamID: streamID, context: context)
+                self.registerInCluster(name: name, streamID: streamID, context: context)
             case .deny(let status):
                 self.refusePublish(
                     name: name, streamID: streamID, refusal: .webhookDenied, detail: "on_publish answered \(status)",
@@ -34,6 +34,24 @@ extension RTMPSessionHandler {
                 self.refusePublish(
                     name: name, streamID: streamID, refusal: .webhookUnavailable, detail: why, context: context)
             }
+        }
+    }
+
+    /// In a cluster, registers this node as the stream's owner first (`ClusterAdmission`).
+    private func registerInCluster(name: String, streamID: UInt32, context: ChannelHandlerContext) {
+        guard let cluster = services.cluster else {
+            createPipeline(name: name, streamID: streamID, context: context)
+            return
+        }
+        context.eventLoop.makeFutureWithTask {
+            await cluster.admit(stream: name)
+        }.assumeIsolated().whenSuccess { outcome in
+            guard self.machine.isAdmitting(name: name, streamID: streamID) else { return }
+            if case .registered(let previous?) = outcome {
+                self.logger.notice(
+                    "publish takes the stream over from node \(previous)", metadata: ["stream": "\(name)"])
+            }
+            self.createPipeline(name: name, streamID: streamID, context: context)
         }
     }
 

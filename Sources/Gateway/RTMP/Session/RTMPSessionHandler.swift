@@ -19,6 +19,8 @@ struct RTMPSessionServices: Sendable {
     var idleTimeout = TimeAmount.seconds(30)
     /// Optional `on_publish` admission hook.
     var publishHook: PublishHookClient?
+    /// In a cluster: registers the publish in etcd before its pipeline starts.
+    var cluster: ClusterAdmission?
 }
 
 /// Asks a session (from any thread) to close, with the reason to log.

@@ -1,0 +1,83 @@
+import GatewayCluster
+import Metrics
+import NIOConcurrencyHelpers
+
+/// Per-object request counts (what an edge tier saves the origin) and the cluster's state.
+extension GatewayMetrics.Name {
+    static let streamRequests = "gateway_stream_requests_total"
+    static let clusterProxied = "gateway_cluster_proxied_requests_total"
+    static let clusterEtcdUp = "gateway_cluster_etcd_up"
+    static let clusterEtcdFailures = "gateway_cluster_etcd_failures_total"
+    static let clusterTakeovers = "gateway_cluster_takeovers_total"
+    static let clusterLost = "gateway_cluster_streams_lost_total"
+    static let clusterClaims = "gateway_cluster_streams"
+}
+
+/// What a request under /live/NAME/ asks for, by its file name (the names the packager gives,
+/// `PackagerConfig.Naming`): the `kind` label of `gateway_stream_requests_total`.
+enum StreamRequestKind: String, Sendable, CaseIterable {
+    case playlist
+    /// An LL-HLS blocking reload (`_HLS_msn`, RFC 8216bis 6.2.5.2).
+    case blockingReload = "blocking_reload"
+    case manifest
+    case initSegment = "init"
+    case segment
+    case part
+    case other
+
+    static func of(path: String, query: String?) -> StreamRequestKind {
+        let file = path.split(separator: "/").last ?? ""
+        if file.hasSuffix(".m3u8") {
+            return query?.contains("_HLS_msn=") == true ? .blockingReload : .playlist
+        }
+        if file.hasSuffix(".mpd") { return .manifest }
+        if file.hasPrefix("init") { return .initSegment }
+        if file.hasSuffix(".m4s") { return file.contains(".part") || file.hasPrefix("part") ? .part : .segment }
+        return .other
+    }
+}
+
+extension GatewayMetrics {
+    private static let requestCounters = NIOLockedValueBox<[String: Metrics.Counter]>([:])
+
+    /// `gateway_stream_requests_total{stream,kind}`: requests this node answered for a stream's
+    /// files (both origin paths), proxied ones included on the owner.
+    static func streamRequest(stream: String, kind: StreamRequestKind) {
+        let key = "\(kind.rawValue)/\(stream)"
+        let counter = requestCounters.withLockedValue { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(
+                label: Name.streamRequests, dimensions: [("stream", stream), ("kind", kind.rawValue)], factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+
+    static func forgetRequests(stream: String) {
+        requestCounters.withLockedValue { counters in
+            for kind in StreamRequestKind.allCases { counters["\(kind.rawValue)/\(stream)"] = nil }
+        }
+    }
+
+    static func clusterProxied(outcome: String) {
+        Counter(label: Name.clusterProxied, dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+
+    private static let clusterReported = NIOLockedValueBox(ClusterStats())
+
+    /// Brings the cluster series up to the node's counters (called before each render).
+    static func cluster(_ current: ClusterStats) {
+        let last = clusterReported.withLockedValue { last -> ClusterStats in
+            defer { last = current }
+            return last
+        }
+        Gauge(label: Name.clusterEtcdUp, factory: factory).record(current.connected ? 1 : 0)
+        Gauge(label: Name.clusterClaims, factory: factory).record(current.claims)
+        Counter(label: Name.clusterEtcdFailures, factory: factory).increment(
+            by: max(0, current.failures - last.failures))
+        Counter(label: Name.clusterTakeovers, factory: factory).increment(
+            by: max(0, current.takeovers - last.takeovers))
+        Counter(label: Name.clusterLost, factory: factory).increment(by: max(0, current.lost - last.lost))
+    }
+}
