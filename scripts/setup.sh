@@ -2,7 +2,7 @@
 # Idempotent setup on Debian 12 (run as root; apt must be reachable).
 #   scripts/setup.sh            apt build dependencies + release build of `gateway`
 #   scripts/setup.sh --test     also the real third-party clients the tests drive
-#                               (ffmpeg, GStreamer, VLC, rtmpdump, nginx-rtmp, Chromium,
+#                               (ffmpeg, GStreamer, VLC, rtmpdump, nginx-rtmp, Chromium, etcd,
 #                               a Python venv with selenium/streamlink/m3u8/mpegdash/pymp4,
 #                               hls.js + Video.js) and a debug build with the tests.
 # Every step is skipped when it is already done, so running it again is cheap.
@@ -16,7 +16,7 @@ BUILD_PKGS=(pkg-config libavcodec-dev libavformat-dev libswscale-dev libswresamp
 TEST_PKGS=(ffmpeg rtmpdump nginx libnginx-mod-rtmp wrk curl unzip procps python3-venv
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
-  vlc-bin vlc-plugin-base chromium chromium-driver)
+  vlc-bin vlc-plugin-base chromium chromium-driver etcd-server etcd-client iproute2)
 
 missing() {
     for p in "$@"; do
