@@ -151,7 +151,9 @@ final class GatewayApplication: Sendable {
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
                 content: content, statusSource: status, recordings: endpoint, cluster: proxy, logger: logger)
         }
-        let rtmpService = RTMPService(server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger)
+        let rtmpService = RTMPService(
+            server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger,
+            endsStreams: cluster == nil)
         let retention = StreamRetention(
             retention: .milliseconds(Int64(config.endedStreamSeconds * 1000)), registry: registry,
             pipelines: pipelines, logger: logger,
@@ -242,6 +244,10 @@ struct RTMPService: Service {
     let registry: StreamRegistry
     let pipelines: LadderPipelineFactory
     let logger: Logger
+    /// A single gateway ends its streams (EXT-X-ENDLIST). A cluster node leaves them open:
+    /// their publishers reconnect to another node, which continues them (a rolling restart
+    /// must not end every stream, nor leave edges caching ended playlists).
+    var endsStreams = true
 
     func run() async throws {
         try? await gracefulShutdown()
@@ -256,6 +262,6 @@ struct RTMPService: Service {
             await publish.pipeline?.waitUntilFinished()
         }
         // Shutting down is not a publisher vanishing: their playlists and recordings end now.
-        pipelines.endStreamsAwaitingReconnect()
+        if endsStreams { pipelines.endStreamsAwaitingReconnect() }
     }
 }

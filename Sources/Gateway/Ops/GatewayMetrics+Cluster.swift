@@ -38,26 +38,30 @@ enum StreamRequestKind: String, Sendable, CaseIterable {
 }
 
 extension GatewayMetrics {
-    private static let requestCounters = NIOLockedValueBox<[String: Metrics.Counter]>([:])
+    /// Per stream, one counter per kind (in `StreamRequestKind.allCases` order): the hot path
+    /// pays one dictionary lookup, no label matching.
+    private static let requestCounters = NIOLockedValueBox<[String: [Metrics.Counter]]>([:])
+    private static let kindIndex = Dictionary(
+        uniqueKeysWithValues: StreamRequestKind.allCases.enumerated().map { ($1, $0) })
 
     /// `gateway_stream_requests_total{stream,kind}`: requests this node answered for a stream's
-    /// files (both origin paths), proxied ones included on the owner.
+    /// files from its own store (both origin paths), proxied ones counted on the owner.
     static func streamRequest(stream: String, kind: StreamRequestKind) {
-        let key = "\(kind.rawValue)/\(stream)"
-        let counter = requestCounters.withLockedValue { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(
-                label: Name.streamRequests, dimensions: [("stream", stream), ("kind", kind.rawValue)], factory: factory)
-            counters[key] = counter
-            return counter
+        let counters = requestCounters.withLockedValue { all in
+            if let counters = all[stream] { return counters }
+            let counters = StreamRequestKind.allCases.map { kind in
+                Counter(
+                    label: Name.streamRequests, dimensions: [("stream", stream), ("kind", kind.rawValue)],
+                    factory: factory)
+            }
+            all[stream] = counters
+            return counters
         }
-        counter.increment()
+        counters[kindIndex[kind] ?? 0].increment()
     }
 
     static func forgetRequests(stream: String) {
-        requestCounters.withLockedValue { counters in
-            for kind in StreamRequestKind.allCases { counters["\(kind.rawValue)/\(stream)"] = nil }
-        }
+        _ = requestCounters.withLockedValue { $0.removeValue(forKey: stream) }
     }
 
     static func clusterProxied(outcome: String) {
