@@ -225,10 +225,12 @@ def test_200_viewers_through_the_edges_collapse_to_one_origin_request_per_segmen
             upstream_total += count
             if web.kind_of(uri) == "segment":
                 per_object[uri] = per_object.get(uri, 0) + count
-    fetched = {path for _, path in stats.segments}
+    fetched = set(stats.segments)
     print(f"{len(fetched)} segments fetched {len(stats.segment_seconds)} times; origin requests per segment "
           f"(both edges): {sorted(per_object.values())}; all origin requests from the edges: {upstream_total}")
-    assert len(fetched) >= 2 * (seconds - 3), f"viewers saw only {len(fetched)} new segments"
+    # nginx keeps a cache entry for whole seconds: at the edge the playlists change every 1 to 2 s.
+    assert len(fetched) >= len(RENDITIONS) * (seconds - 3), f"viewers fetched only {len(fetched)} segments"
+    assert len(stats.segment_seconds) >= viewers_count * (seconds - 3), stats.summary()
     bound = len(lab.edges) + 1
     worst = {uri: count for uri, count in per_object.items() if count > bound}
     assert not worst, f"more than {bound} origin requests for a segment (edge access logs): {worst}"

@@ -285,10 +285,17 @@ def clean_stale(say=print, base_dir="/tmp"):
     return removed
 
 
-def cluster_support(gateway_bin, workdir):
+def cluster_support(gateway_bin, workdir=None):
     """(True, "") when `gateway serve` accepts a `cluster:` section, else (False, why). The probe
     node binds 127.0.0.1 on OS-picked ports with etcd at a closed port (a cluster node must start
-    without etcd), and is stopped by PID. Any other failure to start is an error, not a "no"."""
+    without etcd), and is stopped by PID. Any other failure to start is an error, not a "no".
+    Without `workdir` a temporary folder is used and removed."""
+    if workdir is None:
+        workdir = tempfile.mkdtemp(prefix="clusterlab-probe-")
+        try:
+            return cluster_support(gateway_bin, workdir)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "probe.yaml"

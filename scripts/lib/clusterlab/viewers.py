@@ -1,9 +1,10 @@
 """Player-like HTTP viewers on asyncio (standard library only).
 
 Each viewer keeps one keep-alive HTTP/1.1 connection to its server, reloads its media playlist
-every `reload` seconds and fetches the newest segment whenever a new one is listed, as a live
-player does; the time that fetch takes is recorded ("time to fetch the newest segment"). Also a
-burst: many requests for one URL sent at the same moment (LL-HLS blocking reloads).
+every `reload` seconds and, as a live player does, fetches the newest segment when it joins and
+then every segment newly listed; the time each fetch takes is recorded (they are the newest
+segments at the live edge). Also a burst: many requests for one URL sent at the same moment
+(LL-HLS blocking reloads).
 """
 
 import asyncio
@@ -73,7 +74,7 @@ class Stats:
     failures: int = 0  # connection failures and timeouts
     statuses: Counter = field(default_factory=Counter)
     segment_seconds: list = field(default_factory=list)  # time to fetch each newly listed segment
-    segments: set = field(default_factory=set)  # (server, segment path) fetched
+    segments: Counter = field(default_factory=Counter)  # segment path -> fetches
     bytes: int = 0
     elapsed: float = 0.0
 
@@ -92,7 +93,7 @@ class Stats:
     def summary(self):
         p99 = self.p99()
         return (f"{self.requests} requests in {self.elapsed:.1f}s ({self.requests / max(self.elapsed, 1e-9):.0f}/s), "
-                f"statuses {dict(self.statuses)}, {len(self.segment_seconds)} newest-segment fetches, "
+                f"statuses {dict(self.statuses)}, {len(self.segment_seconds)} segment fetches, "
                 f"p99 {'-' if p99 is None else f'{p99 * 1000:.0f} ms'}, {self.bytes / 1e6:.1f} MB")
 
 
@@ -100,22 +101,25 @@ async def _viewer(url, stats, deadline, reload, delay):
     parts = urlsplit(url)
     conn = Connection(parts.hostname, parts.port or 80)
     await asyncio.sleep(delay)
-    newest = None
+    seen = None
     try:
         while time.monotonic() < deadline:
             tick = time.monotonic()
             status, body = await conn.get(parts.path)
             stats.count(status, body)
             playlist = parse_media(body.decode(errors="replace")) if status == 200 else None
-            if playlist and playlist.segments and playlist.segments[-1] != newest:
-                newest = playlist.segments[-1]
-                path = resolve(parts.path, newest)
-                started = time.monotonic()
-                status, body = await conn.get(path)
-                stats.count(status, body)
-                if status == 200:
-                    stats.segment_seconds.append(time.monotonic() - started)
-                    stats.segments.add((parts.netloc, path))
+            if playlist and playlist.segments:
+                # Joining: the newest segment only; then every segment listed since the last reload.
+                new = playlist.segments[-1:] if seen is None else [s for s in playlist.segments if s not in seen]
+                seen = set(playlist.segments)
+                for uri in new:
+                    path = resolve(parts.path, uri)
+                    started = time.monotonic()
+                    status, body = await conn.get(path)
+                    stats.count(status, body)
+                    if status == 200:
+                        stats.segment_seconds.append(time.monotonic() - started)
+                        stats.segments[path] += 1
             await asyncio.sleep(max(0.0, tick + reload - time.monotonic()))
     finally:
         conn.close()
