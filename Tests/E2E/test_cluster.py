@@ -371,7 +371,9 @@ def test_failover_keeps_the_edge_url_playing(cluster, js_server, driver, clip10)
 
         after = wait_for(resumed, 20, "a new segment listed through the same edge URL", interval=0.1)
         resumed_in = time.monotonic() - killed_at
-        assert resumed_in <= 10, f"the stream came back through the edge {resumed_in:.1f}s after the SIGKILL"
+        # The target is 5 s plus the publisher's reconnect delay (none here); 3 s of allowance
+        # for a loaded 2-core machine.
+        assert resumed_in <= 8, f"the stream came back through the edge {resumed_in:.1f}s after the SIGKILL"
         position = browser.player_state(driver)["currentTime"]
         wait_for(lambda: len([p for p in watcher.seen() if set(p.segments) - old_uris]) >= 8, 15, "more new segments")
         state = wait_for(lambda: (s := browser.player_state(driver)) and (s.get("error") or
@@ -379,6 +381,8 @@ def test_failover_keeps_the_edge_url_playing(cluster, js_server, driver, clip10)
     finally:
         watcher.stopped.set()
         watcher.join(5)
+        if not lab.procs["gw-a"].alive():  # back in the cluster for whatever runs next
+            lab.start_node("gw-a")
     sequences = [p.media_sequence for p in watcher.seen()]
     print(f"first new segment through edge-1 {resumed_in:.1f}s after SIGKILL; MEDIA-SEQUENCE samples "
           f"{sequences[0]}..{sequences[-1]}; hls.js errors {state.get('errors')}")
@@ -390,5 +394,3 @@ def test_failover_keeps_the_edge_url_playing(cluster, js_server, driver, clip10)
     assert new and final.last_msn > before.last_msn, final.text
     assert state.get("error") is None and not state["paused"], f"hls.js after the failover: {state}"
     assert owner(lab, MAIN) == "gw-b"
-    lab.start_node("gw-a")
-    wait_for(lambda: lab.api_cluster("gw-a"), 20, "gw-a back in the cluster")

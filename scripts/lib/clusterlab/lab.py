@@ -104,6 +104,8 @@ class Lab:
         self._closed = True
         if not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        else:  # kept for its logs; nothing of it is left for `clean`
+            (self.dir / STATE_FILE).unlink(missing_ok=True)
 
     def leftovers(self):
         return self.net.leftovers()
