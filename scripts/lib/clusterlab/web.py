@@ -148,8 +148,10 @@ def kind_of(path):
     name = path.rsplit("/", 1)[-1]
     if "?" in path and "_HLS_msn=" in path:
         return "blocking_reload"
-    if name.endswith(".m3u8") or name.endswith(".mpd"):
-        return "playlist" if name != "master.m3u8" else "manifest"
+    if name.endswith(".m3u8"):
+        return "playlist"
+    if name.endswith(".mpd"):
+        return "manifest"
     if name.startswith("init"):
         return "init"
     if name.startswith("part-"):
