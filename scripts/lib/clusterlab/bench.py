@@ -125,7 +125,8 @@ def measure(lab, origin, mode, count, args, idle_cpu_per_second):
 
 def report(rows, edges):
     say("results (one live stream; viewers reload their playlist every --reload s and fetch each new segment;\n"
-        "  cpu ms/viewer: gw-a's CPU less its CPU with no viewers, per viewer; within +-0.5 ms is noise)")
+        "  cpu ms/viewer: gw-a's CPU less its CPU with no viewers, per viewer; the idle rate is measured over 5 s,\n"
+        "  so values near 0 or below it (about +-0.2 CPU s over the run) mean: no measurable cost)")
     print(f"{'viewers':>7} {'mode':6} {'req/s':>7} {'fail':>5} {'p99 newest seg':>15} {'origin cpu s':>12} "
           f"{'cpu ms/viewer':>13} {'edge cpu s':>10}  origin requests per segment per rendition (max, mean)")
     for row in rows:
