@@ -94,7 +94,11 @@ final class GatewayApplication: Sendable {
                 "renditions": "\(profile.video.renditions.map(\.name).joined(separator: ","))",
             ])
         let cluster = config.cluster.map { settings in
-            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            // A dead peer refuses at once: fail within a second instead of AsyncHTTPClient's
+            // default 10 s of connect retries, so a proxied request answers 502 promptly.
+            let http = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(1))))
             let node = ClusterNode(
                 settings: settings, etcd: EtcdClient(endpoints: settings.etcd, http: http), logger: logger,
                 onLost: { [registry] stream, owner in
