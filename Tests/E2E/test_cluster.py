@@ -11,6 +11,7 @@ request collapsing through both edges).
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -360,6 +361,8 @@ def test_failover_keeps_the_edge_url_playing(cluster, js_server, driver, clip10)
         wait_for(lambda: len(watcher.seen()) >= 4, 10, "edge playlist samples")
         before = watcher.seen()[-1]
         old_uris = {uri for p in watcher.seen() for uri in p.segments}
+        mpd_url = lab.edge_url("edge-1", f"/live/{MAIN}/manifest.mpd")
+        periods_before = set(re.findall(r'<Period id="([^"]+)"', web.http_get(mpd_url)[2].decode()))
         killed_at = time.monotonic()
         lab.kill_node("gw-a")
         lab.procs["main-publisher"].stop(5)
@@ -394,3 +397,6 @@ def test_failover_keeps_the_edge_url_playing(cluster, js_server, driver, clip10)
     assert new and final.last_msn > before.last_msn, final.text
     assert state.get("error") is None and not state["paused"], f"hls.js after the failover: {state}"
     assert owner(lab, MAIN) == "gw-b"
+    # DASH: the node the stream moved to continues in a new Period (ids from etcd's numbering).
+    periods_after = set(re.findall(r'<Period id="([^"]+)"', web.http_get(mpd_url)[2].decode()))
+    assert periods_before and periods_after and not periods_after & periods_before, (periods_before, periods_after)
