@@ -88,6 +88,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Viewer access: signed playback tokens (HMAC-SHA256 claims) as pure values.
+        .target(name: "GatewayAccess", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The `gateway` executable: RTMP server and sessions, HTTP origin, CLI and wiring.
         .executableTarget(
             name: "Gateway",
@@ -96,6 +98,7 @@ let package = Package(
                 "RTMPWire",
                 "HTTPWire",
                 "GatewayCluster",
+                "GatewayAccess",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -156,6 +159,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
+        .testTarget(name: "GatewayAccessTests", dependencies: ["GatewayAccess"]),
         .testTarget(
             name: "GatewayClusterTests",
             dependencies: [

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import GatewayAccess
 import GatewayCluster
 import Ladder
 import Logging
@@ -138,22 +139,33 @@ final class GatewayApplication: Sendable {
         let content = StoreOriginContent(
             store: store, segmentSeconds: { [pipelines] in pipelines.packager(for: $0)?.config.segmentSeconds },
             hasParts: { [pipelines] in pipelines.packager(for: $0)?.config.hasParts ?? false }, waiters: waiters)
+        var settings = OriginSettings()
+        settings.adminToken = config.adminToken
         var player = PlayerConfiguration()
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
         if let url = options.playerScripts.dashJS { player.dashJsURL = url }
+        settings.player = player
         let proxy = cluster.map { ClusterProxy(node: $0.node, http: $0.http) }
+        let access = config.playback.map { playback in
+            PlaybackAccess(
+                keys: PlaybackKeys(playback.secrets.map { (id: $0.id, secret: $0.secret) }),
+                requiresToken: { [config] in config.requiresToken($0) }, trustForwardedFor: playback.trustForwardedFor,
+                logger: logger)
+        }
         let endpoint = recordings.map { RecordingsEndpoint(library: $0, adminToken: config.adminToken, pool: pool) }
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(
-                host: options.http.host, port: options.http.port, settings: OriginSettings(player: player)),
-            content: content, statusSource: status, recordings: endpoint, cluster: proxy, logger: logger)
+                host: options.http.host, port: options.http.port, settings: settings),
+            content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access, logger: logger
+        )
         let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
             try OriginServer(
                 configuration: OriginServerConfiguration(
-                    host: tls.listen.host, port: tls.listen.port, settings: OriginSettings(player: player),
+                    host: tls.listen.host, port: tls.listen.port, settings: settings,
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
-                content: content, statusSource: status, recordings: endpoint, cluster: proxy, logger: logger)
+                content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
+                logger: logger)
         }
         let rtmpService = RTMPService(
             server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger,

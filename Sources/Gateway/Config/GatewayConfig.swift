@@ -99,6 +99,8 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         var profilePath: String?
         /// Record this stream (with a `recording` section).
         var record = false
+        /// Overrides `playback.require_token` for this stream (nil: the default).
+        var requireToken: Bool?
 
         var description: String {
             "Stream(key: \(key == nil ? "none" : "<redacted>"), profile: \(profilePath ?? "default"))"
@@ -124,6 +126,33 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var recording: RecordingPolicy?
     /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
     var adminToken: String?
+    /// Signed playback URLs (`playback:`).
+    struct Playback: Sendable, Hashable, CustomStringConvertible {
+        var requireToken = false
+        var secretFile: String?
+        /// Take the viewer's address from X-Forwarded-For (only behind trusted edges).
+        var trustForwardedFor = false
+        /// From `secretFile`: key ID and secret, the first signs. Never logged.
+        var secrets: [Secret] = []
+
+        struct Secret: Sendable, Hashable {
+            var id: String
+            var secret: String
+        }
+
+        var description: String {
+            "Playback(require_token: \(requireToken), keys: \(secrets.map(\.id)))"
+        }
+    }
+
+    var playback: Playback?
+
+    /// Whether requests for `stream` need a token.
+    func requiresToken(_ stream: String) -> Bool {
+        guard let playback else { return false }
+        return streams[stream]?.requireToken ?? playback.requireToken
+    }
+
     /// Set: this gateway is one node of a cluster sharing a registry in etcd.
     var cluster: ClusterSettings?
     /// Publish secrets by stream name: `streams.*.key` plus the keys file's lines (merged by the loader).

@@ -36,6 +36,7 @@ extension GatewayConfigLoader.Parser {
                 }
                 stream.profilePath = self.path(settings, "profile")
                 stream.record = reader.bool(settings, "record")?.value ?? false
+                stream.requireToken = reader.bool(settings, "require_token")?.value
             }
             streams[entry.key] = stream
         }

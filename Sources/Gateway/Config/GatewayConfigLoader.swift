@@ -12,7 +12,7 @@ enum GatewayConfigLoader {
 
     static let topKeys = [
         "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds", "recording", "admin",
-        "reconnect_grace_seconds", "slate", "cluster",
+        "reconnect_grace_seconds", "slate", "cluster", "playback",
     ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
@@ -22,7 +22,7 @@ enum GatewayConfigLoader {
     static let httpKeys = ["listen", "hls_js_url", "dash_js_url", "tls"]
     static let tlsKeys = ["listen", "cert", "key"]
     static let publishHookKeys = ["url", "timeout_seconds"]
-    static let streamKeys = ["key", "profile", "record"]
+    static let streamKeys = ["key", "profile", "record", "require_token"]
 
     /// Reads the config at `path`, then its keys file; with `checkProfiles`, also loads every profile
     /// it names so their problems are reported before the first publish.
@@ -48,6 +48,7 @@ enum GatewayConfigLoader {
                 issues.append(issue)
             }
         }
+        issues += loadPlaybackSecrets(&config)
         if checkProfiles {
             for profilePath in config.referencedProfiles {
                 do throws(ProfileError) {
@@ -211,6 +212,7 @@ enum GatewayConfigLoader {
             config.streamKeys = config.streams.compactMapValues(\.key)
             parseRecordingAndAdmin(top, into: &config)
             parseCluster(top, into: &config)
+            parsePlayback(top, into: &config)
             return config
         }
 

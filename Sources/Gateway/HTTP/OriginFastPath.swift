@@ -13,24 +13,28 @@ import NIOHTTP1
 /// responder unchanged; both paths send the same header fields (`fileHeaders`, `addCORS`).
 extension OriginResponder {
     /// The stream and stored file that `head` asks for when the hot path may answer it, else nil.
-    func fastFile(for head: HTTPRequestHead) -> (stream: String, file: OriginFile)? {
+    func fastFile(for head: HTTPRequestHead, peer: @autoclosure () -> String?) -> (stream: String, file: OriginFile)? {
         guard head.method == .GET || head.method == .HEAD, head.version == .http1_1, head.isKeepAlive,
             !head.headers.contains(name: "range"), !head.headers.contains(name: "content-length"),
             !head.headers.contains(name: "transfer-encoding")
         else { return nil }
-        return fastFile(target: head.uri)
+        return fastFile(target: head.uri, peer: peer(), forwardedFor: head.headers.first(name: "x-forwarded-for"))
     }
 
     /// The same for a request framed by `RawRequestScanner` (GET or HEAD, HTTP/1.1, keep-alive,
     /// no body by construction).
-    func fastFile(for raw: RawRequestHead) -> (stream: String, file: OriginFile)? {
-        raw.hasRange ? nil : fastFile(target: raw.target)
+    func fastFile(for raw: RawRequestHead, peer: @autoclosure () -> String?) -> (stream: String, file: OriginFile)? {
+        raw.hasRange ? nil : fastFile(target: raw.target, peer: peer(), forwardedFor: raw.forwardedFor)
     }
 
     /// `target`: the origin-form request target (path and optional query), still encoded.
     /// A recording's file answers with an empty stream name: it counts as VOD bytes, not as a
     /// live stream's viewer.
-    private func fastFile(target: String) -> (stream: String, file: OriginFile)? {
+    private func fastFile(
+        target: String, peer: @autoclosure () -> String?, forwardedFor: String?
+    )
+        -> (stream: String, file: OriginFile)?
+    {
         let utf8 = target.utf8
         guard utf8.count <= settings.maxURLLength else { return nil }
         if utf8.starts(with: "/vod/".utf8), let recordings {
@@ -44,8 +48,10 @@ extension OriginResponder {
         let query = utf8.firstIndex(of: UInt8(ascii: "?"))
         // Blocking playlist reloads (RFC 8216bis 6.2.5.2) wait in the responder.
         if let query, target[query...].contains("_HLS_") { return nil }
-        let rawPath = query.map { String(target[..<$0]) } ?? target
+        let (rawPath, token) = PlaybackTokenPath.split(query.map { String(target[..<$0]) } ?? target)
         guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
+            // A refusal is the responder's (one place counts and logs them).
+            access?.refusal(stream: stream, token: token, peer: peer(), forwardedFor: forwardedFor) == nil,
             cluster?.node.remoteOwner(of: stream) == nil,  // another node's: the responder proxies
             let file = content.file(stream: stream, path: path)
         else { return nil }
@@ -136,7 +142,8 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
         case .head(let head):
             lastActivity = context.eventLoop.now
             if forwarded == 0, !quiescing, let outlet, context.channel.isWritable,
-                let (stream, file) = responder.fastFile(for: head)
+                let (stream, file) = responder.fastFile(
+                    for: head, peer: context.channel.remoteAddress?.ipAddress)
             {
                 answered = true
                 respond(
@@ -164,7 +171,7 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
     func answer(_ raw: RawRequestHead, channel: any Channel) -> Bool {
         lastActivity = channel.eventLoop.now
         guard forwarded == 0, !quiescing, let outlet, channel.isWritable,
-            let (stream, file) = responder.fastFile(for: raw)
+            let (stream, file) = responder.fastFile(for: raw, peer: channel.remoteAddress?.ipAddress)
         else { return false }
         respond(
             outlet: outlet, stream: stream, file: file, isHead: raw.isHead, forwardedFor: raw.forwardedFor,

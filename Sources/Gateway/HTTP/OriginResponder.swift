@@ -21,6 +21,8 @@ struct OriginSettings: Sendable {
     var maxURLLength: Int = 2048
     /// Identify viewers by the first `X-Forwarded-For` address (only behind a trusted proxy/CDN).
     var trustForwardedFor: Bool = false
+    /// `Authorization: Bearer` secret of admin routes (`admin.token`); nil: loopback clients only.
+    var adminToken: String?
     /// The player page's HTML and script, read from the resource bundle once per process.
     var playerTemplate: Result<PlayerPageTemplate, PlayerPageResourceError>
 
@@ -48,10 +50,12 @@ struct OriginResponder: HTTPResponder {
     var recordings: RecordingsEndpoint?
     /// Streams other nodes own are fetched from them; nil for a single gateway.
     var cluster: ClusterProxy?
+    /// Signed playback URLs (`playback:`); nil: every stream is open.
+    var access: PlaybackAccess?
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
     /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
-    static let corsMethods = "GET, HEAD, OPTIONS, DELETE"
+    static let corsMethods = "GET, HEAD, OPTIONS, DELETE, POST"
     static let defaultAllowedHeaders =
         "Range, Origin, Accept, Accept-Encoding, Accept-Language, Authorization, Content-Type, Cache-Control, If-None-Match, If-Modified-Since"
     static let exposedHeaders = "Content-Length, Content-Range, Date"
@@ -60,9 +64,14 @@ struct OriginResponder: HTTPResponder {
     static let blockingReloadCacheControl = "public, max-age=1"
 
     func respond(to request: Request, context: Context) async throws -> Response {
-        let parsed = OriginRoute.parse(rawPath: request.uri.path)
+        let (rawPath, token) = PlaybackTokenPath.split(request.uri.path)
+        let parsed = OriginRoute.parse(rawPath: rawPath)
         var response: Response
-        if case .success(let route) = parsed, request.method == .get || request.method == .head,
+        if case .success(let route) = parsed, let refusal = refusal(route, token: token, request, context) {
+            response = refusal
+        } else if case .success(.tokens) = parsed, request.method != .options {
+            response = await answerTokens(request, context: context)
+        } else if case .success(let route) = parsed, request.method == .get || request.method == .head,
             let cluster, let owner = cluster.owner(for: route, request: request)
         {
             response = await cluster.forward(request, to: owner, peer: context.peerAddress)
@@ -75,7 +84,7 @@ struct OriginResponder: HTTPResponder {
         {
             response = held
         } else {
-            response = route(request, parsed: parsed, context: context)
+            response = route(request, parsed: parsed, token: token, context: context)
             if response.status == .notFound,
                 let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
                 let recordings,
@@ -117,8 +126,21 @@ struct OriginResponder: HTTPResponder {
         return await segmentInProgress(stream: stream, path: path, request: request, context: context)
     }
 
+    /// 403 for a GET or HEAD of a protected stream without a valid token (`PlaybackAccess`).
+    private func refusal(_ route: OriginRoute, token: Substring?, _ request: Request, _ context: Context) -> Response? {
+        guard let access, request.method == .get || request.method == .head, let stream = route.liveStream,
+            let refusal = access.refusal(
+                stream: stream, token: token, peer: context.peerAddress,
+                forwardedFor: request.headers[.init("X-Forwarded-For")!])
+        else { return nil }
+        access.refused(refusal, stream: stream, peer: context.peerAddress)
+        // A short reason code, never the token or a secret; no cache may keep it.
+        return Self.text(.forbidden, "forbidden: \(refusal.rawValue)\n", cacheControl: Self.noStore)
+    }
+
     private func route(
-        _ request: Request, parsed: Result<OriginRoute, OriginRoute.RejectReason>, context: Context
+        _ request: Request, parsed: Result<OriginRoute, OriginRoute.RejectReason>, token: Substring?,
+        context: Context
     ) -> Response {
         guard request.uri.string.utf8.count <= settings.maxURLLength else {
             return Self.text(.uriTooLong, "request target too long\n", cacheControl: Self.noStore)
@@ -145,11 +167,11 @@ struct OriginResponder: HTTPResponder {
         case .failure:
             return Self.text(.badRequest, "bad request path\n", cacheControl: Self.noStore)
         case .success(let route):
-            return respond(to: route, request: request, context: context)
+            return respond(to: route, request: request, token: token, context: context)
         }
     }
 
-    private func respond(to route: OriginRoute, request: Request, context: Context) -> Response {
+    private func respond(to route: OriginRoute, request: Request, token: Substring?, context: Context) -> Response {
         switch route {
         case .index:
             return Self.html(PlayerPage.renderIndex(streams: content.liveStreams()))
@@ -178,7 +200,8 @@ struct OriginResponder: HTTPResponder {
         case .playerRedirect(let stream):
             guard content.streamExists(stream) else { return Self.notFound() }
             var response = Response(status: .movedPermanently)
-            response.headers[.location] = "\(stream)/" + Self.redirectQuery(request.uri.query)
+            // From /live/NAME/t/TOKEN the page is TOKEN/ (relative to the token's folder).
+            response.headers[.location] = "\(token.map(String.init) ?? stream)/" + Self.redirectQuery(request.uri.query)
             response.headers[.cacheControl] = Self.noCache
             return response
         case .playerPage(let stream):
@@ -193,6 +216,10 @@ struct OriginResponder: HTTPResponder {
             }
         case .streamFile(let stream, let path):
             return serveFile(stream: stream, path: path, request: request, context: context)
+        case .tokens:
+            return Self.notFound()  // answered by `answerTokens` (this is OPTIONS' fall-through)
+        case .playbackCheck:
+            return checkPlayback(request, context: context)
         case .clusterStatus:
             guard let cluster else {
                 return Self.json(.notFound, APIError(error: "not a cluster node (the config has no cluster section)"))
@@ -357,46 +384,5 @@ struct OriginResponder: HTTPResponder {
                 return false
             }
         }
-    }
-
-    // MARK: Response builders
-
-    private static func redirectQuery(_ query: String?) -> String {
-        guard let query, !query.isEmpty, query.utf8.count <= 256,
-            query.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F })
-        else { return "" }
-        return "?" + query
-    }
-
-    static func notFound() -> Response {
-        text(.notFound, "not found\n", cacheControl: noCache)
-    }
-
-    static func text(_ status: HTTPResponse.Status, _ body: String, cacheControl: String) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: OriginContentType.plainText, .cacheControl: cacheControl],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body))
-        )
-    }
-
-    static func html(_ body: String) -> Response {
-        Response(
-            status: .ok,
-            headers: [.contentType: OriginContentType.html, .cacheControl: noCache],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: body))
-        )
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(value)).map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: "{}")
-        return Response(
-            status: status,
-            headers: [.contentType: OriginContentType.json, .cacheControl: noStore],
-            body: ResponseBody(byteBuffer: body)
-        )
     }
 }

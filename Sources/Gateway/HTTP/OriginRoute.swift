@@ -23,6 +23,10 @@ enum OriginRoute: Equatable, Sendable {
     case recording(id: String)
     /// `/api/cluster`: the nodes and which one owns each stream.
     case clusterStatus
+    /// `POST /api/tokens`: a signed playback URL (admin).
+    case tokens
+    /// `GET /api/playback-check?stream=NAME&token=TOKEN`: 204 or 403 (an edge's auth_request).
+    case playbackCheck
     case notFound
 
     enum RejectReason: Error, Equatable, Sendable {
@@ -122,6 +126,12 @@ enum OriginRoute: Equatable, Sendable {
     }
 
     private static func routeAPI(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        if segments.first == "playback-check" {
+            return .success(segments.count == 1 ? .playbackCheck : .notFound)
+        }
+        if segments.first == "tokens" {
+            return .success(segments.count == 1 || (segments.count == 2 && segments[1].isEmpty) ? .tokens : .notFound)
+        }
         if segments.first == "cluster" {
             return .success(
                 segments.count == 1 || (segments.count == 2 && segments[1].isEmpty) ? .clusterStatus : .notFound)

@@ -99,7 +99,7 @@ struct RecordingsEndpoint: Sendable {
     static func adminRefusal(token: String?, authorization: String?, peer: String?) -> String? {
         guard let token else {
             let loopback = peer.map { $0 == "127.0.0.1" || $0 == "::1" || $0 == "::ffff:127.0.0.1" } ?? false
-            return loopback ? nil : "forbidden: no admin token is configured, so only loopback clients may delete"
+            return loopback ? nil : "forbidden: no admin token is configured, so only loopback clients may do this"
         }
         guard let authorization, authorization.hasPrefix("Bearer ") else { return "forbidden: missing admin token" }
         let offered = Array(authorization.utf8.dropFirst(7))

@@ -85,3 +85,14 @@ extension GatewayMetrics {
         Counter(label: Name.clusterLost, factory: factory).increment(by: max(0, current.lost - last.lost))
     }
 }
+
+extension GatewayMetrics.Name {
+    static let playbackRefusals = "gateway_playback_refusals_total"
+}
+
+extension GatewayMetrics {
+    /// `gateway_playback_refusals_total{reason}`: requests refused for a missing or bad token.
+    static func playbackRefused(reason: String) {
+        Counter(label: Name.playbackRefusals, dimensions: [("reason", reason)], factory: factory).increment()
+    }
+}

@@ -69,7 +69,7 @@ import Testing
                 ])
             #expect(response.status == .noContent)
             #expect(response.headers[.accessControlAllowOrigin] == "*")
-            #expect(response.headers[.accessControlAllowMethods] == "GET, HEAD, OPTIONS, DELETE")
+            #expect(response.headers[.accessControlAllowMethods] == "GET, HEAD, OPTIONS, DELETE, POST")
             #expect(response.headers[.accessControlAllowHeaders] == "range, x-custom")
             #expect(response.headers[.accessControlMaxAge] == "86400")
             #expect(response.headers[.contentLength] == nil)

@@ -90,17 +90,17 @@ import Testing
         var responder = OriginResponder.fixture()
         responder.recordings = RecordingsEndpoint(library: library, adminToken: nil)
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/vod/cam/\(id)/720p/seg-1.m4s")
-        #expect(responder.fastFile(for: head) == nil, "not read yet: the responder reads it")
+        #expect(responder.fastFile(for: head, peer: nil) == nil, "not read yet: the responder reads it")
         try await Application(responder: responder).test(.router) { client in
             let response = try await client.execute(uri: "/vod/cam/\(id)/720p/seg-1.m4s", method: .get)
             #expect(response.status == .ok)
         }
-        let fast = try #require(responder.fastFile(for: head))
+        let fast = try #require(responder.fastFile(for: head, peer: nil))
         #expect(fast.stream.isEmpty, "VOD bytes, not a live stream's viewer")
         #expect(Array(buffer: fast.file.body) == Array(repeating: 1, count: 1000))
         #expect(fast.file.cache == .immutable && fast.file.contentType == "video/mp4")
         let other = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/vod/other/\(id)/720p/seg-1.m4s")
-        #expect(responder.fastFile(for: other) == nil)
+        #expect(responder.fastFile(for: other, peer: nil) == nil)
     }
 
     @Test func refusesTraversalTheJournalAndUnknownRecordings() async throws {

@@ -1,0 +1,65 @@
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `POST /api/tokens` `{"stream", "ttl_seconds", "ip", "viewer", "not_before_seconds"}`: a
+/// signed playback URL for an operator's backend, as `gateway sign` prints. Admin only
+/// (`Authorization: Bearer` of `admin.token`; without one, loopback clients only).
+extension OriginResponder {
+    static let maxTokenRequestBytes = 4096
+
+    func answerTokens(_ request: Request, context: Context) async -> Response {
+        guard request.method == .post else {
+            var response = Self.text(.methodNotAllowed, "use POST\n", cacheControl: Self.noStore)
+            response.headers[.allow] = "POST, OPTIONS"
+            return response
+        }
+        if let refusal = RecordingsEndpoint.adminRefusal(
+            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+        {
+            GatewayMetrics.adminRefused()
+            return Self.json(.forbidden, APIError(error: refusal))
+        }
+        guard let access else {
+            return Self.json(.notFound, APIError(error: "playback tokens are not configured (no playback section)"))
+        }
+        guard let body = try? await request.body.collect(upTo: Self.maxTokenRequestBytes) else {
+            return Self.json(.contentTooLarge, APIError(error: "body over \(Self.maxTokenRequestBytes) bytes"))
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        guard let wanted = try? decoder.decode(PlaybackSigner.Request.self, from: Data(body.readableBytesView)) else {
+            return Self.json(
+                .badRequest,
+                APIError(error: "expected JSON {\"stream\": NAME, \"ttl_seconds\": N, \"ip\": PREFIX, \"viewer\": ID}"))
+        }
+        switch PlaybackSigner(keys: access.keys).sign(wanted) {
+        case .success(let answer): return Self.json(.ok, answer)
+        case .failure(let error): return Self.json(.badRequest, APIError(error: error.description))
+        }
+    }
+}
+
+/// `GET /api/playback-check?stream=NAME&token=TOKEN`: whether the token grants the stream to
+/// the client (X-Forwarded-For with `playback.trust_forwarded_for`). An nginx edge asks it with
+/// `auth_request` before answering from its cache, which keys objects without the token
+/// (`deploy/nginx/edge.conf`): one cached copy for every viewer, every viewer checked.
+extension OriginResponder {
+    func checkPlayback(_ request: Request, context: Context) -> Response {
+        let stream = request.uri.queryParameters["stream"].map(String.init) ?? ""
+        guard let access, OriginRoute.isValidStreamName(stream) else {
+            return Self.text(.badRequest, "expected ?stream=NAME&token=TOKEN\n", cacheControl: Self.noStore)
+        }
+        let token = request.uri.queryParameters["token"].map { Substring($0) }
+        if let refusal = access.refusal(
+            stream: stream, token: token, peer: context.peerAddress,
+            forwardedFor: request.headers[.init("X-Forwarded-For")!])
+        {
+            access.refused(refusal, stream: stream, peer: context.peerAddress)
+            return Self.text(.forbidden, "forbidden: \(refusal.rawValue)\n", cacheControl: Self.noStore)
+        }
+        var response = Response(status: .noContent)
+        response.headers[.cacheControl] = Self.noStore
+        return response
+    }
+}
