@@ -112,7 +112,14 @@ final class GatewayApplication: Sendable {
                     "node": "\(settings.node)", "advertise": "\(settings.advertise)",
                     "etcd": "\(settings.etcd.joined(separator: ","))",
                 ])
-            return (node: node, http: http)
+            // Proxied requests get their own client: LL-HLS blocking reloads hold a connection
+            // for seconds, and AsyncHTTPClient's default is 8 per host.
+            let proxyHTTP = HTTPClient(
+                eventLoopGroupProvider: .singleton,
+                configuration: HTTPClient.Configuration(
+                    timeout: .init(connect: .seconds(1)),
+                    connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)))
+            return (node: node, http: http, proxyHTTP: proxyHTTP)
         }
         var services = RTMPSessionServices(
             application: options.config.rtmp.app, keys: keys, registry: registry,
@@ -146,7 +153,7 @@ final class GatewayApplication: Sendable {
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
         if let url = options.playerScripts.dashJS { player.dashJsURL = url }
         settings.player = player
-        let proxy = cluster.map { ClusterProxy(node: $0.node, http: $0.http) }
+        let proxy = cluster.map { ClusterProxy(node: $0.node, http: $0.proxyHTTP, logger: logger) }
         let access = config.playback.map { playback in
             PlaybackAccess(
                 keys: PlaybackKeys(playback.secrets.map { (id: $0.id, secret: $0.secret) }),
@@ -188,7 +195,7 @@ final class GatewayApplication: Sendable {
             cluster.map {
                 [
                     ServiceGroupConfiguration.ServiceConfiguration(
-                        service: ClusterService(node: $0.node, http: $0.http, logger: logger))
+                        service: ClusterService(node: $0.node, clients: [$0.http, $0.proxyHTTP], logger: logger))
                 ]
             } ?? []
         let serviceGroup = ServiceGroup(

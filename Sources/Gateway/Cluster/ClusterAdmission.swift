@@ -12,11 +12,19 @@ struct ClusterAdmission: Sendable {
     let node: ClusterNode
     let continuity: StreamContinuity
 
-    func admit(stream: String) async -> ClusterNode.Admission {
-        let outcome = await node.admit(stream: stream)
-        if case .registered = outcome, let numbering = await node.loadContinuity(stream: stream) {
+    /// Registers the publish; `claim` identifies it for `release` if the publish fails later.
+    func admit(stream: String) async -> (outcome: ClusterNode.Admission, claim: Int64) {
+        let admitted = await node.admit(stream: stream)
+        // Read even when the registration went local (etcd slow, or this node just started):
+        // a number that another node used must never come again.
+        if let numbering = await node.loadContinuity(stream: stream) {
             continuity.adopt(stream: stream, encoded: numbering)
         }
-        return outcome
+        return admitted
+    }
+
+    /// A publish admitted here did not start (the session closed, its profile failed).
+    func release(stream: String, claim: Int64) {
+        Task { await node.release(stream: stream, claim: claim) }
     }
 }

@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import GatewayCluster
 import HTTPTypes
 import Hummingbird
+import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Answers a request for a stream another node owns by fetching it from that node's origin
@@ -22,14 +24,32 @@ struct ClusterProxy: Sendable {
 
     let node: ClusterNode
     let http: HTTPClient
+    let logger: Logger
+    private let failureLog = NIOLockedValueBox(LogRateLimiter())
     /// Longer than any blocking reload the owner may hold (3 target durations).
     var timeout: TimeAmount = .seconds(20)
     var maxBodyBytes = 64 << 20
 
-    /// The owner to proxy `request` to, or nil when this node answers it itself.
-    func owner(for route: OriginRoute, request: Request) -> StreamOwnerRecord? {
-        guard let stream = route.liveStream, request.headers[Self.hopHeader] == nil else { return nil }
-        return node.remoteOwner(of: stream)
+    enum Decision: Equatable {
+        case proxy(StreamOwnerRecord)
+        /// Never the stale copy a node keeps of a stream that moved away: 503, no cache.
+        case unavailable(String)
+    }
+
+    /// What to do with a request for a stream this node does not serve; nil: it answers itself.
+    func decide(_ route: OriginRoute, request: Request) -> Decision? {
+        guard let stream = route.liveStream else { return nil }
+        switch node.routing(of: stream) {
+        case .local:
+            return nil
+        case .movedAway:
+            return .unavailable("stream moved to another node, which is not reachable yet")
+        case .remote(let owner):
+            // A proxied request is answered here or not at all (two directories that briefly
+            // disagree must not bounce it back and forth).
+            if request.headers[Self.hopHeader] != nil { return .unavailable("stream owner changing") }
+            return .proxy(owner)
+        }
     }
 
     func forward(_ request: Request, to owner: StreamOwnerRecord, peer: String?) async -> Response {

@@ -7,7 +7,7 @@ import ServiceLifecycle
 /// shutdown, then revokes the lease so that the node's entries go at once, not a lease later.
 struct ClusterService: Service {
     let node: ClusterNode
-    let http: HTTPClient
+    let clients: [HTTPClient]
     let logger: Logger
 
     func run() async throws {
@@ -15,7 +15,7 @@ struct ClusterService: Service {
             await node.run()
         }
         await node.shutdown()
-        try? await http.shutdown()
+        for client in clients { try? await client.shutdown() }
         logger.info("cluster node left", metadata: ["node": "\(node.settings.node)"])
     }
 }

@@ -53,14 +53,7 @@ extension GatewayConfigLoader.Parser {
             etcd: endpoints, node: node.value, advertise: advertise.value, leaseSeconds: lease, prefix: prefix)
     }
 
-    /// http://HOST[:PORT] with no path beyond "/", no query, no credentials.
     static func isOriginURL(_ text: String) -> Bool {
-        guard text.hasPrefix("http://") || text.hasPrefix("https://") else { return false }
-        let rest = text.drop(while: { $0 != "/" }).dropFirst(2)
-        let host = rest.hasSuffix("/") ? rest.dropLast() : rest
-        return !host.isEmpty && host.count <= 255
-            && host.allSatisfy {
-                $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "[" || $0 == "]"
-            }
+        ClusterSettings.isOriginURL(text)
     }
 }

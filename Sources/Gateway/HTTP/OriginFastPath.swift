@@ -52,7 +52,7 @@ extension OriginResponder {
         guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
             // A refusal is the responder's (one place counts and logs them).
             access?.refusal(stream: stream, token: token, peer: peer(), forwardedFor: forwardedFor) == nil,
-            cluster?.node.remoteOwner(of: stream) == nil,  // another node's: the responder proxies
+            cluster.map({ $0.node.routing(of: stream) == .local }) ?? true,  // else the responder decides
             let file = content.file(stream: stream, path: path)
         else { return nil }
         GatewayMetrics.streamRequest(stream: stream, kind: .of(path: path, query: nil))

@@ -72,9 +72,13 @@ struct OriginResponder: HTTPResponder {
         } else if case .success(.tokens) = parsed, request.method != .options {
             response = await answerTokens(request, context: context)
         } else if case .success(let route) = parsed, request.method == .get || request.method == .head,
-            let cluster, let owner = cluster.owner(for: route, request: request)
+            let cluster, let decision = cluster.decide(route, request: request)
         {
-            response = await cluster.forward(request, to: owner, peer: context.peerAddress)
+            switch decision {
+            case .proxy(let owner): response = await cluster.forward(request, to: owner, peer: context.peerAddress)
+            case .unavailable(let why):
+                response = Self.text(.serviceUnavailable, why + "\n", cacheControl: Self.noStore)
+            }
         } else if case .success(let route) = parsed, request.uri.string.utf8.count <= settings.maxURLLength,
             let answer = await answerRecordings(route, request: request, context: context)
         {
@@ -100,7 +104,10 @@ struct OriginResponder: HTTPResponder {
             if response.status == .ok, request.uri.queryParameters["_HLS_msn"] != nil {
                 response.headers[.cacheControl] = Self.blockingReloadCacheControl
             }
-            if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength) {
+            // Answered ones only: a flood of made-up names must not grow the metrics.
+            if response.status.code < 400,
+                let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength)
+            {
                 GatewayMetrics.streamRequest(stream: stream, kind: .of(path: path, query: request.uri.query))
             }
         }

@@ -63,8 +63,8 @@ final class StreamContinuity: Sendable {
             logger.warning("stream numbering in etcd unreadable, ignored", metadata: ["stream": "\(stream)"])
             return
         }
-        let local = start(stream: stream)
-        reserved.withLockedValue { $0[stream] = Self.merged(local, remote) }
+        _ = start(stream: stream)  // the disk's copy, read outside the lock, into memory
+        reserved.withLockedValue { $0[stream] = Self.merged($0[stream], remote) }
     }
 
     static func merged(_ lhs: StreamContinuation?, _ rhs: StreamContinuation) -> StreamContinuation {

@@ -108,7 +108,12 @@ public final class EtcdClient: Sendable {
                     for try await chunk in response.body {
                         framer.append(chunk.readableBytesView)
                         while case .line(let line) = try framer.next() {
-                            continuation.yield(try decoder.decode(EtcdWatchMessage.self, from: Data(line)))
+                            let message = try decoder.decode(EtcdWatchMessage.self, from: Data(line))
+                            if case .dropped = continuation.yield(message) {
+                                // The reader fell behind: the caller ranges again instead of
+                                // missing an event.
+                                throw EtcdError.unavailable("watch events arrived faster than they were applied")
+                            }
                         }
                     }
                     continuation.finish()

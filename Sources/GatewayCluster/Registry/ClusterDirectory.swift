@@ -29,6 +29,20 @@ public struct ClusterSettings: Sendable, Hashable {
     public var streamsPrefix: String { "\(prefix)/streams/" }
     public var continuityPrefix: String { "\(prefix)/continuity/" }
     public var watchPrefix: String { "\(prefix)/" }
+
+    /// http(s)://HOST[:PORT] with no path beyond "/", no query, no credentials: what `advertise`
+    /// may be, in the config and when read back from etcd (a value that is not one is ignored,
+    /// so a foreign writer cannot point the proxy at arbitrary URLs).
+    public static func isOriginURL(_ text: String) -> Bool {
+        guard text.hasPrefix("http://") || text.hasPrefix("https://") else { return false }
+        let rest = text.drop(while: { $0 != "/" }).dropFirst(2)
+        let host = rest.hasSuffix("/") ? rest.dropLast() : rest
+        return !host.isEmpty && host.count <= 255
+            && host.allSatisfy {
+                $0.isASCII
+                    && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-" || $0 == ":" || $0 == "[" || $0 == "]")
+            }
+    }
 }
 
 /// What `PREFIX/streams/NAME` holds: the node that owns the live stream.
@@ -107,7 +121,8 @@ public struct ClusterDirectory: Sendable, Equatable {
                 return owners.removeValue(forKey: stream) == nil ? nil : .ownerGone(stream: stream)
             }
             guard let bytes = kv.value?.bytes,
-                let record = try? JSONDecoder().decode(StreamOwnerRecord.self, from: Data(bytes))
+                let record = try? JSONDecoder().decode(StreamOwnerRecord.self, from: Data(bytes)),
+                ClusterSettings.isOriginURL(record.advertise)
             else {
                 foreignEntries += 1
                 return nil

@@ -77,15 +77,20 @@ extension ClusterNode {
         guard !pending.isEmpty, let lease = state.withLockedValue({ $0.lease }) else { return }
         for (stream, since) in pending {
             do {
-                if let current = try await etcd.get(settings.streamsPrefix + stream),
-                    let bytes = current.value?.bytes,
+                let current = try await etcd.get(settings.streamsPrefix + stream)
+                if let bytes = current?.value?.bytes,
                     let record = try? JSONDecoder().decode(StreamOwnerRecord.self, from: Data(bytes)),
                     record.node != settings.node, record.since > since
                 {
                     lose(stream: stream, to: record)
                     continue
                 }
-                try await register(stream: stream, since: since, lease: lease)
+                // Only over what was just read: a takeover landing in between wins, and the
+                // next round reads it (compare-and-swap, not a blind put).
+                guard
+                    try await register(
+                        stream: stream, since: since, lease: lease, expecting: current?.modRevision?.value ?? 0)
+                else { continue }
                 logger.info("stream registered in the cluster", metadata: ["stream": "\(stream)"])
             } catch {
                 failed(error, during: "register \(stream)")
@@ -127,6 +132,20 @@ extension ClusterNode {
                 failed(error, during: "watch")
             }
             try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    static let watchRenewal = Duration.seconds(30)
+
+    private func follow(fromRevision revision: Int64) async throws {
+        for try await message in etcd.watch(prefix: settings.watchPrefix, fromRevision: revision) {
+            guard let result = message.result else {
+                throw EtcdError.rejected(status: message.error?.code ?? 0, message: message.error?.message ?? "watch")
+            }
+            if result.canceled == true || (result.compactRevision?.value ?? 0) > 0 { return }  // range again
+            for event in result.events ?? [] {
+                if let change = state.withLockedValue({ $0.directory.apply(event) }) { handle(change) }
+            }
         }
     }
 

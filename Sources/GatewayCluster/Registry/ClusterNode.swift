@@ -56,14 +56,32 @@ public final class ClusterNode: Sendable {
 
     // MARK: Queries (any thread, no I/O)
 
-    /// The other node that owns `stream`, when requests for it must go there: the directory
-    /// names another node and this node holds no live claim of its own.
-    public func remoteOwner(of stream: String) -> StreamOwnerRecord? {
+    /// Where requests for a stream are answered.
+    public enum StreamRouting: Sendable, Equatable {
+        /// Here: this node holds a live claim, or nobody in the cluster owns the name.
+        case local
+        /// The node that owns it.
+        case remote(StreamOwnerRecord)
+        /// It moved away from this node and no live node owns it now: the copy here is stale
+        /// (it may end with ENDLIST) and must not be served.
+        case movedAway
+    }
+
+    public func routing(of stream: String) -> StreamRouting {
         state.withLockedValue { state in
-            if let claim = state.claims[stream], !claim.superseded { return nil }
-            guard let owner = state.directory.owners[stream], owner.record.node != settings.node else { return nil }
-            return owner.record
+            let owner = state.directory.owners[stream].flatMap { $0.record.node == settings.node ? nil : $0.record }
+            if let claim = state.claims[stream] {
+                if !claim.superseded { return .local }
+                return owner.map { .remote($0) } ?? .movedAway
+            }
+            return owner.map { .remote($0) } ?? .local
         }
+    }
+
+    /// The other node that owns `stream`, when requests for it must go there.
+    public func remoteOwner(of stream: String) -> StreamOwnerRecord? {
+        if case .remote(let owner) = routing(of: stream) { return owner }
+        return nil
     }
 
     public var isConnected: Bool { state.withLockedValue { $0.connected } }
@@ -103,9 +121,17 @@ public final class ClusterNode: Sendable {
 
     // MARK: Publishes
 
-    /// A publish of `stream` was admitted here (its key checked): register this node as its owner.
-    public func admit(stream: String) async -> Admission {
-        let since = clock()
+    /// A publish of `stream` was admitted here (its key checked): register this node as its
+    /// owner. `claim` identifies this claim for `release` (a later publish of the name has another).
+    public func admit(stream: String) async -> (outcome: Admission, claim: Int64) {
+        let since = state.withLockedValue { state in
+            // Unique per stream even within one millisecond.
+            max(clock(), (state.claims[stream]?.since ?? 0) + 1)
+        }
+        return (await admit(stream: stream, since: since), since)
+    }
+
+    private func admit(stream: String, since: Int64) async -> Admission {
         let (lease, previous) = state.withLockedValue { state -> (Int64?, String?) in
             state.claims[stream] = Claim(since: since)
             let owner = state.directory.owners[stream]?.record.node
@@ -135,13 +161,15 @@ public final class ClusterNode: Sendable {
         }
     }
 
-    /// The stream is gone from this node (its ended playlists were freed): its entry goes, if
-    /// it is still this node's.
-    public func release(stream: String) async {
-        guard let claim = state.withLockedValue({ $0.claims.removeValue(forKey: stream) }),
-            let revision = claim.revision,
-            !claim.superseded
-        else { return }
+    /// The stream is gone from this node (its ended playlists were freed, or its publish failed
+    /// after admission): its entry goes, if it is still this node's. With `claim`, only that
+    /// claim is released (not a newer publish's of the same name).
+    public func release(stream: String, claim: Int64? = nil) async {
+        let released = state.withLockedValue { state -> Claim? in
+            guard let held = state.claims[stream], claim == nil || held.since == claim else { return nil }
+            return state.claims.removeValue(forKey: stream)
+        }
+        guard let released, let revision = released.revision, !released.superseded else { return }
         let key = EtcdBytes(settings.streamsPrefix + stream)
         do {
             _ = try await etcd.txn(
@@ -155,14 +183,37 @@ public final class ClusterNode: Sendable {
     }
 
     /// Writes this node's entry for `stream` (if the claim made at `since` is still current).
-    func register(stream: String, since: Int64, lease: Int64) async throws(EtcdError) {
+    /// With `expecting`, only if the key is still at that revision (0: absent); returns whether
+    /// it was written.
+    @discardableResult
+    func register(
+        stream: String, since: Int64, lease: Int64, expecting: Int64? = nil
+    ) async throws(EtcdError)
+        -> Bool
+    {
         let record = StreamOwnerRecord(node: settings.node, advertise: settings.advertise, since: since)
         let value = (try? JSONEncoder().encode(record)).map(Array.init) ?? []
-        let revision = try await etcd.put(settings.streamsPrefix + stream, value: value, lease: lease)
+        let key = settings.streamsPrefix + stream
+        let revision: Int64
+        if let expecting {
+            let bytes = EtcdBytes(key)
+            let answer = try await etcd.txn(
+                EtcdTxnRequest(
+                    compare: [.modified(bytes, at: expecting)],
+                    success: [
+                        EtcdRequestOp(
+                            requestPut: EtcdPutRequest(key: bytes, value: EtcdBytes(value), lease: EtcdInt(lease)))
+                    ], failure: []))
+            guard answer.succeeded == true else { return false }
+            revision = answer.header?.revision?.value ?? 0
+        } else {
+            revision = try await etcd.put(key, value: value, lease: lease)
+        }
         state.withLockedValue { state in
             guard state.claims[stream]?.since == since else { return }
             state.claims[stream]?.revision = revision
         }
+        return true
     }
 
     // MARK: Stream numbering (outlives nodes: no lease)

@@ -61,13 +61,13 @@ struct ClusterNodeTests {
         let b = sibling(of: a, "gw-b", members: members)
         #expect(await eventually("both connected") { a.isConnected && b.isConnected })
 
-        #expect(await a.admit(stream: "cam1") == .registered(previousOwner: nil))
+        #expect(await a.admit(stream: "cam1").outcome == .registered(previousOwner: nil))
         #expect(await eventually("b sees a's stream") { b.remoteOwner(of: "cam1")?.node == "gw-a" })
         #expect(a.remoteOwner(of: "cam1") == nil, "the owner serves its own stream")
         #expect(await eventually("nodes listed") { b.snapshot().nodes.map(\.node) == ["gw-a", "gw-b"] })
 
         // The publisher moved to b with a valid key: b takes over, a is told to end its publish.
-        #expect(await b.admit(stream: "cam1") == .registered(previousOwner: "gw-a"))
+        #expect(await b.admit(stream: "cam1").outcome == .registered(previousOwner: "gw-a"))
         #expect(await eventually("a lost cam1") { members.lost.withLockedValue { $0["gw-a"] } == ["cam1>gw-b"] })
         #expect(a.remoteOwner(of: "cam1")?.node == "gw-b")
         #expect(b.remoteOwner(of: "cam1") == nil)
@@ -78,6 +78,30 @@ struct ClusterNodeTests {
         #expect(b.snapshot().streams.map(\.node) == ["gw-b"])
         await b.release(stream: "cam1")
         #expect(await eventually("entry gone") { a.remoteOwner(of: "cam1") == nil && a.snapshot().streams.isEmpty })
+        await members.shutdown()
+    }
+
+    @Test func aMovedStreamIsNeverServedFromTheStaleCopy() async throws {
+        let etcd = try EtcdServer()
+        let members = Members()
+        try await etcd.waitUntilReady(http: members.http)
+        let a = members.node("gw-a", etcd: etcd.url, lease: 2)
+        let b = sibling(of: a, "gw-b", members: members)
+        #expect(await eventually("both connected") { a.isConnected && b.isConnected })
+        let first = await a.admit(stream: "cam1")
+        #expect(a.routing(of: "cam1") == .local)
+        _ = await b.admit(stream: "cam1")
+        #expect(await eventually("a lost cam1") { a.routing(of: "cam1") == .remote(b.snapshot().streams[0].owner) })
+        // The new owner dies: a's ended copy must not come back.
+        members.kill("gw-b")
+        #expect(await eventually("b's lease expired", timeout: .seconds(10)) { a.routing(of: "cam1") == .movedAway })
+        // Releasing an older claim by its token leaves a newer publish's claim alone.
+        let second = await a.admit(stream: "cam1")
+        #expect(second.claim > first.claim)
+        await a.release(stream: "cam1", claim: first.claim)
+        #expect(a.routing(of: "cam1") == .local && a.snapshot().streams.map(\.node) == ["gw-a"])
+        await a.release(stream: "cam1", claim: second.claim)
+        #expect(await eventually("released") { a.snapshot().streams.isEmpty })
         await members.shutdown()
     }
 
@@ -112,12 +136,12 @@ struct ClusterNodeTests {
         let a = members.node("gw-a", etcd: etcd.url)
         let b = sibling(of: a, "gw-b", members: members)
         #expect(await eventually("both connected") { a.isConnected && b.isConnected })
-        #expect(await a.admit(stream: "cam1") == .registered(previousOwner: nil))
+        #expect(await a.admit(stream: "cam1").outcome == .registered(previousOwner: nil))
         #expect(await eventually("b sees cam1") { b.remoteOwner(of: "cam1") != nil })
 
         etcd.stop(signal: SIGKILL)
         #expect(await eventually("a notices") { !a.isConnected })
-        guard case .local = await a.admit(stream: "cam2") else {
+        guard case .local = await a.admit(stream: "cam2").outcome else {
             Issue.record("with etcd down a publish is admitted locally")
             return
         }
@@ -140,7 +164,7 @@ struct ClusterNodeTests {
         let a = members.node("gw-a", etcd: etcd.url, lease: 2)
         let b = sibling(of: a, "gw-b", members: members)
         #expect(await eventually("both connected") { a.isConnected && b.isConnected })
-        #expect(await a.admit(stream: "cam1") == .registered(previousOwner: nil))
+        #expect(await a.admit(stream: "cam1").outcome == .registered(previousOwner: nil))
         #expect(await eventually("b sees cam1") { b.remoteOwner(of: "cam1") != nil })
         members.kill("gw-a")
         #expect(
@@ -149,4 +173,8 @@ struct ClusterNodeTests {
             })
         await members.shutdown()
     }
+}
+
+extension ClusterSnapshot.Stream {
+    var owner: StreamOwnerRecord { StreamOwnerRecord(node: node, advertise: advertise, since: since) }
 }

@@ -45,8 +45,12 @@ extension RTMPSessionHandler {
         }
         context.eventLoop.makeFutureWithTask {
             await cluster.admit(stream: name)
-        }.assumeIsolated().whenSuccess { outcome in
-            guard self.machine.isAdmitting(name: name, streamID: streamID) else { return }
+        }.assumeIsolated().whenSuccess { outcome, claim in
+            guard self.machine.isAdmitting(name: name, streamID: streamID) else {
+                cluster.release(stream: name, claim: claim)
+                return
+            }
+            self.clusterClaims[name] = claim
             if case .registered(let previous?) = outcome {
                 self.logger.notice(
                     "publish takes the stream over from node \(previous)", metadata: ["stream": "\(name)"])
@@ -65,10 +69,17 @@ extension RTMPSessionHandler {
             case .success(let pipeline):
                 self.startPublish(name: name, streamID: streamID, pipeline: pipeline, context: context)
             case .failure(let error):
+                self.releaseClusterClaim(name)
                 self.refusePublish(
                     name: name, streamID: streamID, refusal: .profileError, detail: "\(error)", context: context)
             }
         }
+    }
+
+    /// The cluster registration of a publish that will not start.
+    private func releaseClusterClaim(_ name: String) {
+        guard let claim = clusterClaims.removeValue(forKey: name) else { return }
+        services.cluster?.release(stream: name, claim: claim)
     }
 
     private func refusePublish(
@@ -92,8 +103,10 @@ extension RTMPSessionHandler {
     ) {
         guard case .proceed(let actions) = machine.publishAdmitted(name: name, streamID: streamID) else {
             pipeline.finish()  // built for a publish that is gone: nothing else owns it
+            releaseClusterClaim(name)
             return
         }
+        clusterClaims[name] = nil  // the stream's retention releases it from now on
         let sync = context.pipeline.syncOperations
         var readBatching = "off"
         if let batching = try? sync.handler(type: ReceiveBatchingHandler.self) {

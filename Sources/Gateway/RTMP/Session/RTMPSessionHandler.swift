@@ -44,6 +44,8 @@ final class RTMPSessionHandler: ChannelInboundHandler {
     var remoteAddress = "unknown"
     /// The publish's resources and media state, while the machine's role is `.publishing`.
     var publishing: PublishingState?
+    /// Cluster registrations of publishes being admitted (released if they do not start).
+    var clusterClaims: [String: Int64] = [:]
     private var player: RTMPRelayPlayer?
     private var playingStream: LiveStream?
     private var lastInbound = NIODeadline.now()
