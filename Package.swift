@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.20.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
     ],
     targets: [
         // FFmpeg 5.1 (Debian 12) C libraries; scripts/setup.sh installs the -dev packages.
@@ -90,6 +91,14 @@ let package = Package(
         ),
         // Viewer access: signed playback tokens (HMAC-SHA256 claims) as pure values.
         .target(name: "GatewayAccess", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Usage reports: viewer sessions (per rendition) and publishes, kept in SQLite (GRDB).
+        .target(
+            name: "GatewayUsage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The `gateway` executable: RTMP server and sessions, HTTP origin, CLI and wiring.
         .executableTarget(
             name: "Gateway",
@@ -99,6 +108,7 @@ let package = Package(
                 "HTTPWire",
                 "GatewayCluster",
                 "GatewayAccess",
+                "GatewayUsage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -160,6 +170,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "GatewayAccessTests", dependencies: ["GatewayAccess"]),
+        .testTarget(name: "GatewayUsageTests", dependencies: ["GatewayUsage"]),
         .testTarget(
             name: "GatewayClusterTests",
             dependencies: [

@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MODE=serve
 [ "${1:-}" = "--test" ] && MODE=test
 
-BUILD_PKGS=(pkg-config libavcodec-dev libavformat-dev libswscale-dev libswresample-dev libavutil-dev)
+BUILD_PKGS=(pkg-config libavcodec-dev libavformat-dev libswscale-dev libswresample-dev libavutil-dev libsqlite3-dev)
 TEST_PKGS=(ffmpeg rtmpdump nginx libnginx-mod-rtmp wrk curl unzip procps python3-venv
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav

@@ -113,6 +113,17 @@ public enum PlaybackToken {
     }
 }
 
+extension PlaybackToken {
+    /// The claims of a token already verified (`verify`), without checking it again: the
+    /// viewer ID for usage reports.
+    public static func claimsOfVerified(_ token: Substring) -> PlaybackClaims? {
+        guard token.utf8.count <= maxLength, let dot = token.firstIndex(of: "."),
+            let payload = Base64URL.decode(token[..<dot])
+        else { return nil }
+        return try? JSONDecoder().decode(PlaybackClaims.self, from: Data(payload))
+    }
+}
+
 /// RFC 4648 section 5, without padding.
 enum Base64URL {
     static func encode(_ bytes: [UInt8]) -> String {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GatewayAccess
 import GatewayCluster
+import GatewayUsage
 import Ladder
 import Logging
 import NIOCore
@@ -78,6 +79,7 @@ final class GatewayApplication: Sendable {
         let waiters = StoreChangeWaiters()
         let store = Self.makeStore(dataDirectory: options.dataDirectory, waiters: waiters)
         let recordings = try await Self.openRecordings(config.recording, pool: pool, logger: logger)
+        let usage = try await Self.openUsage(config, dataDirectory: options.dataDirectory, pool: pool, logger: logger)
         let continuity = StreamContinuity(directory: options.dataDirectory, logger: logger)
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
@@ -131,6 +133,7 @@ final class GatewayApplication: Sendable {
                 }
             })
         services.cluster = cluster.map { ClusterAdmission(node: $0.node, continuity: continuity) }
+        services.usage = usage
         let rtmpServer = RTMPServer(services: services, limits: options.rtmpLimits, group: rtmpLoops)
         let rtmpAddress = try await rtmpServer.bind(host: options.rtmp.host, port: options.rtmp.port)
         logger.info(
@@ -148,6 +151,7 @@ final class GatewayApplication: Sendable {
             hasParts: { [pipelines] in pipelines.packager(for: $0)?.config.hasParts ?? false }, waiters: waiters)
         var settings = OriginSettings()
         settings.adminToken = config.adminToken
+        settings.protectStatus = config.protectStatus
         var player = PlayerConfiguration()
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
@@ -220,10 +224,15 @@ final class GatewayApplication: Sendable {
             }
             try await group.waitForAll()
         }
+        usage?.stop()  // open viewer sessions end at their last request, written
         store.mirror?.flush()  // the final playlists reach the disk before the process exits
         recordings?.flushWrites()  // recordings end complete (an MP4 still building is redone at start)
         logger.info("gateway stopped")
     }
+}
+
+struct UsageStoreError: Error, CustomStringConvertible {
+    var description: String
 }
 
 struct SlateImageError: Error, CustomStringConvertible {
@@ -238,6 +247,31 @@ extension GatewayApplication {
             throw SlateImageError(description: "slate: \(path) cannot be decoded as a picture: \(problem)")
         }
         return path
+    }
+
+    /// The usage store (SQLite, migrated to the current schema) and its recorder, started.
+    static func openUsage(
+        _ config: GatewayConfig, dataDirectory: String?, pool: NIOThreadPool, logger: Logger
+    ) async throws -> UsageRecorder? {
+        var effective = config
+        effective.dataDirectory = dataDirectory
+        guard let settings = effective.usageStore else { return nil }
+        let store = try await pool.runIfActive {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: (settings.databasePath as NSString).deletingLastPathComponent,
+                    withIntermediateDirectories: true)
+                return try UsageStore(path: settings.databasePath)
+            } catch {
+                throw UsageStoreError(description: "usage database \(settings.databasePath): \(error)")
+            }
+        }
+        let recorder = UsageRecorder(store: store, keepDays: settings.keepDays, logger: logger)
+        recorder.start()
+        logger.info(
+            "usage reports kept",
+            metadata: ["database": "\(settings.databasePath)", "keep_days": "\(settings.keepDays ?? 0)"])
+        return recorder
     }
 
     /// The recordings library, with what an earlier run left: recordings it was writing are

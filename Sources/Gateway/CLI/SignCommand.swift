@@ -6,11 +6,8 @@ struct SignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Print a signed playback URL for a stream (playback.secret_file of the config).",
-        discussion: """
-            The token is in the path (/live/NAME/t/TOKEN/master.m3u8), so every playlist, MPD,
-            segment and part URL a player derives from it carries it. Open the URL in any player,
-            or give the folder (/live/NAME/t/TOKEN/) for the player page.
-            """
+        discussion:
+            "The token is in the path (/live/NAME/t/TOKEN/master.m3u8), so every playlist, MPD, segment and part URL a player derives from it carries it. Give the folder (/live/NAME/t/TOKEN/) for the player page."
     )
 
     @Argument(help: "Stream name.")

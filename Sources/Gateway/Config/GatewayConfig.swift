@@ -126,6 +126,14 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var recording: RecordingPolicy?
     /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
     var adminToken: String?
+    /// The read-only status (`/api/streams`, `/api/cluster`, `/metrics`) also needs the admin
+    /// token (default: open, as most monitoring expects).
+    var protectStatus = false
+    /// `usage: { database, keep_days }`; `usageStore` applies the data_dir default.
+    var usage: Usage?
+    var usageOff = false
+    var usageKeepDays: Double?
+
     /// Signed playback URLs (`playback:`).
     struct Playback: Sendable, Hashable, CustomStringConvertible {
         var requireToken = false

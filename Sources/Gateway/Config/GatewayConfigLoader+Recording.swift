@@ -3,7 +3,7 @@ import Ladder
 /// `recording:` and `admin:` sections of the gateway config.
 extension GatewayConfigLoader {
     static let recordingKeys = ["dir", "streams", "keep_days", "max_gigabytes", "max_backlog_megabytes"]
-    static let adminKeys = ["token"]
+    static let adminKeys = ["token", "protect_status"]
     /// Shortest admin token accepted: it guards deletions.
     static let minAdminTokenLength = 16
 
@@ -21,6 +21,7 @@ extension GatewayConfigLoader.Parser {
                 at: entry.value, path: top.path.key("streams").key(name).key("record"))
         }
         if let map = reader.mapping(top, "admin", knownKeys: GatewayConfigLoader.adminKeys) {
+            config.protectStatus = reader.bool(map, "protect_status")?.value ?? false
             if let token = reader.string(map, "token", required: true) {
                 if token.value.utf8.count < GatewayConfigLoader.minAdminTokenLength
                     || GatewayConfigLoader.secretProblem(token.value) != nil

@@ -12,7 +12,7 @@ enum GatewayConfigLoader {
 
     static let topKeys = [
         "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds", "recording", "admin",
-        "reconnect_grace_seconds", "slate", "cluster", "playback",
+        "reconnect_grace_seconds", "slate", "cluster", "playback", "usage",
     ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
@@ -213,6 +213,7 @@ enum GatewayConfigLoader {
             parseRecordingAndAdmin(top, into: &config)
             parseCluster(top, into: &config)
             parsePlayback(top, into: &config)
+            parseUsage(top, into: &config)
             return config
         }
 

@@ -91,12 +91,13 @@ extension OriginResponder {
         let forwardedFor = request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value
         let userAgent = request.headers[.userAgent]
         let peerAddress = context.peerAddress
+        let target = request.uri.path
         let body = ResponseBody { writer in
             let bytes = try await source.write(to: &writer)
             try await writer.finish(nil)
             countDelivery(
-                stream: stream, bytes: bytes, forwardedFor: forwardedFor, userAgent: userAgent, peerAddress: peerAddress
-            )
+                stream: stream, target: target, bytes: bytes, forwardedFor: forwardedFor, userAgent: userAgent,
+                peerAddress: peerAddress)
         }
         return Response(status: .ok, headers: headers, body: body)
     }

@@ -143,11 +143,11 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             lastActivity = context.eventLoop.now
             if forwarded == 0, !quiescing, let outlet, context.channel.isWritable,
                 let (stream, file) = responder.fastFile(
-                    for: head, peer: context.channel.remoteAddress?.ipAddress)
+                    for: head, peer: peerAddress)
             {
                 answered = true
                 respond(
-                    outlet: outlet, stream: stream, file: file, isHead: head.method == .HEAD,
+                    outlet: outlet, stream: stream, target: head.uri, file: file, isHead: head.method == .HEAD,
                     forwardedFor: head.headers.first(name: "x-forwarded-for"),
                     userAgent: head.headers.first(name: "user-agent"))
                 return
@@ -171,10 +171,11 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
     func answer(_ raw: RawRequestHead, channel: any Channel) -> Bool {
         lastActivity = channel.eventLoop.now
         guard forwarded == 0, !quiescing, let outlet, channel.isWritable,
-            let (stream, file) = responder.fastFile(for: raw, peer: channel.remoteAddress?.ipAddress)
+            let (stream, file) = responder.fastFile(for: raw, peer: peerAddress)
         else { return false }
         respond(
-            outlet: outlet, stream: stream, file: file, isHead: raw.isHead, forwardedFor: raw.forwardedFor,
+            outlet: outlet, stream: stream, target: raw.target, file: file, isHead: raw.isHead,
+            forwardedFor: raw.forwardedFor,
             userAgent: raw.userAgent)
         return true
     }
@@ -203,7 +204,8 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     private func respond(
-        outlet: ChannelHandlerContext, stream: String, file: OriginFile, isHead: Bool, forwardedFor: String?,
+        outlet: ChannelHandlerContext, stream: String, target: String, file: OriginFile, isHead: Bool,
+        forwardedFor: String?,
         userAgent: String?
     ) {
         let key = HeaderKey(contentType: file.contentType, cache: file.cache)
@@ -248,7 +250,7 @@ final class OriginFastPathHandler: ChannelDuplexHandler, RemovableChannelHandler
             GatewayMetrics.vodBytes(count: length)
         } else {
             responder.countDelivery(
-                stream: stream, bytes: length, forwardedFor: forwardedFor, userAgent: userAgent,
+                stream: stream, target: target, bytes: length, forwardedFor: forwardedFor, userAgent: userAgent,
                 peerAddress: peerAddress)
         }
     }

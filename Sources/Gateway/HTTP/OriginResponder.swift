@@ -23,6 +23,8 @@ struct OriginSettings: Sendable {
     var trustForwardedFor: Bool = false
     /// `Authorization: Bearer` secret of admin routes (`admin.token`); nil: loopback clients only.
     var adminToken: String?
+    /// The status routes are admin routes too (`admin.protect_status`).
+    var protectStatus = false
     /// The player page's HTML and script, read from the resource bundle once per process.
     var playerTemplate: Result<PlayerPageTemplate, PlayerPageResourceError>
 
@@ -52,6 +54,8 @@ struct OriginResponder: HTTPResponder {
     var cluster: ClusterProxy?
     /// Signed playback URLs (`playback:`); nil: every stream is open.
     var access: PlaybackAccess?
+    /// Usage reports (`usage:`, or `data_dir`); nil: none are kept.
+    var usage: UsageTracking?
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
     /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
@@ -71,6 +75,8 @@ struct OriginResponder: HTTPResponder {
             response = refusal
         } else if case .success(.tokens) = parsed, request.method != .options {
             response = await answerTokens(request, context: context)
+        } else if case .success(.usage) = parsed, request.method == .get || request.method == .head {
+            response = await answerUsage(request, context: context)
         } else if case .success(let route) = parsed, request.method == .get || request.method == .head,
             let cluster, let decision = cluster.decide(route, request: request)
         {
@@ -179,6 +185,13 @@ struct OriginResponder: HTTPResponder {
     }
 
     private func respond(to route: OriginRoute, request: Request, token: Substring?, context: Context) -> Response {
+        if settings.protectStatus, route.isStatus,
+            let refusal = RecordingsEndpoint.adminRefusal(
+                token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+        {
+            GatewayMetrics.adminRefused()
+            return Self.json(.forbidden, APIError(error: refusal))
+        }
         switch route {
         case .index:
             return Self.html(PlayerPage.renderIndex(streams: content.liveStreams()))
@@ -191,6 +204,7 @@ struct OriginResponder: HTTPResponder {
         case .metrics:
             if let library = recordings?.library { GatewayMetrics.recording(library.counters) }
             if let cluster { GatewayMetrics.cluster(cluster.node.stats) }
+            if let usage { GatewayMetrics.viewersByRendition(usage.recorder.viewersByRendition()) }
             for (stream, audience) in viewers.snapshot(at: .now) {
                 GatewayMetrics.viewers(stream: stream, count: audience.viewers)
             }
@@ -225,6 +239,8 @@ struct OriginResponder: HTTPResponder {
             return serveFile(stream: stream, path: path, request: request, context: context)
         case .tokens:
             return Self.notFound()  // answered by `answerTokens` (this is OPTIONS' fall-through)
+        case .usage:
+            return Self.notFound()  // answered by `answerUsage` (this is OPTIONS' fall-through)
         case .playbackCheck:
             return checkPlayback(request, context: context)
         case .clusterStatus:
@@ -308,7 +324,7 @@ struct OriginResponder: HTTPResponder {
         let response = Self.fileResponse(file, request: request)
         if request.method == .get, (200..<300).contains(response.status.code) {
             countDelivery(
-                stream: stream, bytes: response.body.contentLength ?? 0,
+                stream: stream, target: request.uri.path, bytes: response.body.contentLength ?? 0,
                 forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value,
                 userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
         }
@@ -337,7 +353,9 @@ struct OriginResponder: HTTPResponder {
     }
 
     /// Counts a delivered GET for the stream's viewers and byte metrics (both origin paths).
-    func countDelivery(stream: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?) {
+    func countDelivery(
+        stream: String, target: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?
+    ) {
         var address = peerAddress
         if settings.trustForwardedFor, let forwardedFor {
             let first = forwardedFor.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
@@ -347,6 +365,9 @@ struct OriginResponder: HTTPResponder {
             stream: stream, client: ViewerTracker.clientKey(address: address, userAgent: userAgent), bytes: bytes,
             at: .now)
         GatewayMetrics.httpBytes(stream: stream, count: bytes)
+        usage?.record(
+            stream: stream, target: target, bytes: bytes, client: address, userAgent: userAgent,
+            viaEdge: forwardedFor != nil)
     }
 
     private func mergedStatuses() -> [StreamStatus] {

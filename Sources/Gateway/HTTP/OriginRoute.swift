@@ -27,6 +27,8 @@ enum OriginRoute: Equatable, Sendable {
     case tokens
     /// `GET /api/playback-check?stream=NAME&token=TOKEN`: 204 or 403 (an edge's auth_request).
     case playbackCheck
+    /// `GET /api/usage?stream=&from=&to=&group=hour|day&format=json|csv` (admin).
+    case usage
     case notFound
 
     enum RejectReason: Error, Equatable, Sendable {
@@ -126,6 +128,9 @@ enum OriginRoute: Equatable, Sendable {
     }
 
     private static func routeAPI(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        if segments.first == "usage" {
+            return .success(segments.count == 1 ? .usage : .notFound)
+        }
         if segments.first == "playback-check" {
             return .success(segments.count == 1 ? .playbackCheck : .notFound)
         }
@@ -214,6 +219,14 @@ enum OriginRoute: Equatable, Sendable {
         switch self {
         case .streamFile(let stream, _), .playerPage(let stream), .playerRedirect(let stream): return stream
         default: return nil
+        }
+    }
+
+    /// Read-only status: open unless `admin.protect_status`.
+    var isStatus: Bool {
+        switch self {
+        case .streamList, .streamStatus, .clusterStatus, .metrics: return true
+        default: return false
         }
     }
 }

@@ -96,3 +96,40 @@ extension GatewayMetrics {
         Counter(label: Name.playbackRefusals, dimensions: [("reason", reason)], factory: factory).increment()
     }
 }
+
+extension GatewayMetrics {
+    fileprivate static let renditionSeries = NIOLockedValueBox<Set<String>>([])
+}
+
+extension GatewayMetrics.Name {
+    static let viewersByRendition = "gateway_viewers_by_rendition"
+}
+
+extension GatewayMetrics {
+    /// `gateway_viewers_by_rendition{stream,rendition}`: open viewer sessions by the rendition
+    /// of their latest segment or part (from the usage tracker).
+    static func viewersByRendition(_ counts: [String: [String: Int]]) {
+        // A rendition nobody watches any more goes to 0 (its series stays until the stream is freed).
+        let current = Set(counts.flatMap { stream, renditions in renditions.keys.map { "\(stream)/\($0)" } })
+        let gone = renditionSeries.withLockedValue { series in
+            defer { series = current }
+            return series.subtracting(current)
+        }
+        for key in gone {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            Gauge(
+                label: Name.viewersByRendition, dimensions: [("stream", parts[0]), ("rendition", parts[1])],
+                factory: factory
+            )
+            .record(0)
+        }
+        for (stream, renditions) in counts {
+            for (rendition, viewers) in renditions {
+                Gauge(
+                    label: Name.viewersByRendition, dimensions: [("stream", stream), ("rendition", rendition)],
+                    factory: factory
+                ).record(viewers)
+            }
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import Foundation
+import GatewayUsage
 import Ladder
 import Metrics
 import NIOCore
@@ -84,5 +86,20 @@ extension RTMPSessionHandler {
         // Players get onMetaData without the @setDataFrame wrapper.
         state.stream.relay.publish(
             RTMPDataMessage.metadataMessage(properties, streamID: message.streamID, timestamp: message.timestamp))
+    }
+}
+
+extension RTMPSessionHandler {
+    /// The ended publish as a usage report row: bytes, drops at ingest and malformed messages.
+    func recordPublishUsage(_ publishing: PublishingState, duration: Double) {
+        guard let usage = services.usage else { return }
+        let endedMs = TextFormatting.milliseconds(since1970: Date())
+        let stats = (publishing.pipeline as? LadderPipeline)?.transcoder.stats
+        let drops = (stats?.ingestDroppedVideo ?? 0) + (stats?.ingestDroppedAudio ?? 0)
+        usage.recordPublish(
+            PublishSession(
+                id: UUID().uuidString.lowercased(), stream: publishing.stream.name,
+                startedMs: endedMs - Int64(duration * 1000), endedMs: endedMs, ingestBytes: Int64(publishing.bytes),
+                drops: Int64(drops), errors: Int64(publishing.mediaErrors)))
     }
 }

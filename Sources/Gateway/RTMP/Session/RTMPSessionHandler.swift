@@ -1,4 +1,5 @@
 import Foundation
+import GatewayUsage
 import Ladder
 import Logging
 import NIOCore
@@ -21,6 +22,8 @@ struct RTMPSessionServices: Sendable {
     var publishHook: PublishHookClient?
     /// In a cluster: registers the publish in etcd before its pipeline starts.
     var cluster: ClusterAdmission?
+    /// Usage reports: each publish, with its duration and drops.
+    var usage: UsageRecorder?
 }
 
 /// Asks a session (from any thread) to close, with the reason to log.
@@ -193,6 +196,7 @@ final class RTMPSessionHandler: ChannelInboundHandler {
                 publishing.pipeline?.finish(publisherVanished: !Self.unpublishReasons.contains(reason))
                 publishing.stream.relay.publisherEnded()
             }
+            recordPublishUsage(publishing, duration: duration)
             logger.info(
                 "publish stop",
                 metadata: [
