@@ -13,6 +13,7 @@ public struct UsageReport: Codable, Sendable, Equatable {
         public var viewerMinutes: Double
         public var uniqueViewers: Int
         public var peakConcurrency: Int
+        /// Every session, also those that only fetched playlists (not counted as viewers).
         public var sessions: Int
         public var sessionsViaEdge: Int
         public var bytes: Int64
@@ -60,13 +61,14 @@ public struct UsageReport: Codable, Sendable, Equatable {
                     minutes[rendition, default: 0] += usage.seconds / 60
                     bytes[rendition, default: 0] += usage.bytes
                 }
-                players[session.player, default: 0] += 1
+                if session.watched { players[session.player, default: 0] += 1 }
             }
-            let viewers = Set(members.map { $0.viewer ?? "\($0.client ?? "-")|\($0.userAgent ?? "-")" })
+            let watching = members.filter(\.watched)
+            let viewers = Set(watching.map { $0.viewer ?? "\($0.client ?? "-")|\($0.userAgent ?? "-")" })
             return Bucket(
                 start: time(key.start), stream: key.stream, viewerMinutes: minutes.values.reduce(0, +),
                 uniqueViewers: viewers.count,
-                peakConcurrency: Self.peak(members, from: key.start, to: key.start + size),
+                peakConcurrency: Self.peak(watching, from: key.start, to: key.start + size),
                 sessions: members.count, sessionsViaEdge: members.filter(\.viaEdge).count,
                 bytes: members.reduce(0) { $0 + $1.bytes }, minutesByRendition: minutes, bytesByRendition: bytes,
                 players: players)

@@ -56,6 +56,9 @@ public struct ViewerSession: Sendable, Equatable, Codable {
     }
 
     public var secondsWatched: Double { renditions.values.reduce(0) { $0 + $1.seconds } }
+
+    /// It fetched media: a viewer, not only a client polling playlists.
+    public var watched: Bool { !renditions.isEmpty }
 }
 
 /// The sessions in progress, fed request by request (any thread, under the caller's lock).
@@ -106,16 +109,16 @@ public struct ViewerSessions: Sendable {
         open[key]!.dirty = true
         open[key]!.session.lastMs = max(open[key]!.session.lastMs, request.atMs)
         open[key]!.session.bytes += Int64(max(0, request.bytes))
-        guard let rendition = request.rendition else { return }
+        // Only media (segments, parts) makes a viewer and counts for a rendition; playlists
+        // are overhead of the session.
+        guard let rendition = request.rendition, request.isMedia else { return }
         var usage = open[key]!.session.renditions[rendition] ?? .init(seconds: 0, bytes: 0)
         usage.bytes += Int64(max(0, request.bytes))
-        if request.isMedia {
-            if let last = open[key]!.lastMediaMs, request.atMs > last, request.atMs - last <= maxGapMs {
-                usage.seconds += Double(request.atMs - last) / 1000
-            }
-            open[key]!.lastMediaMs = max(open[key]!.lastMediaMs ?? request.atMs, request.atMs)
-            open[key]!.lastRendition = rendition
+        if let last = open[key]!.lastMediaMs, request.atMs > last, request.atMs - last <= maxGapMs {
+            usage.seconds += Double(request.atMs - last) / 1000
         }
+        open[key]!.lastMediaMs = max(open[key]!.lastMediaMs ?? request.atMs, request.atMs)
+        open[key]!.lastRendition = rendition
         open[key]!.session.renditions[rendition] = usage
     }
 
