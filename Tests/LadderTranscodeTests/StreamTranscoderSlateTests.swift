@@ -67,7 +67,9 @@ struct StreamTranscoderSlateTests {
         let steps = zip(audio.dropFirst(), audio).map { $0.presentationTime - $1.presentationTime }
         #expect(steps.allSatisfy { $0 == 1024 }, "one continuous track of 1024-sample frames")
         let seconds = Double(audio.count * 1024) / 48000
-        #expect(seconds > 2.8, "\(seconds) s")
+        // 2 s of input, then silence until the 1 s grace ends; the grace counts from the vanish,
+        // and encoding the queued input takes part of it (more on a loaded machine).
+        #expect(seconds > 2.3, "\(seconds) s")
         // The silence decodes: the same AAC-LC configuration as the publisher's.
         let decoder = try AudioDecoder(audioSpecificConfig: try #require(sink.declarations.last?[1].decoderConfig))
         var decoded = 0
