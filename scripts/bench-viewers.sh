@@ -3,6 +3,8 @@
 #
 #   scripts/bench-viewers.sh [CONNECTIONS=200] [DURATION=10] [PROFILE=profiles/default.yaml]
 #   (or the environment variables CONNECTIONS, DURATION, PROFILE, THREADS=2)
+#   SIGNED=1 scripts/bench-viewers.sh ...   the stream requires a signed playback URL and wrk
+#   fetches /live/view/t/TOKEN/...: every request pays the token check (HMAC-SHA256).
 #
 # One live stream (ffmpeg -re -stream_loop -1 -c copy of a 1280x720 30 fps H.264/AAC clip) is
 # transcoded by `gateway serve --profile PROFILE` for the whole run. wrk (keep-alive, THREADS
@@ -35,7 +37,13 @@ CLIP="$WORK/clip.flv"
 make_gop_clip "$CLIP" "$SIZE" 20 "$GOP"
 
 rtmp=$(free_port); http=$(free_port)
-"$GATEWAY" serve --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \
+CONFIG_ARGS=()
+if [ "${SIGNED:-0}" = 1 ]; then
+    echo "k1 bench-secret-0123456789abcdef" >"$WORK/secrets.txt"
+    printf 'playback: { require_token: true, secret_file: %s }\n' "$WORK/secrets.txt" >"$WORK/gateway.yaml"
+    CONFIG_ARGS=(--config "$WORK/gateway.yaml")
+fi
+"$GATEWAY" serve "${CONFIG_ARGS[@]}" --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \
     --log-level warning 2>"$WORK/gateway.log" &
 gw=$!; PIDS+=("$gw")
 wait_port "$rtmp"; wait_port "$http"
@@ -44,12 +52,18 @@ ffmpeg -hide_banner -loglevel error -nostdin -re -stream_loop -1 -i "$CLIP" -c c
 PIDS+=($!)
 
 BASE="http://127.0.0.1:$http"
-PLAYLIST_PATH="/live/view/$TOP_RUNG/index.m3u8"
+STREAM_PATH="/live/view"
+if [ "${SIGNED:-0}" = 1 ]; then
+    signed=$("$GATEWAY" sign view --config "$WORK/gateway.yaml" --ttl 3600 --base-url "$BASE")
+    STREAM_PATH="${signed#"$BASE"}"
+    STREAM_PATH="${STREAM_PATH%/master.m3u8}"
+fi
+PLAYLIST_PATH="$STREAM_PATH/$TOP_RUNG/index.m3u8"
 # newest_segment: the last segment URI of the live playlist, as a path on the origin.
 newest_segment() {
     local uri
     uri=$(curl -fsS "$BASE$PLAYLIST_PATH" | grep -v '^#' | grep . | tail -1)
-    echo "/live/view/$TOP_RUNG/$uri"
+    echo "$STREAM_PATH/$TOP_RUNG/$uri"
 }
 deadline=$((SECONDS + 60))
 until [ "$(curl -fsS "$BASE$PLAYLIST_PATH" 2>/dev/null | grep -c '^#EXTINF')" -ge 3 ]; do
@@ -67,7 +81,7 @@ run_wrk() {
 
 # Snapshot for nginx: the playlist and the segment the gateway serves, under the same paths.
 ROOT="$WORK/www"
-mkdir -p "$ROOT/live/view/$TOP_RUNG"
+mkdir -p "$ROOT$STREAM_PATH/$TOP_RUNG"
 run_wrk gateway-playlist "$BASE$PLAYLIST_PATH"
 curl -fsS -o "$ROOT$PLAYLIST_PATH" "$BASE$PLAYLIST_PATH"
 SEGMENT_PATH=$(newest_segment)
@@ -83,7 +97,7 @@ run_wrk nginx-playlist "http://127.0.0.1:$nport$PLAYLIST_PATH"
 run_wrk nginx-segment "http://127.0.0.1:$nport$SEGMENT_PATH"
 
 echo
-echo "viewers: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --latency, loopback, one live stream"
+echo "viewers: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --latency, loopback, one live stream$([ "${SIGNED:-0}" = 1 ] && echo ", signed URLs (token checked per request)")"
 echo "($(basename "$PROFILE"), $TOP_RUNG rung) transcoding in the gateway throughout; $(nproc) cores"
 echo "playlist $(stat -c %s "$ROOT$PLAYLIST_PATH") bytes; segment $SEGMENT_PATH $(stat -c %s "$ROOT$SEGMENT_PATH") bytes"
 echo "(socket errors c/r/w/t = connect/read/write/timeout (wrk's timeout: 2 s); non-2xx = HTTP errors)"

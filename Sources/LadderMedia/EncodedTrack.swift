@@ -94,8 +94,11 @@ public protocol EncodedMediaSink: AnyObject, Sendable {
     /// The publisher vanished and its samples from the segment with this grid index on
     /// (`EncodedSample.segmentStart`) are a slate: live, but not recorded.
     func slateBegins(atSegment gridIndex: Int64)
+    /// A JPEG of the top rung's newest segment-start picture (about one per segment).
+    func thumbnail(jpeg: [UInt8])
 }
 
 extension EncodedMediaSink {
     public func slateBegins(atSegment gridIndex: Int64) {}
+    public func thumbnail(jpeg: [UInt8]) {}
 }

@@ -40,9 +40,11 @@ extension DecodeStage {
                     targetBitrate: nil)
                 slots.append(TrackSlot(copy: description, record: record, worker: nil))
             } else {
+                // The first transcoded rung is the top one (the plan lists them largest first).
                 let worker = VideoRungWorker(
                     rendition: rendition, settings: encoderSettings(rendition, source: source), sink: sink,
-                    stats: stats, logger: logger, queueCapacity: options.stageQueueCapacity)
+                    stats: stats, logger: logger, queueCapacity: options.stageQueueCapacity,
+                    thumbnailWidth: rungs.isEmpty ? options.thumbnailWidth : 0)
                 rungs.append(worker)
                 slots.append(TrackSlot(copy: nil, record: nil, worker: worker))
             }

@@ -29,6 +29,9 @@ public final class StreamTranscoder: Sendable {
         /// A picture (PNG, JPEG...) a slate shows instead of the last one (`SlateImage.problem`
         /// checks it); scaled to the source's size when the slate starts.
         public var slateImagePath: String?
+        /// The top transcoded rung also encodes a JPEG of each segment's first picture, at most
+        /// `thumbnailWidth` wide (0: no thumbnails).
+        public var thumbnailWidth = 640
 
         public init(
             overflow: IngestOverflow = .dropToNextKeyframe, ingestMaxItems: Int = 320,

@@ -28,7 +28,7 @@ final class VideoRungWorker: Sendable {
 
     init(
         rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
-        stats: StatsCollector, logger: Logger, queueCapacity: Int
+        stats: StatsCollector, logger: Logger, queueCapacity: Int, thumbnailWidth: Int = 0
     ) {
         self.rendition = rendition
         let queue = BlockingQueue<StageInput<RungPicture>>(capacity: queueCapacity)
@@ -40,7 +40,8 @@ final class VideoRungWorker: Sendable {
             let encoder: VideoRungEncoder
             do {
                 encoder = try VideoRungEncoder(
-                    rendition: rendition, settings: settings, sink: sink, stats: stats, logger: logger)
+                    rendition: rendition, settings: settings, sink: sink, stats: stats, logger: logger,
+                    thumbnailWidth: thumbnailWidth)
                 setup.fulfil(.success(encoder.trackDescription))
             } catch {
                 setup.fulfil(.failure(TranscodeError(error)))
@@ -75,11 +76,16 @@ private final class VideoRungEncoder {
     private var pendingSegmentStarts: [Int64: Int64] = [:]
     /// When each picture (by pts) went into the encoder, until its packet comes out.
     private var submitted: [Int64: ContinuousClock.Instant] = [:]
+    /// 0: this rung makes no thumbnails; else their largest width (`StreamTranscoder.Options`).
+    private let thumbnailWidth: Int
+    private var thumbnails: JPEGEncoder?
+    private var thumbnailsFailed = false
 
     init(
         rendition: PlannedRendition, settings: VideoEncoderSettings, sink: any EncodedMediaSink,
-        stats: StatsCollector, logger: Logger
+        stats: StatsCollector, logger: Logger, thumbnailWidth: Int
     ) throws {
+        self.thumbnailWidth = thumbnailWidth
         self.rendition = rendition
         self.settings = settings
         self.sink = sink
@@ -148,9 +154,30 @@ private final class VideoRungEncoder {
         input.setForcedKeyframe(picture.segmentStart != nil)
         if let segment = picture.segmentStart { pendingSegmentStarts[input.pts ?? 0] = segment }
         submitted[input.pts ?? 0] = started
+        if picture.segmentStart != nil, thumbnailWidth > 0, !thumbnailsFailed { makeThumbnail(of: input) }
         try encoder.encode(input) { try emit($0) }
         let seconds = (ContinuousClock.now - started).seconds
         stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
+    }
+
+    /// A JPEG of a segment's first picture for the stream's thumbnail (a few ms per segment,
+    /// on this rung's thread). A failure is logged once and stops the thumbnails, never the rung.
+    private func makeThumbnail(of picture: Frame) {
+        do {
+            if thumbnails == nil {
+                let size = JPEGEncoder.size(
+                    sourceWidth: settings.width, sourceHeight: settings.height, maxWidth: thumbnailWidth)
+                thumbnails = try JPEGEncoder(width: size.width, height: size.height)
+            }
+            let started = ContinuousClock.now
+            guard let jpeg = try thumbnails?.encode(picture), !jpeg.isEmpty else { return }
+            sink.thumbnail(jpeg: jpeg)
+            let seconds = (ContinuousClock.now - started).seconds
+            stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
+        } catch {
+            logger.warning("thumbnails off for this publish: \(TranscodeError(error))")
+            thumbnailsFailed = true
+        }
     }
 
     private func scale(_ source: Frame) throws -> Frame {

@@ -81,12 +81,14 @@ final class GatewayApplication: Sendable {
         let recordings = try await Self.openRecordings(config.recording, pool: pool, logger: logger)
         let usage = try await Self.openUsage(config, dataDirectory: options.dataDirectory, pool: pool, logger: logger)
         let continuity = StreamContinuity(directory: options.dataDirectory, logger: logger)
+        var transcoderOptions = StreamTranscoder.Options(
+            ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000)),
+            slateImagePath: try Self.checkedSlate(config.slatePath))
+        transcoderOptions.thumbnailWidth = config.thumbnailWidth
         let pipelines = LadderPipelineFactory(
             defaultProfilePath: options.profilePath, profileOverrides: { config.streamProfilePath($0) },
             store: store, logger: logger,
-            transcoderOptions: StreamTranscoder.Options(
-                ingestMaxDelay: .milliseconds(Int64(config.rtmp.maxIngestDelaySeconds * 1000)),
-                slateImagePath: try Self.checkedSlate(config.slatePath)),
+            transcoderOptions: transcoderOptions,
             continuity: continuity, recorder: recordings,
             reconnectGrace: .milliseconds(Int64(config.reconnectGraceSeconds * 1000)), slateEnabled: !config.slateOff)
         let profile = try pipelines.checkDefaultProfile()

@@ -134,6 +134,9 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var usageOff = false
     var usageKeepDays: Double?
 
+    /// `thumbnail.jpg` of each stream at most this wide (0: none).
+    var thumbnailWidth = 640
+
     /// Signed playback URLs (`playback:`).
     struct Playback: Sendable, Hashable, CustomStringConvertible {
         var requireToken = false

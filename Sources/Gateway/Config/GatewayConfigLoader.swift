@@ -12,7 +12,7 @@ enum GatewayConfigLoader {
 
     static let topKeys = [
         "rtmp", "http", "profile", "streams", "keys_file", "data_dir", "ended_stream_seconds", "recording", "admin",
-        "reconnect_grace_seconds", "slate", "cluster", "playback", "usage",
+        "reconnect_grace_seconds", "slate", "cluster", "playback", "usage", "thumbnail_width",
     ]
     static let rtmpKeys = [
         "listen", "app", "max_connections", "max_connections_per_ip", "handshake_timeout_seconds",
@@ -214,6 +214,7 @@ enum GatewayConfigLoader {
             parseCluster(top, into: &config)
             parsePlayback(top, into: &config)
             parseUsage(top, into: &config)
+            if let width = integer(top, "thumbnail_width", in: 0...3840) { config.thumbnailWidth = width }
             return config
         }
 

@@ -28,6 +28,8 @@ public enum StoredFileKind: Sendable, Hashable {
     case mediaSegment(Media)
     case hlsPlaylist
     case dashManifest
+    /// `thumbnail.jpg`: the newest segment-start picture of the top rung.
+    case thumbnail
 
     /// MIME type for the HTTP Content-Type header (RFC 8216 4, ISO/IEC 23009-1 Annex C, RFC 6381),
     /// the one source the origin serves stored files with.
@@ -36,6 +38,7 @@ public enum StoredFileKind: Sendable, Hashable {
         case .initSegment(let media), .mediaSegment(let media): media.mimeType
         case .hlsPlaylist: "application/vnd.apple.mpegurl"
         case .dashManifest: "application/dash+xml"
+        case .thumbnail: "image/jpeg"
         }
     }
 
@@ -44,7 +47,7 @@ public enum StoredFileKind: Sendable, Hashable {
     public var isImmutable: Bool {
         switch self {
         case .initSegment, .mediaSegment: true
-        case .hlsPlaylist, .dashManifest: false
+        case .hlsPlaylist, .dashManifest, .thumbnail: false
         }
     }
 

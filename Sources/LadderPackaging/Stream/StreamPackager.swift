@@ -88,6 +88,17 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
     }
 
     /// Ends the stream now if it waits for a reconnect (graceful shutdown).
+    /// The stream's `thumbnail.jpg` (memory only; replaced about once per segment).
+    public func storeThumbnail(_ jpeg: [UInt8]) {
+        do {
+            try store.put(stream: streamName, path: Self.thumbnailPath, data: jpeg, kind: .thumbnail, mirrored: false)
+        } catch {
+            logger.error("segment store: \(error)")
+        }
+    }
+
+    public static let thumbnailPath = "thumbnail.jpg"
+
     public func expireWaitingReconnect() {
         run { core, now in
             if let waiting = core.awaitingReconnect { core.expire(publish: waiting, nowMs: now) }
@@ -239,6 +250,10 @@ public final class PackagerPublish: EncodedMediaSink {
 
     public func end() {
         packager.end(publish: id, vanished: vanished.withLock { $0 })
+    }
+
+    public func thumbnail(jpeg: [UInt8]) {
+        packager.storeThumbnail(jpeg)
     }
 
     public func slateBegins(atSegment gridIndex: Int64) {
