@@ -168,18 +168,19 @@ final class GatewayApplication: Sendable {
         }
         let endpoint = recordings.map { RecordingsEndpoint(library: $0, adminToken: config.adminToken, pool: pool) }
         let tracking = usage.map(UsageTracking.init)
+        let control = GatewayStreamControl(registry: registry, pipelines: pipelines)
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(
                 host: options.http.host, port: options.http.port, settings: settings),
             content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
-            usage: tracking, logger: logger)
+            usage: tracking, control: control, logger: logger)
         let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
             try OriginServer(
                 configuration: OriginServerConfiguration(
                     host: tls.listen.host, port: tls.listen.port, settings: settings,
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
                 content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
-                usage: tracking, logger: logger)
+                usage: tracking, control: control, logger: logger)
         }
         let rtmpService = RTMPService(
             server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger,

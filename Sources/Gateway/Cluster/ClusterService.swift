@@ -27,13 +27,7 @@ extension GatewayApplication {
     static func streamMoved(
         _ stream: String, to owner: StreamOwnerRecord, registry: StreamRegistry, pipelines: LadderPipelineFactory
     ) {
-        if let live = registry.stream(named: stream), let publish = live.publish,
-            registry.endPublish(name: stream, publisher: publish.publisher) != nil
-        {
-            publish.pipeline?.finish()  // ended here, not vanished: no slate, no reconnect grace
-            publish.publisher.disconnect(reason: "stream moved to node \(owner.node)")
-        }
-        pipelines.slates.stop(stream: stream)
-        pipelines.packager(for: stream)?.expireWaitingReconnect()
+        _ = GatewayStreamControl(registry: registry, pipelines: pipelines)
+            .end(stream: stream, reason: "stream moved to node \(owner.node)")
     }
 }

@@ -63,3 +63,39 @@ extension OriginResponder {
         return response
     }
 }
+
+/// What `POST /api/streams/NAME/disconnect|end` does to the gateway's streams.
+protocol StreamControl: Sendable {
+    /// Closes the publisher's connection; false when the stream has none.
+    func disconnectPublisher(of stream: String, reason: String) -> Bool
+    /// Ends the stream now (ENDLIST); false when it is not live.
+    func end(stream: String, reason: String) -> Bool
+}
+
+extension OriginResponder {
+    func answerStreamAction(
+        _ stream: String, _ action: OriginRoute.StreamAction, request: Request, context: Context
+    ) -> Response {
+        guard request.method == .post else {
+            var response = Self.text(.methodNotAllowed, "use POST\n", cacheControl: Self.noStore)
+            response.headers[.allow] = "POST, OPTIONS"
+            return response
+        }
+        if let refusal = RecordingsEndpoint.adminRefusal(
+            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+        {
+            GatewayMetrics.adminRefused()
+            return Self.json(.forbidden, APIError(error: refusal))
+        }
+        let reason = "\(action.rawValue) by an admin (\(context.peerAddress ?? "unknown"))"
+        let done: Bool
+        switch action {
+        case .disconnect: done = control?.disconnectPublisher(of: stream, reason: reason) ?? false
+        case .end: done = control?.end(stream: stream, reason: reason) ?? false
+        }
+        guard done else { return Self.json(.notFound, APIError(error: "stream not live", stream: stream)) }
+        var response = Response(status: .noContent)
+        response.headers[.cacheControl] = Self.noStore
+        return response
+    }
+}

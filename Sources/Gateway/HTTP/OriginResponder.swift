@@ -56,6 +56,8 @@ struct OriginResponder: HTTPResponder {
     var access: PlaybackAccess?
     /// Usage reports (`usage:`, or `data_dir`); nil: none are kept.
     var usage: UsageTracking?
+    /// Disconnects publishers and ends streams for `POST /api/streams/NAME/...`.
+    var control: (any StreamControl)?
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
     /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
@@ -75,6 +77,8 @@ struct OriginResponder: HTTPResponder {
             response = refusal
         } else if case .success(.tokens) = parsed, request.method != .options {
             response = await answerTokens(request, context: context)
+        } else if case .success(.streamAction(let stream, let action)) = parsed, request.method != .options {
+            response = answerStreamAction(stream, action, request: request, context: context)
         } else if case .success(.usage) = parsed, request.method == .get || request.method == .head {
             response = await answerUsage(request, context: context)
         } else if case .success(let route) = parsed, request.method == .get || request.method == .head,
@@ -239,8 +243,8 @@ struct OriginResponder: HTTPResponder {
             return serveFile(stream: stream, path: path, request: request, context: context)
         case .tokens:
             return Self.notFound()  // answered by `answerTokens` (this is OPTIONS' fall-through)
-        case .usage:
-            return Self.notFound()  // answered by `answerUsage` (this is OPTIONS' fall-through)
+        case .usage, .streamAction:
+            return Self.notFound()  // answered before routing (this is OPTIONS' fall-through)
         case .playbackCheck:
             return checkPlayback(request, context: context)
         case .clusterStatus:

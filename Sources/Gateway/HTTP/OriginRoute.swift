@@ -29,6 +29,15 @@ enum OriginRoute: Equatable, Sendable {
     case playbackCheck
     /// `GET /api/usage?stream=&from=&to=&group=hour|day&format=json|csv` (admin).
     case usage
+    /// `POST /api/streams/NAME/disconnect` or `/end` (admin).
+    case streamAction(String, StreamAction)
+
+    enum StreamAction: String, Sendable, Equatable {
+        /// Close the publisher's connection: the stream waits for it (reconnect grace, slate).
+        case disconnect
+        /// End the stream now: the publisher is closed and the playlists end (ENDLIST).
+        case end
+    }
     case notFound
 
     enum RejectReason: Error, Equatable, Sendable {
@@ -160,6 +169,10 @@ enum OriginRoute: Equatable, Sendable {
         case 2:
             guard isValidStreamName(segments[1]) else { return .failure(.invalidStreamName) }
             return .success(.streamStatus(segments[1]))
+        case 3:
+            guard isValidStreamName(segments[1]) else { return .failure(.invalidStreamName) }
+            guard let action = StreamAction(rawValue: segments[2]) else { return .success(.notFound) }
+            return .success(.streamAction(segments[1], action))
         default:
             return .success(.notFound)
         }

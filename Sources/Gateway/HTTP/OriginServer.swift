@@ -50,7 +50,7 @@ final class OriginServer: Service, Sendable {
     init(
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
         recordings: RecordingsEndpoint? = nil, cluster: ClusterProxy? = nil, access: PlaybackAccess? = nil,
-        usage: UsageTracking? = nil,
+        usage: UsageTracking? = nil, control: (any StreamControl)? = nil,
         logger: Logger = Logger(label: "gateway.http")
     ) throws {
         if case .failure(let error) = configuration.settings.playerTemplate {
@@ -60,7 +60,7 @@ final class OriginServer: Service, Sendable {
         let listening = ListeningState()
         let responder = OriginResponder(
             content: content, statusSource: statusSource, viewers: viewers, settings: configuration.settings,
-            recordings: recordings, cluster: cluster, access: access, usage: usage)
+            recordings: recordings, cluster: cluster, access: access, usage: usage, control: control)
         let idleTimeout = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         self.viewers = viewers
         self.listening = listening
