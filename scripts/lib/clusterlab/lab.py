@@ -47,14 +47,17 @@ def default_gateway_bin():
 class Lab:
     """`cluster=False`: the gateways get no `cluster:` section (a binary without cluster support
     rejects it) and the edges use only the first node as their upstream. `streams`: per-stream
-    config ({"name": {"key": "secret", "profile": "profiles/x.yaml"}}), the same on every node."""
+    config ({"name": {"key": "secret", "profile": "profiles/x.yaml", "require_token": "false"}}),
+    the same on every node. `playback`: signed playback URLs on every node, e.g.
+    {"require_token": True, "trust_forwarded_for": True, "secrets": [("k1", "16+ characters")]}
+    (the secrets go to LABDIR/playback-secrets.txt, the first line signs)."""
 
     def __init__(self, gateway_bin=None, *, cluster=True, nodes=NODES, edges=EDGES,
-                 profile="profiles/test-small.yaml", streams=None, lease_seconds=3, reconnect_grace_seconds=2,
-                 base_dir=None, keep_dir=False, say=None):
+                 profile="profiles/test-small.yaml", streams=None, playback=None, lease_seconds=3,
+                 reconnect_grace_seconds=2, base_dir=None, keep_dir=False, say=None):
         self.gateway_bin = str(gateway_bin or default_gateway_bin())
         self.cluster, self.nodes, self.edges = cluster, list(nodes), list(edges)
-        self.profile, self.streams = profile, dict(streams or {})
+        self.profile, self.streams, self.playback = profile, dict(streams or {}), dict(playback or {})
         self.lease_seconds, self.reconnect_grace_seconds = lease_seconds, reconnect_grace_seconds
         self.keep_dir = keep_dir or os.environ.get("CLUSTERLAB_KEEP") == "1"
         self.say = say or (lambda message: None)
@@ -172,14 +175,30 @@ class Lab:
                 lines.append(f"  {name}:")
                 for key, value in options.items():
                     lines.append(f"    {key}: {REPO / value if key == 'profile' else value}")
+        if self.playback:
+            lines += ["playback:", f"  secret_file: {self.playback_secret_file()}"]
+            lines += [f"  {key}: {str(value).lower() if isinstance(value, bool) else value}"
+                      for key, value in self.playback.items() if key != "secrets"]
         if self.cluster:
             lines += ["cluster:", f"  etcd: {self.etcd_url}", f"  node: {node}",
                       f"  advertise: {self.node_url(node)}", f"  lease_seconds: {self.lease_seconds}"]
         return "\n".join(lines) + "\n"
 
+    def playback_secret_file(self):
+        """LABDIR/playback-secrets.txt with `playback["secrets"]` (written on first use)."""
+        path = self.dir / "playback-secrets.txt"
+        if not path.exists():
+            path.write_text("".join(f"{kid} {secret}\n" for kid, secret in self.playback["secrets"]))
+            path.chmod(0o600)
+        return path
+
+    def config_path(self, node):
+        """A node's gateway.yaml (e.g. for `gateway sign --config`)."""
+        return self.dir / node / "gateway.yaml"
+
     def start_node(self, node):
         """Starts (or restarts, same config and data dir) a gateway node and waits for its listeners."""
-        config = self.dir / node / "gateway.yaml"
+        config = self.config_path(node)
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(self.node_config(node))
         proc = self.procs.get(node) or Proc(node, [self.gateway_bin, "serve", "--config", str(config)],
