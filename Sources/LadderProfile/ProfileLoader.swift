@@ -324,6 +324,10 @@ public enum ProfileLoader {
             if name == "audio" {
                 return .failure(ConfigValueProblem("rendition name \"audio\" is reserved for the audio rendition"))
             }
+            if name == "t" {
+                // /live/NAME/t/TOKEN/... is a signed playback URL (the gateway's PlaybackTokenPath).
+                return .failure(ConfigValueProblem("rendition name \"t\" is reserved for signed playback URLs"))
+            }
             return .success(name)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAccess
 import Hummingbird
 import NIOCore
 
@@ -6,6 +7,26 @@ import NIOCore
 /// signed playback URL for an operator's backend, as `gateway sign` prints. Admin only
 /// (`Authorization: Bearer` of `admin.token`; without one, loopback clients only).
 extension OriginResponder {
+    /// 403 for a GET or HEAD of a protected stream without a valid token (`PlaybackAccess`).
+    func refusal(_ route: OriginRoute, token: Substring?, _ request: Request, _ context: Context) -> Response? {
+        let forwardedFor = request.headers[.init("X-Forwarded-For")!]
+        guard let access, request.method == .get || request.method == .head, let stream = route.liveStream,
+            let refusal = access.refusal(
+                stream: stream, token: token, peer: context.peerAddress, forwardedFor: forwardedFor)
+        else { return nil }
+        access.refused(
+            refusal, stream: stream, peer: access.client(peer: context.peerAddress, forwardedFor: forwardedFor))
+        return Self.playbackRefusal(refusal)
+    }
+
+    /// A short reason code in the body and in `X-Playback-Refusal` (an edge's auth_request sees
+    /// only headers), never the token or a secret; no cache may keep it.
+    static func playbackRefusal(_ refusal: TokenRefusal) -> Response {
+        var response = text(.forbidden, "forbidden: \(refusal.rawValue)\n", cacheControl: noStore)
+        response.headers[.init("X-Playback-Refusal")!] = refusal.rawValue
+        return response
+    }
+
     static let maxTokenRequestBytes = 4096
 
     func answerTokens(_ request: Request, context: Context) async -> Response {
@@ -51,12 +72,13 @@ extension OriginResponder {
             return Self.text(.badRequest, "expected ?stream=NAME&token=TOKEN\n", cacheControl: Self.noStore)
         }
         let token = request.uri.queryParameters["token"].map { Substring($0) }
+        let forwardedFor = request.headers[.init("X-Forwarded-For")!]
         if let refusal = access.refusal(
-            stream: stream, token: token, peer: context.peerAddress,
-            forwardedFor: request.headers[.init("X-Forwarded-For")!])
+            stream: stream, token: token, peer: context.peerAddress, forwardedFor: forwardedFor)
         {
-            access.refused(refusal, stream: stream, peer: context.peerAddress)
-            return Self.text(.forbidden, "forbidden: \(refusal.rawValue)\n", cacheControl: Self.noStore)
+            access.refused(
+                refusal, stream: stream, peer: access.client(peer: context.peerAddress, forwardedFor: forwardedFor))
+            return Self.playbackRefusal(refusal)
         }
         var response = Response(status: .noContent)
         response.headers[.cacheControl] = Self.noStore

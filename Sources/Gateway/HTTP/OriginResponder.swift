@@ -1,4 +1,5 @@
 import Foundation
+import GatewayAccess
 import Hummingbird
 import Ladder
 import NIOCore
@@ -141,18 +142,6 @@ struct OriginResponder: HTTPResponder {
     private func answerHeld(stream: String, path: String, request: Request, context: Context) async -> Response? {
         if let refusal = await holdIfBlocking(stream: stream, path: path, request: request) { return refusal }
         return await segmentInProgress(stream: stream, path: path, request: request, context: context)
-    }
-
-    /// 403 for a GET or HEAD of a protected stream without a valid token (`PlaybackAccess`).
-    private func refusal(_ route: OriginRoute, token: Substring?, _ request: Request, _ context: Context) -> Response? {
-        guard let access, request.method == .get || request.method == .head, let stream = route.liveStream,
-            let refusal = access.refusal(
-                stream: stream, token: token, peer: context.peerAddress,
-                forwardedFor: request.headers[.init("X-Forwarded-For")!])
-        else { return nil }
-        access.refused(refusal, stream: stream, peer: context.peerAddress)
-        // A short reason code, never the token or a secret; no cache may keep it.
-        return Self.text(.forbidden, "forbidden: \(refusal.rawValue)\n", cacheControl: Self.noStore)
     }
 
     private func route(
@@ -353,36 +342,6 @@ struct OriginResponder: HTTPResponder {
             headers[.contentRange] = "bytes */\(length)"
             headers[.cacheControl] = noCache
             return Response(status: .rangeNotSatisfiable, headers: headers)
-        }
-    }
-
-    /// Counts a delivered GET for the stream's viewers and byte metrics (both origin paths).
-    func countDelivery(
-        stream: String, target: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?
-    ) {
-        var address = peerAddress
-        if settings.trustForwardedFor, let forwardedFor {
-            let first = forwardedFor.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
-            if let first, !first.isEmpty { address = String(first.prefix(64)) }
-        }
-        viewers.record(
-            stream: stream, client: ViewerTracker.clientKey(address: address, userAgent: userAgent), bytes: bytes,
-            at: .now)
-        GatewayMetrics.httpBytes(stream: stream, count: bytes)
-        usage?.record(
-            stream: stream, target: target, bytes: bytes, client: address, userAgent: userAgent,
-            viaEdge: forwardedFor != nil)
-    }
-
-    private func mergedStatuses() -> [StreamStatus] {
-        let audiences = viewers.snapshot(at: .now)
-        return statusSource.streams().map { status in
-            var merged = status
-            if let audience = audiences[status.name] {
-                merged.viewers = audience.viewers
-                merged.bytesServed = audience.bytesServed
-            }
-            return merged
         }
     }
 

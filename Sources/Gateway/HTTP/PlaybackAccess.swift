@@ -35,13 +35,18 @@ struct PlaybackAccess: Sendable {
     {
         guard requiresToken(stream) else { return nil }
         guard let token else { return .missing }
-        let client = trustForwardedFor ? Self.firstAddress(forwardedFor) ?? peer : peer
+        let client = client(peer: peer, forwardedFor: forwardedFor)
         switch PlaybackToken.verify(
             token, keys: keys, stream: stream, client: client, now: Int64(now.timeIntervalSince1970))
         {
         case .success: return nil
         case .failure(let refusal): return refusal
         }
+    }
+
+    /// The address a token's IP claim is checked against.
+    func client(peer: String?, forwardedFor: String?) -> String? {
+        trustForwardedFor ? Self.firstAddress(forwardedFor) ?? peer : peer
     }
 
     /// Counts and logs (at most one line per reason per 10 s, with the count left out) a refusal.

@@ -33,6 +33,9 @@ struct PlaybackSigner: Sendable {
         guard (1...Self.maxTTLSeconds).contains(ttl) else {
             return .failure(.init("ttl must be 1 to \(Self.maxTTLSeconds) seconds"))
         }
+        if let notBefore = request.notBeforeSeconds, notBefore < 0 || notBefore >= ttl {
+            return .failure(.init("not_before_seconds must be at least 0 and below ttl_seconds"))
+        }
         if let ip = request.ip, IPPrefix(ip) == nil {
             return .failure(.init("ip must be an address or a prefix such as 203.0.113.0/24"))
         }

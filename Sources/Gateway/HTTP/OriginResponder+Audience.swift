@@ -1,0 +1,35 @@
+import Foundation
+import Hummingbird
+
+/// Who watches: the audience counters, the usage sessions, and `/api/streams` with them.
+extension OriginResponder {
+    /// Counts a delivered GET for the stream's viewers and byte metrics (both origin paths).
+    func countDelivery(
+        stream: String, target: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?
+    ) {
+        var address = peerAddress
+        if settings.trustForwardedFor, let forwardedFor {
+            let first = forwardedFor.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)
+            if let first, !first.isEmpty { address = String(first.prefix(64)) }
+        }
+        viewers.record(
+            stream: stream, client: ViewerTracker.clientKey(address: address, userAgent: userAgent), bytes: bytes,
+            at: .now)
+        GatewayMetrics.httpBytes(stream: stream, count: bytes)
+        usage?.record(
+            stream: stream, target: target, bytes: bytes, client: address, userAgent: userAgent,
+            viaEdge: forwardedFor != nil)
+    }
+
+    func mergedStatuses() -> [StreamStatus] {
+        let audiences = viewers.snapshot(at: .now)
+        return statusSource.streams().map { status in
+            var merged = status
+            if let audience = audiences[status.name] {
+                merged.viewers = audience.viewers
+                merged.bytesServed = audience.bytesServed
+            }
+            return merged
+        }
+    }
+}
