@@ -91,6 +91,9 @@ public struct ViewerSessions: Sendable {
 
     public var openCount: Int { open.count }
 
+    /// The audio rendition's folder (the packager's one audio rendition).
+    public static let audioRendition = "audio"
+
     public mutating func record(_ request: ViewerRequest) {
         let key = request.stream + "\u{0}" + request.sessionKey
         if open[key] == nil {
@@ -114,11 +117,17 @@ public struct ViewerSessions: Sendable {
         guard let rendition = request.rendition, request.isMedia else { return }
         var usage = open[key]!.session.renditions[rendition] ?? .init(seconds: 0, bytes: 0)
         usage.bytes += Int64(max(0, request.bytes))
-        if let last = open[key]!.lastMediaMs, request.atMs > last, request.atMs - last <= maxGapMs {
-            usage.seconds += Double(request.atMs - last) / 1000
+        // Players fetch the audio rendition beside a video one: the time watched goes to the
+        // video rendition, the audio one only keeps its bytes (unless audio is all it plays).
+        let isAudio = rendition == Self.audioRendition
+        let playsVideo = open[key]!.session.renditions.keys.contains { $0 != Self.audioRendition }
+        if !isAudio || !playsVideo {
+            if let last = open[key]!.lastMediaMs, request.atMs > last, request.atMs - last <= maxGapMs {
+                usage.seconds += Double(request.atMs - last) / 1000
+            }
+            open[key]!.lastMediaMs = max(open[key]!.lastMediaMs ?? request.atMs, request.atMs)
+            open[key]!.lastRendition = rendition
         }
-        open[key]!.lastMediaMs = max(open[key]!.lastMediaMs ?? request.atMs, request.atMs)
-        open[key]!.lastRendition = rendition
         open[key]!.session.renditions[rendition] = usage
     }
 

@@ -25,17 +25,17 @@ package final class JPEGEncoder {
         context = try CodecSupport.allocateContext(codec, call: "mjpeg")
         context.pointee.width = Int32(width)
         context.pointee.height = Int32(height)
-        // Limited-range 4:2:0 as the decoder and the rungs have it (JPEG's own is full range):
-        // allowed with unofficial compliance, and players read the range from the file.
-        context.pointee.pix_fmt = AV_PIX_FMT_YUV420P
-        context.pointee.color_range = AVCOL_RANGE_MPEG
-        context.pointee.strict_std_compliance = FF_COMPLIANCE_UNOFFICIAL
+        // Full-range 4:2:0, as JPEG decoders (browsers) read every JPEG; the scaler expands the
+        // pictures' video range.
+        context.pointee.pix_fmt = AV_PIX_FMT_YUVJ420P
+        context.pointee.color_range = AVCOL_RANGE_JPEG
         context.pointee.time_base = AVRational(num: 1, den: 25)
         context.pointee.flags |= AV_CODEC_FLAG_QSCALE
         context.pointee.global_quality = Int32(FF_QP2LAMBDA) * Int32(min(31, max(2, quality)))
         context.pointee.thread_count = 1
         try ffmpegCheck(avcodec_open2(context, codec, nil), "avcodec_open2(mjpeg)")
-        try scaled.allocateYUV420Picture(width: width, height: height)
+        try scaled.allocatePicture(width: width, height: height, format: AV_PIX_FMT_YUVJ420P)
+        scaled.pointer.pointee.color_range = AVCOL_RANGE_JPEG
     }
 
     deinit { CodecSupport.free(context) }
@@ -51,9 +51,10 @@ package final class JPEGEncoder {
     /// One JPEG of `picture` (any size or format the scaler reads).
     package func encode(_ picture: Frame) throws -> [UInt8] {
         if scaler.map({ !$0.accepts(picture) }) ?? true {
-            scaler = try Scaler(scaling: picture, width: width, height: height)
+            scaler = try Scaler(scaling: picture, width: width, height: height, fullRange: true)
         }
         try scaled.makeWritable()
+        scaled.pointer.pointee.color_range = AVCOL_RANGE_JPEG
         try scaler?.scale(picture, into: scaled)
         scaled.pts = nextPTS
         nextPTS += 1

@@ -11,13 +11,16 @@ package final class Scaler {
     package let width: Int
     package let height: Int
 
+    /// `fullRange`: the output uses the full 0-255 range (JPEG) instead of video's 16-235.
     package init(
-        sourceWidth: Int, sourceHeight: Int, sourceFormat: AVPixelFormat, width: Int, height: Int
+        sourceWidth: Int, sourceHeight: Int, sourceFormat: AVPixelFormat, width: Int, height: Int,
+        fullRange: Bool = false
     ) throws(FFmpegError) {
         guard
             let context = sws_getContext(
                 Int32(sourceWidth), Int32(sourceHeight), sourceFormat, Int32(width), Int32(height),
-                AV_PIX_FMT_YUV420P, SWS_BICUBIC, nil, nil, nil)
+                // libswscale 6 expands the range at init only for a full-range ("J") format.
+                fullRange ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_YUV420P, SWS_BICUBIC, nil, nil, nil)
         else {
             throw .null("sws_getContext", "\(sourceWidth)x\(sourceHeight) -> \(width)x\(height) not supported")
         }
@@ -29,11 +32,14 @@ package final class Scaler {
         self.height = height
     }
 
-    /// A scaler from `source`'s size and format to a `width`x`height` YUV420P picture.
-    package convenience init(scaling source: Frame, width: Int, height: Int) throws(FFmpegError) {
+    /// A scaler from `source`'s size and format to a `width`x`height` YUV420P picture (YUVJ420P,
+    /// full range, with `fullRange`).
+    package convenience init(scaling source: Frame, width: Int, height: Int, fullRange: Bool = false)
+        throws(FFmpegError)
+    {
         try self.init(
             sourceWidth: source.width, sourceHeight: source.height, sourceFormat: source.pixelFormat, width: width,
-            height: height)
+            height: height, fullRange: fullRange)
     }
 
     deinit { sws_freeContext(context) }

@@ -154,8 +154,9 @@ private final class VideoRungEncoder {
         input.setForcedKeyframe(picture.segmentStart != nil)
         if let segment = picture.segmentStart { pendingSegmentStarts[input.pts ?? 0] = segment }
         submitted[input.pts ?? 0] = started
-        if picture.segmentStart != nil, thumbnailWidth > 0, !thumbnailsFailed { makeThumbnail(of: input) }
         try encoder.encode(input) { try emit($0) }
+        // After the encoder has the picture (it only reads it): the IDR is not delayed.
+        if picture.segmentStart != nil, thumbnailWidth > 0, !thumbnailsFailed { makeThumbnail(of: input) }
         let seconds = (ContinuousClock.now - started).seconds
         stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
     }
@@ -169,11 +170,8 @@ private final class VideoRungEncoder {
                     sourceWidth: settings.width, sourceHeight: settings.height, maxWidth: thumbnailWidth)
                 thumbnails = try JPEGEncoder(width: size.width, height: size.height)
             }
-            let started = ContinuousClock.now
             guard let jpeg = try thumbnails?.encode(picture), !jpeg.isEmpty else { return }
-            sink.thumbnail(jpeg: jpeg)
-            let seconds = (ContinuousClock.now - started).seconds
-            stats.rungEvent(name: rendition.name) { $0.busySeconds += seconds }
+            sink.thumbnail(jpeg: jpeg)  // its time counts in the rung's busy time (`encode`)
         } catch {
             logger.warning("thumbnails off for this publish: \(TranscodeError(error))")
             thumbnailsFailed = true

@@ -154,6 +154,8 @@ final class GatewayApplication: Sendable {
         var settings = OriginSettings()
         settings.adminToken = config.adminToken
         settings.protectStatus = config.protectStatus
+        // Behind trusted edges, viewers are told apart by X-Forwarded-For (usage, audience).
+        settings.trustForwardedFor = config.playback?.trustForwardedFor ?? false
         var player = PlayerConfiguration()
         if let url = options.playerScripts.hlsJS { player.hlsJsURL = url }
         if let url = options.playerScripts.videoJS { player.videoJsURL = url }
@@ -167,7 +169,9 @@ final class GatewayApplication: Sendable {
                 logger: logger)
         }
         let endpoint = recordings.map { RecordingsEndpoint(library: $0, adminToken: config.adminToken, pool: pool) }
-        let tracking = usage.map(UsageTracking.init)
+        let tracking = usage.map {
+            UsageTracking(recorder: $0, requiresToken: { [config] in config.requiresToken($0) })
+        }
         let control = GatewayStreamControl(registry: registry, pipelines: pipelines)
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(

@@ -40,6 +40,7 @@ extension OriginResponder {
         if utf8.starts(with: "/vod/".utf8), let recordings {
             guard !utf8.contains(UInt8(ascii: "?")),
                 case .success(.recordingFile(let stream, let id, let path)) = OriginRoute.parse(rawPath: target),
+                access.map({ !$0.requiresToken(stream) }) ?? true,  // a protected stream's: the responder
                 let file = recordings.cachedFile(stream: stream, id: id, path: path)
             else { return nil }
             return ("", file)

@@ -36,7 +36,8 @@ extension OriginResponder {
             return response
         }
         if let refusal = RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
+            relayed: Self.isRelayed(request))
         {
             GatewayMetrics.adminRefused()
             return Self.json(.forbidden, APIError(error: refusal))
@@ -104,7 +105,8 @@ extension OriginResponder {
             return response
         }
         if let refusal = RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
+            relayed: Self.isRelayed(request))
         {
             GatewayMetrics.adminRefused()
             return Self.json(.forbidden, APIError(error: refusal))
@@ -119,5 +121,34 @@ extension OriginResponder {
         var response = Response(status: .noContent)
         response.headers[.cacheControl] = Self.noStore
         return response
+    }
+}
+
+extension OriginResponder {
+    /// base64url and ".": what a token is made of (`PlaybackToken`).
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+    }
+
+    /// Why `request` is not an admin's (nil: it is).
+    func adminRefusal(_ request: Request, _ context: Context) -> String? {
+        RecordingsEndpoint.adminRefusal(
+            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
+            relayed: Self.isRelayed(request))
+    }
+
+    /// Came through a proxy: an edge or another cluster node.
+    static func isRelayed(_ request: Request) -> Bool {
+        request.headers[.init("X-Forwarded-For")!] != nil || request.headers[ClusterProxy.hopHeader] != nil
+    }
+
+    /// Admin routes answer without CORS headers: a web page must not read them from a browser
+    /// that can reach the gateway (a token, a usage report).
+    static func isAdminRoute(_ route: OriginRoute) -> Bool {
+        switch route {
+        case .tokens, .usage, .streamAction, .recording: return true
+        default: return false
+        }
     }
 }

@@ -14,7 +14,8 @@ extension OriginResponder {
 
     func answerUsage(_ request: Request, context: Context) async -> Response {
         if let refusal = RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
+            relayed: Self.isRelayed(request))
         {
             GatewayMetrics.adminRefused()
             return Self.json(.forbidden, APIError(error: refusal))
@@ -62,7 +63,7 @@ extension OriginResponder {
 
     /// ISO-8601 with or without fractional seconds, a date, or seconds since 1970.
     static func parseTime(_ text: String) -> Int64? {
-        if let seconds = Int64(text), seconds >= 0 { return seconds * 1000 }
+        if let seconds = Int64(text), (0...4_102_444_800).contains(seconds) { return seconds * 1000 }  // to 2100
         let formats: [ISO8601DateFormatter.Options] = [
             [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime], [.withFullDate],
         ]

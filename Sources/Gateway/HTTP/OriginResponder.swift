@@ -122,7 +122,11 @@ struct OriginResponder: HTTPResponder {
                 GatewayMetrics.streamRequest(stream: stream, kind: .of(path: path, query: request.uri.query))
             }
         }
-        Self.addCORS(to: &response.headers)
+        if case .success(let route) = parsed, Self.isAdminRoute(route) {
+            response.headers[.accessControlAllowOrigin] = nil
+        } else {
+            Self.addCORS(to: &response.headers)
+        }
         GatewayMetrics.httpRequest(status: response.status.code)
         return request.method == .head ? response.createHeadResponse() : response
     }
@@ -180,7 +184,8 @@ struct OriginResponder: HTTPResponder {
     private func respond(to route: OriginRoute, request: Request, token: Substring?, context: Context) -> Response {
         if settings.protectStatus, route.isStatus,
             let refusal = RecordingsEndpoint.adminRefusal(
-                token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress)
+                token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
+                relayed: Self.isRelayed(request))
         {
             GatewayMetrics.adminRefused()
             return Self.json(.forbidden, APIError(error: refusal))
@@ -215,7 +220,9 @@ struct OriginResponder: HTTPResponder {
             guard content.streamExists(stream) else { return Self.notFound() }
             var response = Response(status: .movedPermanently)
             // From /live/NAME/t/TOKEN the page is TOKEN/ (relative to the token's folder).
-            response.headers[.location] = "\(token.map(String.init) ?? stream)/" + Self.redirectQuery(request.uri.query)
+            // Only a token's own characters are echoed, as a relative path (never a scheme or host).
+            let safe = token.map { $0.utf8.allSatisfy(Self.isTokenByte) ? "./\($0)" : nil } ?? nil
+            response.headers[.location] = "\(safe ?? stream)/" + Self.redirectQuery(request.uri.query)
             response.headers[.cacheControl] = Self.noCache
             return response
         case .playerPage(let stream):
@@ -272,13 +279,24 @@ struct OriginResponder: HTTPResponder {
         }
         switch route {
         case .recordingList:
-            return recordings.list(stream: request.uri.queryParameters["stream"].map(String.init))
+            // A protected stream's recordings are listed to admins only.
+            let admin = adminRefusal(request, context) == nil
+            return recordings.list(
+                stream: request.uri.queryParameters["stream"].map(String.init),
+                visible: { admin || !(access?.requiresToken($0) ?? false) })
         case .recording(let id) where method == .delete:
             return await recordings.delete(
                 id: id, authorization: request.headers[.authorization], peerAddress: context.peerAddress)
         case .recording(let id):
             return recordings.show(id: id)
         case .recordingFile(let stream, let id, let path):
+            // Signed VOD URLs are not built yet: a protected stream's recordings are admin only.
+            if access?.requiresToken(stream) == true, let refusal = adminRefusal(request, context) {
+                GatewayMetrics.adminRefused()
+                return Self.text(
+                    .forbidden, "\(refusal) (recordings of a protected stream are admin only)\n",
+                    cacheControl: Self.noStore)
+            }
             let (response, bytes) = await recordings.serve(
                 stream: stream, id: id, path: path, request: request, context: context)
             if method == .get, bytes > 0 { GatewayMetrics.vodBytes(count: bytes) }

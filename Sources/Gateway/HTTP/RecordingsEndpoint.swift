@@ -64,11 +64,13 @@ struct RecordingsEndpoint: Sendable {
         }
     }
 
-    func list(stream: String?) -> Response {
+    func list(stream: String?, visible: (String) -> Bool = { _ in true }) -> Response {
         if let stream, !StreamName.isValid(stream) {
             return OriginResponder.json(.badRequest, APIError(error: "invalid stream name"))
         }
-        return OriginResponder.json(.ok, RecordingList(recordings: library.list(stream: stream).map(Listed.init)))
+        return OriginResponder.json(
+            .ok,
+            RecordingList(recordings: library.list(stream: stream).filter { visible($0.stream) }.map(Listed.init)))
     }
 
     func show(id: String) -> Response {
@@ -96,9 +98,12 @@ struct RecordingsEndpoint: Sendable {
     }
 
     /// Why a deletion is refused (a short reason), or nil. The token is compared in constant time.
-    static func adminRefusal(token: String?, authorization: String?, peer: String?) -> String? {
+    /// `relayed`: the request came through a proxy (X-Forwarded-For, a cluster hop): an edge on
+    /// this host is loopback too, so such a request is never trusted as local.
+    static func adminRefusal(token: String?, authorization: String?, peer: String?, relayed: Bool = false) -> String? {
         guard let token else {
-            let loopback = peer.map { $0 == "127.0.0.1" || $0 == "::1" || $0 == "::ffff:127.0.0.1" } ?? false
+            let loopback =
+                !relayed && (peer.map { $0 == "127.0.0.1" || $0 == "::1" || $0 == "::ffff:127.0.0.1" } ?? false)
             return loopback ? nil : "forbidden: no admin token is configured, so only loopback clients may do this"
         }
         guard let authorization, authorization.hasPrefix("Bearer ") else { return "forbidden: missing admin token" }

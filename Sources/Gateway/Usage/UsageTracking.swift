@@ -10,12 +10,14 @@ import Ladder
 /// tier, these are the edge's fetches (`via_edge`), and viewers are counted at the edge.
 struct UsageTracking: Sendable {
     let recorder: UsageRecorder
+    /// Only a protected stream's token was verified: another stream's claims are not trusted.
+    var requiresToken: @Sendable (String) -> Bool = { _ in false }
 
     func record(stream: String, target: String, bytes: Int, client: String?, userAgent: String?, viaEdge: Bool) {
         let withoutQuery = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         let (rawPath, token) = PlaybackTokenPath.split(withoutQuery)
         guard case .success(.streamFile(_, let path)) = OriginRoute.parse(rawPath: rawPath) else { return }
-        let viewer = token.flatMap { PlaybackToken.claimsOfVerified($0)?.viewer }
+        let viewer = requiresToken(stream) ? token.flatMap { PlaybackToken.claimsOfVerified($0)?.viewer } : nil
         let kind = StreamRequestKind.of(path: path, query: nil)
         let rendition = path.contains("/") ? path.split(separator: "/").first.map(String.init) : nil
         recorder.record(
