@@ -34,7 +34,9 @@ package final class Scaler {
 
     /// A scaler from `source`'s size and format to a `width`x`height` YUV420P picture (YUVJ420P,
     /// full range, with `fullRange`).
-    package convenience init(scaling source: Frame, width: Int, height: Int, fullRange: Bool = false)
+    package convenience init(
+        scaling source: Frame, width: Int, height: Int, fullRange: Bool = false
+    )
         throws(FFmpegError)
     {
         try self.init(
