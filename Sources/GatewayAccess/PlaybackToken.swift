@@ -92,6 +92,14 @@ public enum PlaybackToken {
     public static func verify(
         _ token: Substring, keys: PlaybackKeys, stream: String, client: String?, now: Int64
     ) -> Result<PlaybackClaims, TokenRefusal> {
+        authenticate(token, keys: keys).flatMap { claims in
+            authorize(claims, stream: stream, client: client, now: now).map { .failure($0) } ?? .success(claims)
+        }
+    }
+
+    /// The claims when `token` is well-formed and signed by one of `keys` (the costly part:
+    /// base64, JSON, HMAC), whatever it grants.
+    public static func authenticate(_ token: Substring, keys: PlaybackKeys) -> Result<PlaybackClaims, TokenRefusal> {
         guard !token.isEmpty else { return .failure(.missing) }
         guard token.utf8.count <= maxLength else { return .failure(.malformed) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -103,13 +111,22 @@ public enum PlaybackToken {
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key) else {
             return .failure(.badSignature)
         }
-        guard claims.stream == stream else { return .failure(.wrongStream) }
-        guard now < claims.expires else { return .failure(.expired) }
-        if let notBefore = claims.notBefore, now < notBefore { return .failure(.notYetValid) }
-        if let prefix = claims.clientPrefix {
-            guard let range = IPPrefix(prefix), let client, range.contains(client) else { return .failure(.ip) }
-        }
         return .success(claims)
+    }
+
+    /// Why authenticated `claims` do not grant `stream` to `client` at `now` (nil: they do).
+    public static func authorize(
+        _ claims: PlaybackClaims, stream: String, client: String?, now: Int64
+    )
+        -> TokenRefusal?
+    {
+        guard claims.stream == stream else { return .wrongStream }
+        guard now < claims.expires else { return .expired }
+        if let notBefore = claims.notBefore, now < notBefore { return .notYetValid }
+        if let prefix = claims.clientPrefix {
+            guard let range = IPPrefix(prefix), let client, range.contains(client) else { return .ip }
+        }
+        return nil
     }
 }
 

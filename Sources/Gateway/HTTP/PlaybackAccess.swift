@@ -16,6 +16,11 @@ struct PlaybackAccess: Sendable {
     let trustForwardedFor: Bool
     let logger: Logger
     private let logLimits = NIOLockedValueBox<[TokenRefusal: LogRateLimiter]>([:])
+    /// Tokens already authenticated (signature checked), so a player's every request pays a
+    /// dictionary lookup and the cheap claim checks, not base64, JSON and HMAC again. Only
+    /// genuine tokens enter, and at most `cacheLimit` (then it starts afresh).
+    private let authenticated = NIOLockedValueBox<[Substring: PlaybackClaims]>([:])
+    static let cacheLimit = 8192
 
     init(
         keys: PlaybackKeys, requiresToken: @escaping @Sendable (String) -> Bool, trustForwardedFor: Bool,
@@ -35,13 +40,22 @@ struct PlaybackAccess: Sendable {
     {
         guard requiresToken(stream) else { return nil }
         guard let token else { return .missing }
-        let client = client(peer: peer, forwardedFor: forwardedFor)
-        switch PlaybackToken.verify(
-            token, keys: keys, stream: stream, client: client, now: Int64(now.timeIntervalSince1970))
-        {
-        case .success: return nil
-        case .failure(let refusal): return refusal
+        let claims: PlaybackClaims
+        if let known = authenticated.withLockedValue({ $0[token] }) {
+            claims = known
+        } else {
+            switch PlaybackToken.authenticate(token, keys: keys) {
+            case .failure(let refusal): return refusal
+            case .success(let genuine): claims = genuine
+            }
+            authenticated.withLockedValue { cache in
+                if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
+                cache[Substring(String(token))] = claims  // its own storage, not the request's
+            }
         }
+        return PlaybackToken.authorize(
+            claims, stream: stream, client: client(peer: peer, forwardedFor: forwardedFor),
+            now: Int64(now.timeIntervalSince1970))
     }
 
     /// The address a token's IP claim is checked against.
