@@ -114,9 +114,9 @@ def test_viewers_with_different_tokens_share_one_cached_copy(lab):
         assert [a[0] for a in answers] == [200, 200], (kind, [a[0] for a in answers])
         assert alice.encode() not in answers[0][2] and bob.encode() not in answers[1][2], kind
     assert web.http_get(url(lab, "edge-1", bob, "360p/index.m3u8"))[1]["X-Cache-Status"] in ("HIT", "UPDATING")
-    # /live/NAME/t/TOKEN redirects to the player page (TOKEN/), through the edge uncached.
+    # /live/NAME/t/TOKEN redirects to the player page (./TOKEN/, relative), through the edge uncached.
     redirect = http_no_redirect(lab.edge_url("edge-1", f"/live/{VAULT}/t/{alice}"))
-    assert redirect.status == 301 and redirect.getheader("Location") == f"{alice}/", redirect.status
+    assert redirect.status == 301 and redirect.getheader("Location") == f"./{alice}/", redirect.status
     # The access log shows no token (a credential), and one origin request per object.
     entries, _ = web.read_access_log(lab.access_log("edge-1"), offset)
     assert entries and all("/t/-" in e.uri and alice not in e.uri for e in entries), [e.uri for e in entries]

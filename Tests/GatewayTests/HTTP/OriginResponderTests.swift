@@ -207,6 +207,16 @@ import Testing
         }
     }
 
+    @Test func aTokenPathRedirectsOnlyToItsOwnFolder() async throws {
+        try await withOrigin { client in
+            let signed = try await client.execute(uri: "/live/cam1/t/eyJhIjoxfQ.c2ln", method: .get)
+            #expect(signed.headers[.location] == "./eyJhIjoxfQ.c2ln/")
+            // Not a token's characters: never echoed (an open redirect to another host).
+            let hostile = try await client.execute(uri: "/live/cam1/t/https:evil.example", method: .get)
+            #expect(hostile.status == .movedPermanently && hostile.headers[.location] == "cam1/")
+        }
+    }
+
     // MARK: Endpoints
 
     @Test func timeIsISO8601UTCWithMilliseconds() async throws {
