@@ -1,5 +1,5 @@
 /// `GET /api/usage`: viewer and publish sessions summed per stream and per hour or day (UTC).
-/// A session counts in the bucket where it started. A pure function of the stored sessions.
+/// A session spanning buckets is split between them by time. A pure function of the stored sessions.
 public struct UsageReport: Codable, Sendable, Equatable {
     public enum Grouping: String, Codable, Sendable {
         case hour, day
@@ -48,30 +48,42 @@ public struct UsageReport: Codable, Sendable, Equatable {
         self.group = group
         self.stream = stream
         let size = group.milliseconds
-        let grouped = Dictionary(grouping: sessions.filter { $0.startedMs >= fromMs && $0.startedMs < toMs }) {
-            BucketKey(start: $0.startedMs - ($0.startedMs % size + size) % size, stream: $0.stream)
+        // A session counts in every bucket it overlaps, its time and bytes split by the overlap.
+        var grouped: [BucketKey: [(session: ViewerSession, share: Double)]] = [:]
+        for session in sessions where session.lastMs >= fromMs && session.startedMs < toMs {
+            let first = max(session.startedMs, fromMs)
+            let last = min(session.lastMs, toMs - 1)
+            let span = Double(max(1, session.lastMs - session.startedMs))
+            var bucket = first - (first % size + size) % size
+            while bucket <= last {
+                let overlap = min(session.lastMs, bucket + size) - max(session.startedMs, bucket)
+                let share = session.lastMs == session.startedMs ? 1 : max(0, Double(overlap)) / span
+                grouped[BucketKey(start: bucket, stream: session.stream), default: []].append((session, share))
+                bucket += size
+            }
         }
         buckets = grouped.keys.sorted().map { key in
             let members = grouped[key] ?? []
             var minutes: [String: Double] = [:]
             var bytes: [String: Int64] = [:]
             var players: [String: Int] = [:]
-            for session in members {
+            var total: Int64 = 0
+            for (session, share) in members {
                 for (rendition, usage) in session.renditions {
-                    minutes[rendition, default: 0] += usage.seconds / 60
-                    bytes[rendition, default: 0] += usage.bytes
+                    minutes[rendition, default: 0] += usage.seconds * share / 60
+                    bytes[rendition, default: 0] += Int64((Double(usage.bytes) * share).rounded())
                 }
+                total += Int64((Double(session.bytes) * share).rounded())
                 if session.watched { players[session.player, default: 0] += 1 }
             }
-            let watching = members.filter(\.watched)
+            let watching = members.map(\.session).filter(\.watched)
             let viewers = Set(watching.map { $0.viewer ?? "\($0.client ?? "-")|\($0.userAgent ?? "-")" })
             return Bucket(
                 start: time(key.start), stream: key.stream, viewerMinutes: minutes.values.reduce(0, +),
                 uniqueViewers: viewers.count,
                 peakConcurrency: Self.peak(watching, from: key.start, to: key.start + size),
-                sessions: members.count, sessionsViaEdge: members.filter(\.viaEdge).count,
-                bytes: members.reduce(0) { $0 + $1.bytes }, minutesByRendition: minutes, bytesByRendition: bytes,
-                players: players)
+                sessions: members.count, sessionsViaEdge: members.filter(\.session.viaEdge).count,
+                bytes: total, minutesByRendition: minutes, bytesByRendition: bytes, players: players)
         }
         self.publishes = publishes.map {
             Publish(

@@ -81,20 +81,24 @@ def test_usage_report_counts_two_viewers_and_survives_a_restart(tmp_path, clip10
             if report is None:
                 poll_report = usage(gw, "stream=usage&group=hour")
                 print(f"watched {watched}; last report {poll_report}")
-        bucket = report["buckets"][0]
+        # The run may cross an hour (or day) boundary: sessions are split between buckets.
+        buckets = report["buckets"]
         for rendition, seconds in watched.items():
-            measured = bucket["minutes_by_rendition"][rendition] * 60
+            measured = sum(b["minutes_by_rendition"].get(rendition, 0) for b in buckets) * 60
             assert abs(measured - seconds) <= 0.1 * seconds, (rendition, measured, seconds)
-        assert bucket["unique_viewers"] == 2 and bucket["peak_concurrency"] == 2, bucket
-        assert bucket["players"] == {"ffmpeg": 2}, bucket
-        assert bucket["sessions"] == 3, "the test's own playlist polling is a session, not a viewer"
-        assert bucket["bytes_by_rendition"]["360p"] > bucket["bytes_by_rendition"]["240p"] > 0, bucket
+        assert max(b["unique_viewers"] for b in buckets) == 2, buckets
+        assert max(b["peak_concurrency"] for b in buckets) == 2, buckets
+        assert set().union(*(b["players"] for b in buckets)) == {"ffmpeg"}, buckets
+        assert max(b["sessions"] for b in buckets) == 3, "the test's own playlist polling is a session, not a viewer"
+        rendition_bytes = {r: sum(b["bytes_by_rendition"].get(r, 0) for b in buckets) for r in watched}
+        assert rendition_bytes["360p"] > rendition_bytes["240p"] > 0, buckets
 
         status, text = usage(gw, "stream=usage&group=day&format=csv")
         assert status == 200
         rows = list(csv.DictReader(io.StringIO(text)))
-        assert len(rows) == 1 and rows[0]["stream"] == "usage", rows
-        assert abs(float(rows[0]["minutes_360p"]) * 60 - watched["360p"]) <= 0.1 * watched["360p"], rows
+        assert rows and all(row["stream"] == "usage" for row in rows), rows
+        measured = sum(float(row["minutes_360p"]) for row in rows) * 60
+        assert abs(measured - watched["360p"]) <= 0.1 * watched["360p"], rows
 
         assert usage(gw, "stream=usage", token=None)[0] == 403, "usage reports are admin only"
         assert usage(gw, "stream=usage", token="wrong-token-0123456789")[0] == 403

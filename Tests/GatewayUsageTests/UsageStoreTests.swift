@@ -53,6 +53,24 @@ import Testing
         #expect(try reopened.sessions(stream: "cam1", fromMs: 0, toMs: 2 * hour).isEmpty)
     }
 
+    @Test func aSessionSpanningHoursIsSplitByTime() {
+        let hour: Int64 = 3_600_000
+        // 10:50 to 12:30: 10, 60 and 30 minutes in three hourly buckets.
+        let long = session("long", start: 10 * hour + 50 * 60_000, last: 12 * hour + 30 * 60_000)
+        let report = UsageReport(
+            sessions: [long], publishes: [], fromMs: 10 * hour, toMs: 13 * hour, group: .hour, stream: nil,
+            time: { "\($0 / hour)h" })
+        #expect(report.buckets.map(\.start) == ["10h", "11h", "12h"])
+        let minutes = report.buckets.map { ($0.viewerMinutes * 1000).rounded() / 1000 }
+        #expect(minutes == [10, 60, 30], "\(minutes)")
+        #expect(report.buckets.allSatisfy { $0.peakConcurrency == 1 && $0.uniqueViewers == 1 })
+        // Asked for 11:00-12:00 only: that hour's share.
+        let middle = UsageReport(
+            sessions: [long], publishes: [], fromMs: 11 * hour, toMs: 12 * hour, group: .hour, stream: nil,
+            time: { "\($0 / hour)h" })
+        #expect(middle.buckets.count == 1 && abs(middle.buckets[0].viewerMinutes - 60) < 1e-6)
+    }
+
     @Test func csvFieldsAreQuoted() {
         #expect(UsageReport.field("a,b") == "\"a,b\"" && UsageReport.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
         #expect(UsageReport.field("plain") == "plain")
