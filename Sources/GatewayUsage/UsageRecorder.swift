@@ -44,6 +44,9 @@ public final class UsageRecorder: Sendable {
 
     public var writeFailures: Int { failures.withLockedValue { $0 } }
 
+    /// Requests of new sessions not tracked because `ViewerSessions.maxSessions` were open.
+    public var refusedSessions: Int { sessions.withLockedValue { $0.refusedSessions } }
+
     /// Flushes every `interval` and applies retention about hourly, until `stop()`. The writes
     /// run on the recorder's own queue, never on a task's or an event loop's thread.
     public func start(interval: Duration = .seconds(5)) {

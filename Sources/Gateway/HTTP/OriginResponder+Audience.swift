@@ -32,4 +32,21 @@ extension OriginResponder {
             return merged
         }
     }
+
+    /// `GET /metrics`: the counters the origin keeps itself are brought up to date first.
+    func metricsResponse() -> Response {
+        if let library = recordings?.library { GatewayMetrics.recording(library.counters) }
+        if let cluster { GatewayMetrics.cluster(cluster.node.stats) }
+        if let usage {
+            GatewayMetrics.viewersByRendition(usage.recorder.viewersByRendition())
+            GatewayMetrics.usage(
+                writeFailures: usage.recorder.writeFailures, refusedSessions: usage.recorder.refusedSessions)
+        }
+        for (stream, audience) in viewers.snapshot(at: .now) {
+            GatewayMetrics.viewers(stream: stream, count: audience.viewers)
+        }
+        var response = Self.text(.ok, GatewayMetrics.render(), cacheControl: Self.noStore)
+        response.headers[.contentType] = OriginContentType.prometheus
+        return response
+    }
 }

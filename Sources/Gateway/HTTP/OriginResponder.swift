@@ -200,15 +200,7 @@ struct OriginResponder: HTTPResponder {
             let now = TextFormatting.milliseconds(since1970: Date())
             return Self.text(.ok, TextFormatting.iso8601(millisecondsSince1970: now), cacheControl: Self.noStore)
         case .metrics:
-            if let library = recordings?.library { GatewayMetrics.recording(library.counters) }
-            if let cluster { GatewayMetrics.cluster(cluster.node.stats) }
-            if let usage { GatewayMetrics.viewersByRendition(usage.recorder.viewersByRendition()) }
-            for (stream, audience) in viewers.snapshot(at: .now) {
-                GatewayMetrics.viewers(stream: stream, count: audience.viewers)
-            }
-            var response = Self.text(.ok, GatewayMetrics.render(), cacheControl: Self.noStore)
-            response.headers[.contentType] = OriginContentType.prometheus
-            return response
+            return metricsResponse()
         case .streamList:
             return Self.json(.ok, StreamStatusList(streams: mergedStatuses()))
         case .streamStatus(let name):

@@ -133,3 +133,17 @@ extension GatewayMetrics {
         }
     }
 }
+
+extension GatewayMetrics.Name {
+    static let usageWriteFailures = "gateway_usage_write_failures"
+    static let usageRefusedSessions = "gateway_usage_untracked_session_requests"
+}
+
+extension GatewayMetrics {
+    /// The usage recorder's failed SQLite writes and the requests of sessions past its bound
+    /// (totals since start, as gauges: the recorder keeps the counts).
+    static func usage(writeFailures: Int, refusedSessions: Int) {
+        Gauge(label: Name.usageWriteFailures, factory: factory).record(writeFailures)
+        Gauge(label: Name.usageRefusedSessions, factory: factory).record(refusedSessions)
+    }
+}
