@@ -278,12 +278,7 @@ def test_llhls_blocking_reloads_collapse_through_the_edges(lab, clip10):
         after = requests_metric(lab, node, LOWLAT, "blocking_reload")
     finally:
         publisher.stop(5)
-    per_key = {key: 0 for key in keys}
-    for edge in lab.edges:
-        entries, _ = web.read_access_log(lab.access_log(edge), offsets[edge])
-        for uri, count in web.origin_requests_by_uri(entries).items():
-            if uri in per_key:
-                per_key[uri] += count
+    per_key = web.origin_requests_since(lab, offsets, keys)
     print("origin requests per blocking reload (both edges):", per_key)
     bound = len(lab.edges) + 1
     assert all(0 < count <= bound for count in per_key.values()), per_key

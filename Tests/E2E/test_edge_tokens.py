@@ -236,12 +236,7 @@ def test_blocking_reloads_with_tokens_collapse_and_are_checked(lab, clip10):
         assert_edge_refused(web.http_get(url(lab, "edge-2", None, urljoin("360p/", part_uri), VAULT_LL)), None, "part")
     finally:
         publisher.stop(5)
-    per_key = {key: 0 for key in keys}
-    for edge in lab.edges:
-        entries, _ = web.read_access_log(lab.access_log(edge), offsets[edge])
-        for uri, count in web.origin_requests_by_uri(entries).items():
-            if uri in per_key:
-                per_key[uri] += count
+    per_key = web.origin_requests_since(lab, offsets, keys)
     print("origin requests per blocking reload (both edges):", per_key)
     assert all(0 < count <= len(lab.edges) + 1 for count in per_key.values()), per_key
 

@@ -14,7 +14,7 @@ extension GatewayConfigLoader.Parser {
             let items: [ConfigNode] =
                 entry.value.scalar != nil ? [entry.value] : (reader.sequence(map, "etcd")?.value ?? [])
             for item in items {
-                guard let text = item.scalar?.text, Self.isOriginURL(text) else {
+                guard let text = item.scalar?.text, ClusterSettings.isOriginURL(text) else {
                     reader.report(
                         "expected an etcd client URL such as http://10.0.0.1:2379, found \(item.summary)", at: item,
                         path: map.path.key("etcd"))
@@ -31,7 +31,7 @@ extension GatewayConfigLoader.Parser {
                 "cluster.node must be letters, digits, _ - . (at most 128), found \"\(node.value)\"", at: node)
         }
         let advertise = reader.string(map, "advertise", required: true)
-        if let advertise, !Self.isOriginURL(advertise.value) {
+        if let advertise, !ClusterSettings.isOriginURL(advertise.value) {
             reader.report(
                 "cluster.advertise must be this node's origin as http://HOST:PORT (how other nodes and edges reach it), found \"\(advertise.value)\"",
                 at: advertise)
@@ -46,14 +46,10 @@ extension GatewayConfigLoader.Parser {
                     "cluster.prefix must start with / and not end with one, found \"\(field.value)\"", at: field)
             }
         }
-        guard let node, StreamName.isValid(node.value), let advertise, Self.isOriginURL(advertise.value),
+        guard let node, StreamName.isValid(node.value), let advertise, ClusterSettings.isOriginURL(advertise.value),
             !endpoints.isEmpty
         else { return }
         config.cluster = ClusterSettings(
             etcd: endpoints, node: node.value, advertise: advertise.value, leaseSeconds: lease, prefix: prefix)
-    }
-
-    static func isOriginURL(_ text: String) -> Bool {
-        ClusterSettings.isOriginURL(text)
     }
 }

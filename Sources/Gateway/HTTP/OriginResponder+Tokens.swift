@@ -30,18 +30,7 @@ extension OriginResponder {
     static let maxTokenRequestBytes = 4096
 
     func answerTokens(_ request: Request, context: Context) async -> Response {
-        guard request.method == .post else {
-            var response = Self.text(.methodNotAllowed, "use POST\n", cacheControl: Self.noStore)
-            response.headers[.allow] = "POST, OPTIONS"
-            return response
-        }
-        if let refusal = RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
-            relayed: Self.isRelayed(request))
-        {
-            GatewayMetrics.adminRefused()
-            return Self.json(.forbidden, APIError(error: refusal))
-        }
+        if let refused = Self.postOnly(request) ?? adminForbidden(request, context) { return refused }
         guard let access else {
             return Self.json(.notFound, APIError(error: "playback tokens are not configured (no playback section)"))
         }
@@ -99,18 +88,7 @@ extension OriginResponder {
     func answerStreamAction(
         _ stream: String, _ action: OriginRoute.StreamAction, request: Request, context: Context
     ) -> Response {
-        guard request.method == .post else {
-            var response = Self.text(.methodNotAllowed, "use POST\n", cacheControl: Self.noStore)
-            response.headers[.allow] = "POST, OPTIONS"
-            return response
-        }
-        if let refusal = RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
-            relayed: Self.isRelayed(request))
-        {
-            GatewayMetrics.adminRefused()
-            return Self.json(.forbidden, APIError(error: refusal))
-        }
+        if let refused = Self.postOnly(request) ?? adminForbidden(request, context) { return refused }
         let reason = "\(action.rawValue) by an admin (\(context.peerAddress ?? "unknown"))"
         let done: Bool
         switch action {
@@ -129,6 +107,21 @@ extension OriginResponder {
     static func isTokenByte(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
             || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+    }
+
+    /// 403 (counted) when `request` is not an admin's; nil when it is.
+    func adminForbidden(_ request: Request, _ context: Context) -> Response? {
+        guard let refusal = adminRefusal(request, context) else { return nil }
+        GatewayMetrics.adminRefused()
+        return Self.json(.forbidden, APIError(error: refusal))
+    }
+
+    /// 405 for anything but POST (the admin actions).
+    static func postOnly(_ request: Request) -> Response? {
+        guard request.method != .post else { return nil }
+        var response = text(.methodNotAllowed, "use POST\n", cacheControl: noStore)
+        response.headers[.allow] = "POST, OPTIONS"
+        return response
     }
 
     /// Why `request` is not an admin's (nil: it is).

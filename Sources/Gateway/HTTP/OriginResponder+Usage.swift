@@ -13,13 +13,7 @@ extension OriginResponder {
     static let maxUsageRangeMs: Int64 = 400 * 86_400_000
 
     func answerUsage(_ request: Request, context: Context) async -> Response {
-        if let refusal = RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
-            relayed: Self.isRelayed(request))
-        {
-            GatewayMetrics.adminRefused()
-            return Self.json(.forbidden, APIError(error: refusal))
-        }
+        if let refused = adminForbidden(request, context) { return refused }
         guard let usage else {
             return Self.json(
                 .notFound, APIError(error: "usage reports are not kept (set usage.database, or data_dir)"))

@@ -182,13 +182,8 @@ struct OriginResponder: HTTPResponder {
     }
 
     private func respond(to route: OriginRoute, request: Request, token: Substring?, context: Context) -> Response {
-        if settings.protectStatus, route.isStatus,
-            let refusal = RecordingsEndpoint.adminRefusal(
-                token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
-                relayed: Self.isRelayed(request))
-        {
-            GatewayMetrics.adminRefused()
-            return Self.json(.forbidden, APIError(error: refusal))
+        if settings.protectStatus, route.isStatus, let refused = adminForbidden(request, context) {
+            return refused
         }
         switch route {
         case .index:

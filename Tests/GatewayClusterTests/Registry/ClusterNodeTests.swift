@@ -11,7 +11,13 @@ import Testing
 @Suite(.serialized, .enabled(if: EtcdServer.isInstalled, "etcd-server is not installed (scripts/setup.sh --test)"))
 struct ClusterNodeTests {
     final class Members: Sendable {
+        /// The cluster's etcd: it lives as long as its members.
+        let etcd: EtcdServer
         let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+        init(etcd: EtcdServer) {
+            self.etcd = etcd
+        }
         let lost = NIOLockedValueBox<[String: [String]]>([:])
         let tasks = NIOLockedValueBox<[String: Task<Void, Never>]>([:])
 
@@ -53,13 +59,19 @@ struct ClusterNodeTests {
         return members.node(settings)
     }
 
-    @Test func registersTakesOverAndReleases() async throws {
+    /// A real etcd and two nodes (lease 2 s) of one cluster, both connected.
+    func connectedPair() async throws -> (Members, ClusterNode, ClusterNode) {
         let etcd = try EtcdServer()
-        let members = Members()
+        let members = Members(etcd: etcd)
         try await etcd.waitUntilReady(http: members.http)
-        let a = members.node("gw-a", etcd: etcd.url)
+        let a = members.node("gw-a", etcd: etcd.url, lease: 2)
         let b = sibling(of: a, "gw-b", members: members)
         #expect(await eventually("both connected") { a.isConnected && b.isConnected })
+        return (members, a, b)
+    }
+
+    @Test func registersTakesOverAndReleases() async throws {
+        let (members, a, b) = try await connectedPair()
 
         #expect(await a.admit(stream: "cam1").outcome == .registered(previousOwner: nil))
         #expect(await eventually("b sees a's stream") { b.remoteOwner(of: "cam1")?.node == "gw-a" })
@@ -82,12 +94,7 @@ struct ClusterNodeTests {
     }
 
     @Test func aMovedStreamIsNeverServedFromTheStaleCopy() async throws {
-        let etcd = try EtcdServer()
-        let members = Members()
-        try await etcd.waitUntilReady(http: members.http)
-        let a = members.node("gw-a", etcd: etcd.url, lease: 2)
-        let b = sibling(of: a, "gw-b", members: members)
-        #expect(await eventually("both connected") { a.isConnected && b.isConnected })
+        let (members, a, b) = try await connectedPair()
         let first = await a.admit(stream: "cam1")
         #expect(a.routing(of: "cam1") == .local)
         _ = await b.admit(stream: "cam1")
@@ -106,11 +113,7 @@ struct ClusterNodeTests {
     }
 
     @Test func numberingMergesConcurrentWriters() async throws {
-        let etcd = try EtcdServer()
-        let members = Members()
-        try await etcd.waitUntilReady(http: members.http)
-        let a = members.node("gw-a", etcd: etcd.url)
-        let b = sibling(of: a, "gw-b", members: members)
+        let (members, a, b) = try await connectedPair()
         // Each writer keeps the larger number: whatever the interleaving, the maximum wins.
         await withTaskGroup(of: Bool.self) { group in
             for (node, value) in [(a, 40), (b, 70), (a, 55), (b, 10)] {
@@ -130,16 +133,11 @@ struct ClusterNodeTests {
     }
 
     @Test func anOutageAdmitsLocallyAndHeals() async throws {
-        let etcd = try EtcdServer()
-        let members = Members()
-        try await etcd.waitUntilReady(http: members.http)
-        let a = members.node("gw-a", etcd: etcd.url)
-        let b = sibling(of: a, "gw-b", members: members)
-        #expect(await eventually("both connected") { a.isConnected && b.isConnected })
+        let (members, a, b) = try await connectedPair()
         #expect(await a.admit(stream: "cam1").outcome == .registered(previousOwner: nil))
         #expect(await eventually("b sees cam1") { b.remoteOwner(of: "cam1") != nil })
 
-        etcd.stop(signal: SIGKILL)
+        members.etcd.stop(signal: SIGKILL)
         #expect(await eventually("a notices") { !a.isConnected })
         guard case .local = await a.admit(stream: "cam2").outcome else {
             Issue.record("with etcd down a publish is admitted locally")
@@ -148,7 +146,7 @@ struct ClusterNodeTests {
         #expect(a.snapshot().streams.first { $0.name == "cam2" }?.registered == false)
         #expect(b.remoteOwner(of: "cam1")?.node == "gw-a", "what b knew stays usable")
 
-        try etcd.start()
+        try members.etcd.start()
         #expect(
             await eventually("b sees cam2 once etcd is back", timeout: .seconds(30)) {
                 b.remoteOwner(of: "cam2")?.node == "gw-a" && b.remoteOwner(of: "cam1")?.node == "gw-a"
@@ -158,12 +156,7 @@ struct ClusterNodeTests {
     }
 
     @Test func aDeadNodesEntriesExpireWithItsLease() async throws {
-        let etcd = try EtcdServer()
-        let members = Members()
-        try await etcd.waitUntilReady(http: members.http)
-        let a = members.node("gw-a", etcd: etcd.url, lease: 2)
-        let b = sibling(of: a, "gw-b", members: members)
-        #expect(await eventually("both connected") { a.isConnected && b.isConnected })
+        let (members, a, b) = try await connectedPair()
         #expect(await a.admit(stream: "cam1").outcome == .registered(previousOwner: nil))
         #expect(await eventually("b sees cam1") { b.remoteOwner(of: "cam1") != nil })
         members.kill("gw-a")

@@ -143,6 +143,17 @@ def origin_requests_by_uri(entries):
     return counts
 
 
+def origin_requests_since(lab, offsets, uris):
+    """{uri: origin requests} for `uris` over every edge's access log after `offsets` (per edge)."""
+    counts = {uri: 0 for uri in uris}
+    for edge in lab.edges:
+        entries, _ = read_access_log(lab.access_log(edge), offsets[edge])
+        for uri, count in origin_requests_by_uri(entries).items():
+            if uri in counts:
+                counts[uri] += count
+    return counts
+
+
 def kind_of(path):
     """What a stream file path is, in the gateway's request-metric kinds (roughly, from the name)."""
     name = path.rsplit("/", 1)[-1]
