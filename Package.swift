@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.20.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.0.0"),
     ],
     targets: [
         // FFmpeg 5.1 (Debian 12) C libraries; scripts/setup.sh installs the -dev packages.
@@ -89,8 +90,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Viewer access: signed playback tokens (HMAC-SHA256 claims) as pure values.
-        .target(name: "GatewayAccess", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Access: signed playback tokens (HMAC-SHA256 claims) and admin credentials (bearer
+        // token, bcrypt users, signed session cookies) as pure values.
+        .target(
+            name: "GatewayAccess",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ]
+        ),
         // Usage reports: viewer sessions (per rendition) and publishes, kept in SQLite (GRDB).
         .target(
             name: "GatewayUsage",

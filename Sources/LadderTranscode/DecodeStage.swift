@@ -1,3 +1,4 @@
+import Foundation
 import LadderFFmpeg
 import LadderMedia
 import LadderProfile
@@ -140,7 +141,9 @@ final class DecodeStage {
     func handleVideo(_ input: VideoAccessUnit) {
         var unit = input
         unit.dts = rebase(input.dts, with: &videoTimes, track: "video")
-        stats.countInput(bytes: unit.data.count, milliseconds: unit.dts)
+        stats.countVideoInput(
+            bytes: unit.data.count, dts: unit.dts, pts: unit.pts, isKeyframe: unit.isKeyframe,
+            wallMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
         guard videoConfig != nil else {
             stats.update { $0.skippedAccessUnits += 1 }
             return

@@ -143,6 +143,12 @@ public final class StreamTranscoder: Sendable {
     public var isFinished: Bool { completion.isDone }
 
     public var stats: TranscoderStats { collector.snapshot(ingest: ingest.snapshot) }
+
+    /// When the input video at `inputMilliseconds` reached the decoder, ms since 1970 (nil:
+    /// not kept): the arrival side of the ingest-to-listed latency.
+    public func arrival(ofInputMilliseconds inputMilliseconds: Int64) -> Int64? {
+        collector.arrival(ofInputMilliseconds: inputMilliseconds)
+    }
 }
 
 /// Cancellation shared by the public API and the pipeline threads.

@@ -13,6 +13,8 @@ public struct TranscoderStats: Sendable, Hashable {
         public var frameRate: Double?
         /// Measured over the compressed input (audio + video), bits per second.
         public var bitrate: Int?
+        /// Time between the last two video keyframes of the input, seconds.
+        public var keyframeInterval: Double?
     }
 
     public struct Rendition: Sendable, Hashable {
@@ -70,7 +72,14 @@ final class StatsCollector: Sendable {
         var inputBytes = 0
         var inputFirstMilliseconds: Int64?
         var inputLastMilliseconds: Int64?
+        var lastKeyframeMilliseconds: Int64?
+        /// (input video ms, arrival wall ms) at least `arrivalSpacing` apart, the newest last.
+        var arrivals: [(input: Int64, wall: Int64)] = []
     }
+
+    /// About 13 s of arrivals: enough for a segment and the pipeline's delay.
+    static let arrivalCapacity = 256
+    static let arrivalSpacingMilliseconds: Int64 = 50
 
     private let state = Locked(State())
 
@@ -85,6 +94,32 @@ final class StatsCollector: Sendable {
 
     func update(_ body: (inout TranscoderStats) -> Void) {
         state.withLock { body(&$0.stats) }
+    }
+
+    /// A video access unit reached the decoder (rebased input time, ms).
+    func countVideoInput(bytes: Int, dts: Int64, pts milliseconds: Int64, isKeyframe: Bool, wallMilliseconds: Int64) {
+        countInput(bytes: bytes, milliseconds: dts)
+        state.withLock { state in
+            if isKeyframe {
+                if let last = state.lastKeyframeMilliseconds, milliseconds > last {
+                    state.stats.input.keyframeInterval = Double(milliseconds - last) / 1000
+                }
+                state.lastKeyframeMilliseconds = milliseconds
+            }
+            let spaced = state.arrivals.last.map { milliseconds - $0.input >= Self.arrivalSpacingMilliseconds } ?? true
+            guard spaced else { return }
+            if state.arrivals.count >= Self.arrivalCapacity { state.arrivals.removeFirst(Self.arrivalCapacity / 4) }
+            state.arrivals.append((milliseconds, wallMilliseconds))
+        }
+    }
+
+    /// When the input video at `milliseconds` (or the first after it) arrived, ms since 1970;
+    /// nil when it is older than the arrivals kept, or has not arrived.
+    func arrival(ofInputMilliseconds milliseconds: Int64) -> Int64? {
+        state.withLock { state in
+            guard let first = state.arrivals.first, first.input <= milliseconds else { return nil }
+            return state.arrivals.first { $0.input >= milliseconds }?.wall
+        }
     }
 
     func countInput(bytes: Int, milliseconds: Int64) {

@@ -152,7 +152,9 @@ final class GatewayApplication: Sendable {
             store: store, segmentSeconds: { [pipelines] in pipelines.packager(for: $0)?.config.segmentSeconds },
             hasParts: { [pipelines] in pipelines.packager(for: $0)?.config.hasParts ?? false }, waiters: waiters)
         var settings = OriginSettings()
-        settings.adminToken = config.adminToken
+        settings.admin = AdminAuth(
+            token: config.adminToken, users: config.adminUsers,
+            sessionSeconds: Int64(config.adminSessionHours * 3600))
         settings.protectStatus = config.protectStatus
         // Behind trusted edges, viewers are told apart by X-Forwarded-For (usage, audience).
         settings.trustForwardedFor = config.playback?.trustForwardedFor ?? false
@@ -168,23 +170,24 @@ final class GatewayApplication: Sendable {
                 requiresToken: { [config] in config.requiresToken($0) }, trustForwardedFor: playback.trustForwardedFor,
                 logger: logger)
         }
-        let endpoint = recordings.map { RecordingsEndpoint(library: $0, adminToken: config.adminToken, pool: pool) }
+        let endpoint = recordings.map { RecordingsEndpoint(library: $0, pool: pool) }
         let tracking = usage.map {
             UsageTracking(recorder: $0, requiresToken: { [config] in config.requiresToken($0) })
         }
         let control = GatewayStreamControl(registry: registry, pipelines: pipelines)
+        let history = StreamHistory()
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(
                 host: options.http.host, port: options.http.port, settings: settings),
             content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
-            usage: tracking, control: control, logger: logger)
+            usage: tracking, control: control, history: history, logger: logger)
         let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
             try OriginServer(
                 configuration: OriginServerConfiguration(
                     host: tls.listen.host, port: tls.listen.port, settings: settings,
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
                 content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
-                usage: tracking, control: control, logger: logger)
+                usage: tracking, control: control, history: history, logger: logger)
         }
         let rtmpService = RTMPService(
             server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger,
@@ -217,6 +220,7 @@ final class GatewayApplication: Sendable {
                         ServiceGroupConfiguration.ServiceConfiguration(service: $0)
                     }
                     + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)]
+                    + [.init(service: HistorySampler(history: history) { origin.responder.mergedStatuses() })]
                     + (recordings.map { [.init(service: RecordingRetention(library: $0, pool: pool))] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -36,7 +36,8 @@ struct GatewayStatus: StatusSource {
         if let stats {
             status.input = StreamStatus.Input(
                 videoCodec: stats.input.videoCodec?.rawValue, width: stats.input.width, height: stats.input.height,
-                fps: stats.input.frameRate, bitrate: stats.input.bitrate, audioCodec: stats.input.audioCodec?.rawValue)
+                fps: stats.input.frameRate, bitrate: stats.input.bitrate, audioCodec: stats.input.audioCodec?.rawValue,
+                keyframeInterval: stats.input.keyframeInterval.map { ($0 * 1000).rounded() / 1000 })
             status.renditions = stats.renditions.map { rung in
                 StreamStatus.Rendition(
                     name: rung.name, codec: rung.isCopy ? stats.input.videoCodec?.rawValue : VideoCodec.h264.rawValue,
@@ -58,6 +59,13 @@ struct GatewayStatus: StatusSource {
             status.decodeErrors = stats.decodeErrors
             status.timestampJumps += stats.timestampJumps
         }
+        if let listing = packaging?.newestListing, publish != nil,
+            Date().timeIntervalSince1970 * 1000 - Double(listing.listedAtMilliseconds) < Self.latencyFreshnessMs,
+            let arrival = ladder?.transcoder.arrival(ofInputMilliseconds: listing.inputMilliseconds),
+            arrival <= listing.listedAtMilliseconds
+        {
+            status.latencySeconds = Double(listing.listedAtMilliseconds - arrival) / 1000
+        }
         if let packaging {
             status.segmentsProduced = packaging.segmentsPublished
             status.discontinuities = packaging.discontinuities
@@ -65,6 +73,9 @@ struct GatewayStatus: StatusSource {
         }
         return status
     }
+
+    /// A listing older than this means the stream stalled: no latency is shown.
+    static let latencyFreshnessMs = 15_000.0
 
     private func target(of rendition: String, in profile: Profile?) -> Int? {
         profile?.video.renditions.first { $0.name == rendition }?.bitrate

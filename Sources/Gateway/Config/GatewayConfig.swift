@@ -37,7 +37,9 @@ import NIOCore
 ///   keep_days: 7                    # deleted once ended this long ago
 ///   max_gigabytes: 100              # the oldest deleted first while above
 /// admin:
-///   token: LONG-RANDOM-SECRET       # `Authorization: Bearer ...` for DELETE /api/recordings/ID
+///   token: LONG-RANDOM-SECRET       # `Authorization: Bearer ...` for the admin API
+///   users: { alice: $2b$12$... }    # dashboard logins at /admin (gateway hash-password)
+///   session_hours: 12               # how long a login lasts
 /// ```
 /// Relative paths are relative to the config file's folder.
 struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
@@ -126,6 +128,10 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var recording: RecordingPolicy?
     /// Bearer token of the admin API (deletions); without one, only loopback clients may delete.
     var adminToken: String?
+    /// `admin.users`: dashboard logins, name to bcrypt hash.
+    var adminUsers: [String: String] = [:]
+    /// How long a dashboard login lasts.
+    var adminSessionHours = 12.0
     /// The read-only status (`/api/streams`, `/api/cluster`, `/metrics`) also needs the admin
     /// token (default: open, as most monitoring expects).
     var protectStatus = false

@@ -1,9 +1,10 @@
+import GatewayAccess
 import Ladder
 
 /// `recording:` and `admin:` sections of the gateway config.
 extension GatewayConfigLoader {
     static let recordingKeys = ["dir", "streams", "keep_days", "max_gigabytes", "max_backlog_megabytes"]
-    static let adminKeys = ["token", "protect_status"]
+    static let adminKeys = ["token", "protect_status", "users", "session_hours"]
     /// Shortest admin token accepted: it guards deletions.
     static let minAdminTokenLength = 16
 
@@ -22,7 +23,7 @@ extension GatewayConfigLoader.Parser {
         }
         if let map = reader.mapping(top, "admin", knownKeys: GatewayConfigLoader.adminKeys) {
             config.protectStatus = reader.bool(map, "protect_status")?.value ?? false
-            if let token = reader.string(map, "token", required: true) {
+            if let token = reader.string(map, "token") {
                 if token.value.utf8.count < GatewayConfigLoader.minAdminTokenLength
                     || GatewayConfigLoader.secretProblem(token.value) != nil
                 {
@@ -33,6 +34,33 @@ extension GatewayConfigLoader.Parser {
                     config.adminToken = token.value
                 }
             }
+            if let entry = map.entry("users"), let users = reader.openMapping(entry.value, path: map.path.key("users"))
+            {
+                parseAdminUsers(users, into: &config)
+            }
+            if let hours = seconds(map, "session_hours", maximum: 720) { config.adminSessionHours = hours }
+        }
+    }
+
+    /// `users: { NAME: BCRYPT_HASH }` (`gateway hash-password` prints one).
+    private mutating func parseAdminUsers(_ users: ConfigMapping, into config: inout GatewayConfig) {
+        for entry in users.entries {
+            let path = users.path.key(entry.key)
+            guard !entry.key.isEmpty, entry.key.utf8.count <= AdminAuth.maxUserLength,
+                entry.key.allSatisfy({ $0.isLetter || $0.isNumber || "_.-@".contains($0) })
+            else {
+                reader.report(
+                    "admin user names are 1 to \(AdminAuth.maxUserLength) letters, digits, _ . - @",
+                    line: entry.keyLine, column: entry.keyColumn, path: path)
+                continue
+            }
+            guard let hash = entry.value.scalar?.text, AdminAuth.isBcryptHash(hash) else {
+                reader.report(
+                    "expected a bcrypt hash such as $2b$12$... (make one with: gateway hash-password); the value is not shown, in case it is a password",
+                    at: entry.value, path: path)
+                continue
+            }
+            config.adminUsers[entry.key] = hash
         }
     }
 

@@ -82,6 +82,9 @@ enum OriginContentType {
     static let html = "text/html; charset=utf-8"
     static let json = "application/json; charset=utf-8"
     static let plainText = "text/plain; charset=utf-8"
+    static let javascript = "text/javascript; charset=utf-8"
+    static let css = "text/css; charset=utf-8"
+    static let svg = "image/svg+xml"
     /// Prometheus text exposition format 0.0.4.
     static let prometheus = "text/plain; version=0.0.4; charset=utf-8"
     /// A stream file whose type is not known (RFC 9110 8.3).

@@ -49,6 +49,8 @@ extension OriginResponder {
         let query = utf8.firstIndex(of: UInt8(ascii: "?"))
         // Blocking playlist reloads (RFC 8216bis 6.2.5.2) wait in the responder.
         if let query, target[query...].contains("_HLS_") { return nil }
+        // A smaller thumbnail is made in the responder.
+        if let query, target[query...].contains("width=") { return nil }
         let (rawPath, token) = PlaybackTokenPath.split(query.map { String(target[..<$0]) } ?? target)
         guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
             // A refusal is the responder's (one place counts and logs them).

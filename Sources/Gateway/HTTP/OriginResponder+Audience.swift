@@ -23,12 +23,19 @@ extension OriginResponder {
 
     func mergedStatuses() -> [StreamStatus] {
         let audiences = viewers.snapshot(at: .now)
+        let byRendition = usage?.recorder.viewersByRendition() ?? [:]
         return statusSource.streams().map { status in
             var merged = status
             if let audience = audiences[status.name] {
                 merged.viewers = audience.viewers
                 merged.bytesServed = audience.bytesServed
             }
+            if usage != nil {
+                for index in merged.renditions.indices {
+                    merged.renditions[index].viewers = byRendition[status.name]?[merged.renditions[index].name] ?? 0
+                }
+            }
+            merged.protected = access?.requiresToken(status.name) ?? false
             return merged
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayAccess
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -126,10 +127,15 @@ extension OriginResponder {
 
     /// Why `request` is not an admin's (nil: it is).
     func adminRefusal(_ request: Request, _ context: Context) -> String? {
-        RecordingsEndpoint.adminRefusal(
-            token: settings.adminToken, authorization: request.headers[.authorization], peer: context.peerAddress,
-            relayed: Self.isRelayed(request))
+        settings.admin.refusal(
+            AdminAuth.Credentials(
+                authorization: request.headers[.authorization], cookie: request.headers[.cookie],
+                isWrite: request.method == .post || request.method == .delete,
+                hasCSRFHeader: request.headers[Self.csrfHeader] != nil, peer: context.peerAddress,
+                relayed: Self.isRelayed(request)))
     }
+
+    static let csrfHeader = HTTPField.Name(AdminAuth.csrfHeader)!
 
     /// Came through a proxy: an edge or another cluster node.
     static func isRelayed(_ request: Request) -> Bool {
@@ -140,7 +146,7 @@ extension OriginResponder {
     /// that can reach the gateway (a token, a usage report).
     static func isAdminRoute(_ route: OriginRoute) -> Bool {
         switch route {
-        case .tokens, .usage, .streamAction, .recording: return true
+        case .tokens, .usage, .streamAction, .recording, .adminPage, .adminLogin, .adminLogout: return true
         default: return false
         }
     }

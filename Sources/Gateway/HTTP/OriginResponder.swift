@@ -22,12 +22,14 @@ struct OriginSettings: Sendable {
     var maxURLLength: Int = 2048
     /// Identify viewers by the first `X-Forwarded-For` address (only behind a trusted proxy/CDN).
     var trustForwardedFor: Bool = false
-    /// `Authorization: Bearer` secret of admin routes (`admin.token`); nil: loopback clients only.
-    var adminToken: String?
+    /// Who is an admin (`admin.token`, `admin.users`); neither: loopback clients only.
+    var admin = AdminAuth()
     /// The status routes are admin routes too (`admin.protect_status`).
     var protectStatus = false
     /// The player page's HTML and script, read from the resource bundle once per process.
     var playerTemplate: Result<PlayerPageTemplate, PlayerPageResourceError>
+    /// The dashboard's files (`Resources/admin`), read once per process.
+    var adminFiles: Result<AdminFiles, PlayerPageResourceError> = AdminFiles.loaded
 
     init(
         player: PlayerConfiguration = PlayerConfiguration(), maxURLLength: Int = 2048, trustForwardedFor: Bool = false,
@@ -59,6 +61,12 @@ struct OriginResponder: HTTPResponder {
     var usage: UsageTracking?
     /// Disconnects publishers and ends streams for `POST /api/streams/NAME/...`.
     var control: (any StreamControl)?
+    /// The last ten minutes of every stream (`/api/history`); nil: not sampled.
+    var history: StreamHistory?
+    /// Dashboard login throttling.
+    var logins = AdminLogins()
+    /// `thumbnail.jpg?width=`.
+    var thumbnails = ThumbnailSizes()
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
     /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
@@ -76,6 +84,10 @@ struct OriginResponder: HTTPResponder {
         var response: Response
         if case .success(let route) = parsed, let refusal = refusal(route, token: token, request, context) {
             response = refusal
+        } else if case .success(let route) = parsed, request.method != .options,
+            let answer = await answerAdmin(route, request, context: context)
+        {
+            response = answer
         } else if case .success(.tokens) = parsed, request.method != .options {
             response = await answerTokens(request, context: context)
         } else if case .success(.streamAction(let stream, let action)) = parsed, request.method != .options {
@@ -94,6 +106,10 @@ struct OriginResponder: HTTPResponder {
             let answer = await answerRecordings(route, request: request, context: context)
         {
             response = answer
+        } else if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
+            path == Self.thumbnailName, let width = request.uri.queryParameters["width"]
+        {
+            response = await smallerThumbnail(stream: stream, width: width, request: request, context: context)
         } else if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
             let held = await answerHeld(stream: stream, path: path, request: request, context: context)
         {
@@ -226,8 +242,10 @@ struct OriginResponder: HTTPResponder {
             return serveFile(stream: stream, path: path, request: request, context: context)
         case .tokens:
             return Self.notFound()  // answered by `answerTokens` (this is OPTIONS' fall-through)
-        case .usage, .streamAction:
+        case .usage, .streamAction, .adminPage, .adminLogin, .adminLogout, .adminFile:
             return Self.notFound()  // answered before routing (this is OPTIONS' fall-through)
+        case .history:
+            return Self.json(.ok, history?.body ?? HistoryRing().body)
         case .playbackCheck:
             return checkPlayback(request, context: context)
         case .clusterStatus:
@@ -272,8 +290,8 @@ struct OriginResponder: HTTPResponder {
                 stream: request.uri.queryParameters["stream"].map(String.init),
                 visible: { admin || !(access?.requiresToken($0) ?? false) })
         case .recording(let id) where method == .delete:
-            return await recordings.delete(
-                id: id, authorization: request.headers[.authorization], peerAddress: context.peerAddress)
+            if let refused = adminForbidden(request, context) { return refused }
+            return await recordings.delete(id: id)
         case .recording(let id):
             return recordings.show(id: id)
         case .recordingFile(let stream, let id, let path):

@@ -31,6 +31,13 @@ enum OriginRoute: Equatable, Sendable {
     case usage
     /// `POST /api/streams/NAME/disconnect` or `/end` (admin).
     case streamAction(String, StreamAction)
+    /// `GET /api/history`: the last ten minutes of every stream's figures (status).
+    case history
+    /// `/admin`: the dashboard (admin), `/admin/login` and `/admin/logout`, and its static files.
+    case adminPage
+    case adminLogin
+    case adminLogout
+    case adminFile(String)
 
     enum StreamAction: String, Sendable, Equatable {
         /// Close the publisher's connection: the stream waits for it (reconnect grace, slate).
@@ -131,12 +138,28 @@ enum OriginRoute: Equatable, Sendable {
             return routeLive(Array(segments.dropFirst()))
         case "vod":
             return routeVOD(Array(segments.dropFirst()))
+        case "admin":
+            return .success(routeAdmin(Array(segments.dropFirst())))
         default:
             return .success(.notFound)
         }
     }
 
+    private static func routeAdmin(_ segments: [String]) -> OriginRoute {
+        switch segments.count {
+        case 0: return .adminPage
+        case 1 where segments[0].isEmpty: return .adminPage
+        case 1 where segments[0] == "login": return .adminLogin
+        case 1 where segments[0] == "logout": return .adminLogout
+        case 1: return .adminFile(segments[0])
+        default: return .notFound
+        }
+    }
+
     private static func routeAPI(_ segments: [String]) -> Result<OriginRoute, RejectReason> {
+        if segments.first == "history" {
+            return .success(segments.count == 1 ? .history : .notFound)
+        }
         if segments.first == "usage" {
             return .success(segments.count == 1 ? .usage : .notFound)
         }
@@ -238,7 +261,7 @@ enum OriginRoute: Equatable, Sendable {
     /// Read-only status: open unless `admin.protect_status`.
     var isStatus: Bool {
         switch self {
-        case .streamList, .streamStatus, .clusterStatus, .metrics: return true
+        case .streamList, .streamStatus, .clusterStatus, .metrics, .history: return true
         default: return false
         }
     }

@@ -44,13 +44,14 @@ enum OriginServerError: Error, Equatable {
 /// accepting connections and lets requests in flight finish.
 final class OriginServer: Service, Sendable {
     let viewers: ViewerTracker
+    let responder: OriginResponder
     let application: Application<OriginResponder>
     private let listening: ListeningState
 
     init(
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
         recordings: RecordingsEndpoint? = nil, cluster: ClusterProxy? = nil, access: PlaybackAccess? = nil,
-        usage: UsageTracking? = nil, control: (any StreamControl)? = nil,
+        usage: UsageTracking? = nil, control: (any StreamControl)? = nil, history: StreamHistory? = nil,
         logger: Logger = Logger(label: "gateway.http")
     ) throws {
         if case .failure(let error) = configuration.settings.playerTemplate {
@@ -58,20 +59,23 @@ final class OriginServer: Service, Sendable {
         }
         let viewers = ViewerTracker(window: configuration.viewerWindow)
         let listening = ListeningState()
-        let responder = OriginResponder(
+        var responder = OriginResponder(
             content: content, statusSource: statusSource, viewers: viewers, settings: configuration.settings,
             recordings: recordings, cluster: cluster, access: access, usage: usage, control: control)
+        responder.history = history
+        self.responder = responder
         let idleTimeout = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         self.viewers = viewers
         self.listening = listening
         let serverName = configuration.serverName
         let zeroCopy = configuration.tls == nil
+        let fastResponder = responder
         let http1 = OriginHTTP1Channel.builder(idleTimeout: idleTimeout) { idleTimeout in
             OriginFastPathHandler(
-                responder: responder, serverName: serverName, idleTimeout: idleTimeout, zeroCopy: zeroCopy)
+                responder: fastResponder, serverName: serverName, idleTimeout: idleTimeout, zeroCopy: zeroCopy)
         }
         self.application = Application(
-            responder: responder,
+            responder: fastResponder,
             // With TLS, ALPN offers h2 and http/1.1 (HTTP/2 is what Apple recommends for LL-HLS);
             // every request then goes to the responder (the hot path is HTTP/1.1 cleartext only).
             server: try configuration.tls.map {

@@ -116,6 +116,16 @@ enum PlayerPageResources {
         }
     }
 
+    /// A folder of the resource bundle (`Resources/NAME`), checked as `load()` checks.
+    static func folder(_ name: String) -> Result<URL, PlayerPageResourceError> {
+        let expected = Bundle.main.bundleURL.appendingPathComponent(bundleName)
+        guard Bundle(path: expected.path) != nil else { return .failure(.bundleNotFound(path: expected.path)) }
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources") else {
+            return .failure(.fileNotFound(name))
+        }
+        return .success(url)
+    }
+
     private static func read(_ name: String, from bundle: Bundle) throws(PlayerPageResourceError) -> String {
         // `.copy("HTTP/Resources")` keeps the folder: the files are under Resources/ in the bundle.
         guard let url = bundle.url(forResource: name, withExtension: nil, subdirectory: "Resources") else {

@@ -9,18 +9,15 @@ import NIOPosix
 /// and deleted by an admin. Disk reads run on the thread pool, never on an event loop.
 struct RecordingsEndpoint: Sendable {
     let library: RecordingLibrary
-    /// `Authorization: Bearer TOKEN` for deletions; nil: only loopback clients may delete.
-    let adminToken: String?
     let pool: NIOThreadPool
     /// Recorded files already read, for the hot path (purged when a recording is removed).
     let cache: RecordingFileCache
 
     init(
-        library: RecordingLibrary, adminToken: String?, pool: NIOThreadPool = .singleton,
+        library: RecordingLibrary, pool: NIOThreadPool = .singleton,
         cache: RecordingFileCache = RecordingFileCache()
     ) {
         self.library = library
-        self.adminToken = adminToken
         self.pool = pool
         self.cache = cache
         library.observeRemovals { [cache] summary in
@@ -80,11 +77,8 @@ struct RecordingsEndpoint: Sendable {
         return OriginResponder.json(.ok, Listed(summary))
     }
 
-    func delete(id: String, authorization: String?, peerAddress: String?) async -> Response {
-        if let refusal = Self.adminRefusal(token: adminToken, authorization: authorization, peer: peerAddress) {
-            GatewayMetrics.adminRefused()
-            return OriginResponder.json(.forbidden, APIError(error: refusal))
-        }
+    /// Deletes a recording (the caller checked the admin credential).
+    func delete(id: String) async -> Response {
         let result = try? await pool.runIfActive { [library] in library.delete(id: id) }
         switch result {
         case .deleted(let summary):
@@ -95,25 +89,6 @@ struct RecordingsEndpoint: Sendable {
         case .notFound, nil:
             return OriginResponder.json(.notFound, APIError(error: "recording not found"))
         }
-    }
-
-    /// Why a deletion is refused (a short reason), or nil. The token is compared in constant time.
-    /// `relayed`: the request came through a proxy (X-Forwarded-For, a cluster hop): an edge on
-    /// this host is loopback too, so such a request is never trusted as local.
-    static func adminRefusal(token: String?, authorization: String?, peer: String?, relayed: Bool = false) -> String? {
-        guard let token else {
-            let loopback =
-                !relayed && (peer.map { $0 == "127.0.0.1" || $0 == "::1" || $0 == "::ffff:127.0.0.1" } ?? false)
-            return loopback ? nil : "forbidden: no admin token is configured, so only loopback clients may do this"
-        }
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return "forbidden: missing admin token" }
-        let offered = Array(authorization.utf8.dropFirst(7))
-        let expected = Array(token.utf8)
-        var difference = UInt8(offered.count == expected.count ? 0 : 1)
-        for index in expected.indices {
-            difference |= expected[index] ^ (index < offered.count ? offered[index] : 0)
-        }
-        return difference == 0 ? nil : "forbidden: wrong admin token"
     }
 
     // MARK: Files

@@ -19,11 +19,15 @@ struct StreamStatus: Codable, Sendable, Equatable {
         var audioCodec: String?
         var audioSampleRate: Int?
         var audioChannels: Int?
+        /// Seconds between the input's last two video keyframes.
+        var keyframeInterval: Double?
 
         init(
             videoCodec: String? = nil, width: Int? = nil, height: Int? = nil, fps: Double? = nil,
-            bitrate: Int? = nil, audioCodec: String? = nil, audioSampleRate: Int? = nil, audioChannels: Int? = nil
+            bitrate: Int? = nil, audioCodec: String? = nil, audioSampleRate: Int? = nil, audioChannels: Int? = nil,
+            keyframeInterval: Double? = nil
         ) {
+            self.keyframeInterval = keyframeInterval
             self.videoCodec = videoCodec
             self.width = width
             self.height = height
@@ -51,6 +55,8 @@ struct StreamStatus: Codable, Sendable, Equatable {
         var droppedFrames: Int
         /// Frames that reached the encoder after their segment's deadline.
         var lateFrames: Int
+        /// Viewer sessions on this rung now (usage tracking); filled by the origin.
+        var viewers: Int?
 
         init(
             name: String, codec: String? = nil, width: Int, height: Int, targetBitrate: Int? = nil,
@@ -113,6 +119,11 @@ struct StreamStatus: Codable, Sendable, Equatable {
     var discontinuities: Int
     /// Publisher timestamp jumps (clock restarts re-based at ingest, gaps closed by the packager).
     var timestampJumps: Int
+    /// Ingest to listed: from the newest listed video's arrival at the decoder to its listing
+    /// (a part with LL, else a segment), seconds; nil when nothing was listed recently.
+    var latencySeconds: Double?
+    /// Viewers need a signed URL (`playback:`); filled by the origin.
+    var protected: Bool?
 
     init(
         name: String, state: State, uptimeSeconds: Double, publisherAddress: String? = nil, profile: String? = nil,

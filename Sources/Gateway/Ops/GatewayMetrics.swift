@@ -30,6 +30,7 @@ enum GatewayMetrics {
         static let droppedFrames = "gateway_dropped_frames_total"
         static let httpRequests = "gateway_http_requests_total"
         static let segmentLatency = "gateway_segment_latency_seconds"
+        static let adminLogins = "gateway_admin_logins_total"
         static let httpBytes = "gateway_http_bytes_total"
         static let viewers = "gateway_viewers"
         static let recordingSegments = "gateway_recording_segments_total"
@@ -174,6 +175,11 @@ enum GatewayMetrics {
 
     static func adminRefused() {
         Counter(label: Name.adminRefusals, factory: factory).increment()
+    }
+
+    /// Dashboard logins by outcome: succeeded, failed, throttled.
+    static func adminLogin(outcome: String) {
+        Counter(label: Name.adminLogins, dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
     /// The registry in Prometheus text format.

@@ -39,6 +39,7 @@ extension PackagerCore {
     private mutating func writePart(
         _ samples: ArraySlice<TimedSample>, segmentIndex: Int, part: Int, rendition: inout RenditionState
     ) -> TrackSegment.WrittenPart {
+        if rendition.isVideo, let last = samples.last { noteListed(last, timescale: rendition.timescale) }
         let chunk = rendition.fragmenter.chunk(Self.cmafSamples(samples))
         let bytes = part == 0 ? rendition.fragmenter.segmentHeader() + chunk : chunk
         let name = partName(segmentIndex: segmentIndex, part: part)
@@ -49,6 +50,18 @@ extension PackagerCore {
         return TrackSegment.WrittenPart(
             uri: name, bytes: bytes, durationTicks: samples.reduce(Int64(0)) { $0 &+ max(0, $1.duration) },
             isIndependent: samples.first?.isSync ?? false)
+    }
+
+    /// A video sample's end is listed (a part or a segment went out).
+    mutating func noteListed(_ sample: TimedSample, timescale: Int64) {
+        let endMs = (sample.inputPts &+ max(0, sample.duration)) &* 1000 / max(1, timescale)
+        newestListedInputMs = max(newestListedInputMs ?? endMs, endMs)
+    }
+
+    /// Stamps a newer listing with the time of the event that made it.
+    mutating func stampListing(nowMs: Int64) {
+        guard let newest = newestListedInputMs, newest != newestListing?.inputMilliseconds else { return }
+        newestListing = PackagerStatistics.Listing(inputMilliseconds: newest, listedAtMilliseconds: nowMs)
     }
 
     static func cmafSamples(_ samples: some Sequence<TimedSample>) -> [CMAFSample] {

@@ -24,6 +24,10 @@ struct PackagerCore: Sendable {
     var actions: [PackagerAction] = []
     private(set) var notices: [String] = []
     var counters = Counters()
+    /// The end of the newest listed video (segment or part) on the input timeline, ms, and
+    /// when it was listed: the ingest-to-listed latency's listing side.
+    var newestListedInputMs: Int64?
+    var newestListing: PackagerStatistics.Listing?
     private var closedEpochDrops = 0
     /// Publishes (see `attachPublish()`) that have not ended yet; the stream ends with the last.
     private var attachedPublishes: Set<Int> = []
@@ -324,6 +328,7 @@ struct PackagerCore: Sendable {
             isDiscontinuity = isDiscontinuity || segment.isDiscontinuity
             let name = current.tracks[trackIndex].name
             guard var rendition = renditions[name], let last = segment.samples.last else { continue }
+            if rendition.isVideo { noteListed(last, timescale: rendition.timescale) }
             var segment = segment
             let bytes: [UInt8]
             if config.hasParts {

@@ -24,6 +24,15 @@ public struct PackagerStatistics: Sendable, Hashable {
     /// New DASH periods opened because publication lagged the wall clock.
     public var periodResyncs: Int
     public var renditions: [Rendition]
+    /// The newest video listed (segment or part).
+    public var newestListing: Listing?
+
+    /// The end of listed video on the input timeline (the transcoder's input ms) and when it
+    /// was listed (ms since 1970): with the input's arrival time, the ingest-to-listed latency.
+    public struct Listing: Sendable, Hashable {
+        public var inputMilliseconds: Int64
+        public var listedAtMilliseconds: Int64
+    }
 }
 
 /// Packages one stream: every track of the ladder into CMAF segments, HLS playlists and one DASH
@@ -179,7 +188,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
                         peakBitrate: measured ? rendition.meter.peak(target: nil) : nil,
                         averageBitrate: measured ? rendition.meter.average(target: nil) : nil,
                         segmentsPublished: rendition.segmentsPublished, initVersion: rendition.initVersion)
-                })
+                }, newestListing: core.newestListing)
         }
     }
 
@@ -189,6 +198,7 @@ public final class StreamPackager: EncodedMediaSink, @unchecked Sendable {
         let moved = core.withLock { core -> StreamContinuation? in
             let nowMs = TextFormatting.milliseconds(since1970: clock())
             event(&core, nowMs)
+            core.stampListing(nowMs: nowMs)
             for notice in core.takeNotices() {
                 logger.warning("\(notice)")
             }

@@ -40,6 +40,21 @@ import Testing
         #expect(!config.description.contains("0123456789abcdef"), "the token is never printed")
     }
 
+    @Test func parsesAdminUsersAndRefusesPlainPasswords() throws {
+        let hash = "$2b$12$" + String(repeating: "a", count: 53)
+        let config = try parse("admin:\n  users:\n    alice: \"\(hash)\"\n  session_hours: 2\n")
+        #expect(config.adminUsers == ["alice": hash] && config.adminToken == nil && config.adminSessionHours == 2)
+        #expect(!config.description.contains(hash))
+        #expect(
+            issues("admin:\n  users:\n    bob: hunter2\n") == [
+                ReportedIssue(
+                    3, 10, "admin.users.bob",
+                    "expected a bcrypt hash such as $2b$12$... (make one with: gateway hash-password); the value is not shown, in case it is a password"
+                )
+            ])
+        #expect(issues("admin:\n  users:\n    \"a b\": \"\(hash)\"\n").map(\.path) == ["admin.users.a b"])
+    }
+
     @Test func defaultsRecordEveryStreamUnlessSomeAreMarked() throws {
         #expect(try parse("recording: { dir: /r }").recording?.streams == .all)
         #expect(try parse("recording: { dir: /r, streams: all }").recording?.streams == .all)

@@ -1,0 +1,36 @@
+import Hummingbird
+import Ladder
+
+/// `thumbnail.jpg?width=N`: a smaller copy of the stream's thumbnail (`ThumbnailSizes`).
+extension OriginResponder {
+    static let thumbnailName = "thumbnail.jpg"
+
+    /// `thumbnail.jpg?width=N` (64 to 3840; rounded down to a multiple of 16, never enlarged).
+    func smallerThumbnail(
+        stream: String, width: Substring, request: Request, context: Context
+    ) async
+        -> Response
+    {
+        guard let wanted = ThumbnailSizes.width(query: width) else {
+            return Self.text(
+                .badRequest, "width must be \(ThumbnailSizes.minWidth) to \(ThumbnailSizes.maxWidth)\n",
+                cacheControl: Self.noStore)
+        }
+        guard var file = content.file(stream: stream, path: Self.thumbnailName) else { return Self.notFound() }
+        do {
+            file.body = try await thumbnails.resized(stream: stream, source: file.body, width: wanted)
+            file.memoryFile = nil
+        } catch {
+            return Self.text(
+                .internalServerError, "cannot resize the thumbnail: \(error)\n", cacheControl: Self.noStore)
+        }
+        let response = Self.fileResponse(file, request: request)
+        if request.method == .get, (200..<300).contains(response.status.code) {
+            countDelivery(
+                stream: stream, target: request.uri.path, bytes: response.body.contentLength ?? 0,
+                forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value,
+                userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
+        }
+        return response
+    }
+}
