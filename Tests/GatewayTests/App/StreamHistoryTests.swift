@@ -8,7 +8,8 @@ import Testing
         status.input.bitrate = 3_000_000
         status.latencySeconds = 0.4567
         status.renditions = [
-            StreamStatus.Rendition(name: "720p", width: 1280, height: 720, measuredBitrate: 2_000_000, encoderSpeed: 1.234)
+            StreamStatus.Rendition(
+                name: "720p", width: 1280, height: 720, measuredBitrate: 2_000_000, encoderSpeed: 1.234)
         ]
         return status
     }

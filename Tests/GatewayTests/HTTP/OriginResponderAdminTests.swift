@@ -26,7 +26,9 @@ import Testing
         return responder
     }
 
-    func withOrigin(_ responder: OriginResponder, _ body: @Sendable (any TestClientProtocol) async throws -> Void)
+    func withOrigin(
+        _ responder: OriginResponder, _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    )
         async throws
     {
         try await Application(responder: responder).test(.router, body)
