@@ -29,6 +29,13 @@ def test_thumbnail_is_a_fresh_jpeg_of_the_top_rung(tmp_path, clip10):
         with urllib.request.urlopen(url, timeout=5) as response:
             assert response.headers["Content-Type"] == "image/jpeg"
             assert "immutable" not in response.headers["Cache-Control"], response.headers["Cache-Control"]
+        # ?width= gives a smaller one (rounded down to a multiple of 16; never larger).
+        small = http_fetch(url + "?width=170")
+        assert small[0] == 200, small[0]
+        assert (lambda s: (s["width"], s["height"]))(probe_jpeg(small[1], tmp_path)) == (160, 90)
+        assert (lambda s: (s["width"], s["height"]))(probe_jpeg(http_fetch(url + "?width=3840")[1], tmp_path)) == (640, 360)
+        for bad in ("10", "abc", "99999"):
+            assert http_fetch(url + "?width=" + bad)[0] == 400, bad
         # A new one every segment (1 s here): the moving test pattern makes each one different.
         wait_for(lambda: (r := http_fetch(url))[0] == 200 and r[1] != first, 10, "a newer thumbnail")
     finally:

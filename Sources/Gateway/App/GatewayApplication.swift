@@ -176,18 +176,21 @@ final class GatewayApplication: Sendable {
         }
         let control = GatewayStreamControl(registry: registry, pipelines: pipelines)
         let history = StreamHistory()
+        let playHook = config.http.onPlay.map {
+            PlayHook(url: $0.url, timeout: .milliseconds(Int64($0.timeoutSeconds * 1000)), logger: logger)
+        }
         let origin = try OriginServer(
             configuration: OriginServerConfiguration(
                 host: options.http.host, port: options.http.port, settings: settings),
             content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
-            usage: tracking, control: control, history: history, logger: logger)
+            usage: tracking, control: control, history: history, playHook: playHook, logger: logger)
         let httpsOrigin: OriginServer? = try config.http.tls.map { tls in
             try OriginServer(
                 configuration: OriginServerConfiguration(
                     host: tls.listen.host, port: tls.listen.port, settings: settings,
                     tls: TLSSupport.serverConfiguration(certificate: tls.certificatePath, key: tls.privateKeyPath)),
                 content: content, statusSource: status, recordings: endpoint, cluster: proxy, access: access,
-                usage: tracking, control: control, history: history, logger: logger)
+                usage: tracking, control: control, history: history, playHook: playHook, logger: logger)
         }
         let rtmpService = RTMPService(
             server: rtmpServer, registry: registry, pipelines: pipelines, logger: logger,

@@ -92,6 +92,9 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
         var dashJSURL: String?
         /// HTTPS listener, in addition to `listen`.
         var tls: TLS?
+        /// `on_play` hook: POST {stream, client_ip, user_agent, viewer} once per new viewer
+        /// session; a 2xx answer allows it, and the answer holds for the session.
+        var onPlay: PublishHook?
     }
 
     struct Stream: Sendable, Hashable, CustomStringConvertible {

@@ -19,7 +19,7 @@ enum GatewayConfigLoader {
         "idle_timeout_seconds", "max_message_bytes", "max_ingest_delay_seconds", "event_loop_threads",
         "read_batching_ms", "tls", "on_publish",
     ]
-    static let httpKeys = ["listen", "hls_js_url", "dash_js_url", "tls"]
+    static let httpKeys = ["listen", "hls_js_url", "dash_js_url", "tls", "on_play"]
     static let tlsKeys = ["listen", "cert", "key"]
     static let publishHookKeys = ["url", "timeout_seconds"]
     static let streamKeys = ["key", "profile", "record", "require_token"]
@@ -256,24 +256,28 @@ enum GatewayConfigLoader {
             if let tls = reader.mapping(map, "tls", knownKeys: tlsKeys) {
                 rtmp.tls = parseTLS(tls, plainListen: rtmp.listen)
             }
-            if let hook = reader.mapping(map, "on_publish", knownKeys: publishHookKeys) {
-                if let url = reader.string(hook, "url") {
-                    if url.value.hasPrefix("http://") || url.value.hasPrefix("https://") {
-                        var publishHook = GatewayConfig.PublishHook(url: url.value)
-                        if let timeout = seconds(hook, "timeout_seconds", maximum: 60) {
-                            publishHook.timeoutSeconds = timeout
-                        }
-                        rtmp.onPublish = publishHook
-                    } else {
-                        reader.report("on_publish.url must be an http:// or https:// URL", at: url)
-                    }
-                } else {
-                    reader.report(
-                        "on_publish needs a url", line: hook.node.line, column: hook.node.column,
-                        path: hook.path.key("url"))
-                }
-            }
+            rtmp.onPublish = webhook(map, "on_publish")
             return rtmp
+        }
+
+        /// `on_publish` / `on_play`: `{ url: http(s)://..., timeout_seconds: N }`.
+        private mutating func webhook(_ map: ConfigMapping, _ key: String) -> GatewayConfig.PublishHook? {
+            guard let hook = reader.mapping(map, key, knownKeys: GatewayConfigLoader.publishHookKeys) else {
+                return nil
+            }
+            guard let url = reader.string(hook, "url") else {
+                reader.report(
+                    "\(key) needs a url", line: hook.node.line, column: hook.node.column, path: hook.path.key("url"))
+                return nil
+            }
+            guard url.value.hasPrefix("http://") || url.value.hasPrefix("https://"), URL(string: url.value) != nil
+            else {
+                reader.report("\(key).url must be an http:// or https:// URL", at: url)
+                return nil
+            }
+            var result = GatewayConfig.PublishHook(url: url.value)
+            if let timeout = seconds(hook, "timeout_seconds", maximum: 60) { result.timeoutSeconds = timeout }
+            return result
         }
 
         private mutating func parseHTTP(_ map: ConfigMapping) -> GatewayConfig.HTTP {
@@ -284,6 +288,7 @@ enum GatewayConfigLoader {
             if let tls = reader.mapping(map, "tls", knownKeys: tlsKeys) {
                 http.tls = parseTLS(tls, plainListen: http.listen)
             }
+            http.onPlay = webhook(map, "on_play")
             return http
         }
 

@@ -18,20 +18,24 @@ extension OriginResponder {
             !head.headers.contains(name: "range"), !head.headers.contains(name: "content-length"),
             !head.headers.contains(name: "transfer-encoding")
         else { return nil }
-        return fastFile(target: head.uri, peer: peer(), forwardedFor: head.headers.first(name: "x-forwarded-for"))
+        return fastFile(
+            target: head.uri, peer: peer(), forwardedFor: head.headers.first(name: "x-forwarded-for"),
+            userAgent: head.headers.first(name: "user-agent"))
     }
 
     /// The same for a request framed by `RawRequestScanner` (GET or HEAD, HTTP/1.1, keep-alive,
     /// no body by construction).
     func fastFile(for raw: RawRequestHead, peer: @autoclosure () -> String?) -> (stream: String, file: OriginFile)? {
-        raw.hasRange ? nil : fastFile(target: raw.target, peer: peer(), forwardedFor: raw.forwardedFor)
+        raw.hasRange
+            ? nil
+            : fastFile(target: raw.target, peer: peer(), forwardedFor: raw.forwardedFor, userAgent: raw.userAgent)
     }
 
     /// `target`: the origin-form request target (path and optional query), still encoded.
     /// A recording's file answers with an empty stream name: it counts as VOD bytes, not as a
     /// live stream's viewer.
     private func fastFile(
-        target: String, peer: @autoclosure () -> String?, forwardedFor: String?
+        target: String, peer: @autoclosure () -> String?, forwardedFor: String?, userAgent: String?
     )
         -> (stream: String, file: OriginFile)?
     {
@@ -56,6 +60,14 @@ extension OriginResponder {
             // A refusal is the responder's (one place counts and logs them).
             access?.refusal(stream: stream, token: token, peer: peer(), forwardedFor: forwardedFor) == nil,
             cluster.map({ $0.node.routing(of: stream) == .local }) ?? true,  // else the responder decides
+            // A session the hook has not allowed yet (or refused) waits in the responder.
+            playHook.map({ hook in
+                path == Self.thumbnailName
+                    || hook.cached(
+                        playSession(
+                            stream: stream, token: token, peer: peer(), forwardedFor: forwardedFor,
+                            userAgent: userAgent)) == .allow
+            }) ?? true,
             let file = content.file(stream: stream, path: path)
         else { return nil }
         GatewayMetrics.streamRequest(stream: stream, kind: .of(path: path, query: nil))

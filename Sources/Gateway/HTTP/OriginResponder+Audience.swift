@@ -7,6 +7,11 @@ extension OriginResponder {
     func countDelivery(
         stream: String, target: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?
     ) {
+        // A thumbnail is a preview (a stream list, the dashboard), not viewing: bytes only.
+        if target.hasSuffix("/" + Self.thumbnailName) {
+            GatewayMetrics.httpBytes(stream: stream, count: bytes)
+            return
+        }
         var address = peerAddress
         if settings.trustForwardedFor, let forwardedFor {
             let first = forwardedFor.split(separator: ",", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces)

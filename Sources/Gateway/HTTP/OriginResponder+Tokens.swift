@@ -20,6 +20,62 @@ extension OriginResponder {
         return Self.playbackRefusal(refusal)
     }
 
+    /// The `on_play` hook's answer for a GET or HEAD of a stream's content (not its thumbnail,
+    /// not a cluster hop: the first node asked): nil when allowed.
+    func playHookRefusal(
+        _ route: OriginRoute, _ token: Substring?, _ request: Request, _ context: Context
+    ) async
+        -> Response?
+    {
+        guard let playHook, request.method == .get || request.method == .head, let stream = route.liveStream,
+            route != .streamFile(stream: stream, path: Self.thumbnailName),
+            request.headers[ClusterProxy.hopHeader] == nil
+        else { return nil }
+        let forwardedFor = request.headers[.init("X-Forwarded-For")!]
+        let userAgent = request.headers[.userAgent]
+        let key = playSession(
+            stream: stream, token: token, peer: context.peerAddress, forwardedFor: forwardedFor, userAgent: userAgent)
+        let decision = await playHook.decide(
+            key,
+            request: PlayHook.Request(
+                stream: stream, clientIP: viewerAddress(peer: context.peerAddress, forwardedFor: forwardedFor),
+                userAgent: userAgent.map { String($0.prefix(512)) },
+                viewer: token.flatMap { PlaybackToken.claimsOfVerified($0)?.viewer }))
+        switch decision {
+        case .allow:
+            return nil
+        case .deny:
+            GatewayMetrics.playbackRefused(reason: "hook_denied")
+            var response = Self.text(.forbidden, "forbidden: hook_denied\n", cacheControl: Self.noStore)
+            response.headers[.init("X-Playback-Refusal")!] = "hook_denied"
+            return response
+        case .unavailable:
+            GatewayMetrics.playbackRefused(reason: "hook_unavailable")
+            var response = Self.text(
+                .serviceUnavailable, "viewer check unavailable, try again\n", cacheControl: Self.noStore)
+            response.headers[.init("X-Playback-Refusal")!] = "hook_unavailable"
+            response.headers[.retryAfter] = "2"
+            return response
+        }
+    }
+
+    /// One viewer session for the hook: the token's viewer ID, else address and User-Agent
+    /// (the usage reports' grouping).
+    func playSession(
+        stream: String, token: Substring?, peer: String?, forwardedFor: String?, userAgent: String?
+    ) -> PlayHook.Key {
+        if let viewer = token.flatMap({ PlaybackToken.claimsOfVerified($0)?.viewer }) {
+            return PlayHook.Key(stream: stream, session: "viewer:" + viewer)
+        }
+        let address = viewerAddress(peer: peer, forwardedFor: forwardedFor)
+        return PlayHook.Key(stream: stream, session: ViewerTracker.clientKey(address: address, userAgent: userAgent))
+    }
+
+    /// The viewer's address: the first X-Forwarded-For behind trusted edges, else the peer.
+    func viewerAddress(peer: String?, forwardedFor: String?) -> String? {
+        settings.trustForwardedFor ? PlaybackAccess.firstAddress(forwardedFor) ?? peer : peer
+    }
+
     /// A short reason code in the body and in `X-Playback-Refusal` (an edge's auth_request sees
     /// only headers), never the token or a secret; no cache may keep it.
     static func playbackRefusal(_ refusal: TokenRefusal) -> Response {

@@ -67,6 +67,8 @@ struct OriginResponder: HTTPResponder {
     var logins = AdminLogins()
     /// `thumbnail.jpg?width=`.
     var thumbnails = ThumbnailSizes()
+    /// `http.on_play`: asked once per new viewer session; nil: no hook.
+    var playHook: PlayHook?
 
     static let allowedMethods = "GET, HEAD, OPTIONS"
     /// CORS may also send DELETE (`/api/recordings/ID`, with an admin token).
@@ -84,6 +86,9 @@ struct OriginResponder: HTTPResponder {
         var response: Response
         if case .success(let route) = parsed, let refusal = refusal(route, token: token, request, context) {
             response = refusal
+        } else if case .success(let route) = parsed, let refused = await playHookRefusal(route, token, request, context)
+        {
+            response = refused
         } else if case .success(let route) = parsed, request.method != .options,
             let answer = await answerAdmin(route, request, context: context)
         {

@@ -52,6 +52,7 @@ final class OriginServer: Service, Sendable {
         configuration: OriginServerConfiguration, content: any OriginContent, statusSource: any StatusSource,
         recordings: RecordingsEndpoint? = nil, cluster: ClusterProxy? = nil, access: PlaybackAccess? = nil,
         usage: UsageTracking? = nil, control: (any StreamControl)? = nil, history: StreamHistory? = nil,
+        playHook: PlayHook? = nil,
         logger: Logger = Logger(label: "gateway.http")
     ) throws {
         if case .failure(let error) = configuration.settings.playerTemplate {
@@ -63,6 +64,7 @@ final class OriginServer: Service, Sendable {
             content: content, statusSource: statusSource, viewers: viewers, settings: configuration.settings,
             recordings: recordings, cluster: cluster, access: access, usage: usage, control: control)
         responder.history = history
+        responder.playHook = playHook
         self.responder = responder
         let idleTimeout = TimeAmount.nanoseconds(Self.nanoseconds(configuration.idleTimeout))
         self.viewers = viewers

@@ -31,6 +31,7 @@ enum GatewayMetrics {
         static let httpRequests = "gateway_http_requests_total"
         static let segmentLatency = "gateway_segment_latency_seconds"
         static let adminLogins = "gateway_admin_logins_total"
+        static let playHook = "gateway_play_hook_answers_total"
         static let httpBytes = "gateway_http_bytes_total"
         static let viewers = "gateway_viewers"
         static let recordingSegments = "gateway_recording_segments_total"
@@ -175,6 +176,11 @@ enum GatewayMetrics {
 
     static func adminRefused() {
         Counter(label: Name.adminRefusals, factory: factory).increment()
+    }
+
+    /// `on_play` answers by outcome: allow, deny, unavailable.
+    static func playHook(outcome: String) {
+        Counter(label: Name.playHook, dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
     /// Dashboard logins by outcome: succeeded, failed, throttled.
