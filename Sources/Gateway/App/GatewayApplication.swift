@@ -224,6 +224,7 @@ final class GatewayApplication: Sendable {
                     }
                     + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)]
                     + [.init(service: HistorySampler(history: history) { origin.responder.mergedStatuses() })]
+                    + (access.map { [.init(service: SecretReloader(config: config, access: $0, logger: logger))] } ?? [])
                     + (recordings.map { [.init(service: RecordingRetention(library: $0, pool: pool))] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

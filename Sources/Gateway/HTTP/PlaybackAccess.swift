@@ -10,26 +10,44 @@ import NIOConcurrencyHelpers
 /// MPDs carry it without the player's help (`PlaybackTokenPath`), and every object is the same
 /// bytes for every viewer: an edge can cache one copy under a key without the token.
 struct PlaybackAccess: Sendable {
-    let keys: PlaybackKeys
+    /// The secrets; `reload` replaces them (SIGHUP) for every copy of this value.
+    var keys: PlaybackKeys { state.withLockedValue { $0.keys } }
     let requiresToken: @Sendable (String) -> Bool
     /// The viewer's address from X-Forwarded-For (behind trusted edges), else the peer's.
     let trustForwardedFor: Bool
     let logger: Logger
     private let logLimits = NIOLockedValueBox<[TokenRefusal: LogRateLimiter]>([:])
-    /// Tokens already authenticated (signature checked), so a player's every request pays a
-    /// dictionary lookup and the cheap claim checks, not base64, JSON and HMAC again. Only
-    /// genuine tokens enter, and at most `cacheLimit` (then it starts afresh).
-    private let authenticated = NIOLockedValueBox<[Substring: PlaybackClaims]>([:])
+    /// The secrets, and the tokens already authenticated with them (signature checked), so a
+    /// player's every request pays a dictionary lookup and the cheap claim checks, not base64,
+    /// JSON and HMAC again. Only genuine tokens enter, at most `cacheLimit` (then it starts
+    /// afresh), and only while the secrets they were checked with are still the current ones.
+    private struct State {
+        var keys: PlaybackKeys
+        var generation = 0
+        var authenticated: [Substring: PlaybackClaims] = [:]
+    }
+
+    private let state: NIOLockedValueBox<State>
     static let cacheLimit = 8192
 
     init(
         keys: PlaybackKeys, requiresToken: @escaping @Sendable (String) -> Bool, trustForwardedFor: Bool,
         logger: Logger
     ) {
-        self.keys = keys
+        self.state = NIOLockedValueBox(State(keys: keys))
         self.requiresToken = requiresToken
         self.trustForwardedFor = trustForwardedFor
         self.logger = logger
+    }
+
+    /// New secrets (a rotation): tokens of a removed key stop working at once, as the cache of
+    /// authenticated tokens starts afresh.
+    func reload(_ keys: PlaybackKeys) {
+        state.withLockedValue { state in
+            state.keys = keys
+            state.generation += 1
+            state.authenticated.removeAll()
+        }
     }
 
     /// nil when the request may be answered. Quiet: the caller decides whether to count it.
@@ -41,16 +59,18 @@ struct PlaybackAccess: Sendable {
         guard requiresToken(stream) else { return nil }
         guard let token else { return .missing }
         let claims: PlaybackClaims
-        if let known = authenticated.withLockedValue({ $0[token] }) {
+        let (known, keys, generation) = state.withLockedValue { ($0.authenticated[token], $0.keys, $0.generation) }
+        if let known {
             claims = known
         } else {
             switch PlaybackToken.authenticate(token, keys: keys) {
             case .failure(let refusal): return refusal
             case .success(let genuine): claims = genuine
             }
-            authenticated.withLockedValue { cache in
-                if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-                cache[Substring(String(token))] = claims  // its own storage, not the request's
+            state.withLockedValue { state in
+                guard state.generation == generation else { return }  // reloaded meanwhile
+                if state.authenticated.count >= Self.cacheLimit { state.authenticated.removeAll(keepingCapacity: true) }
+                state.authenticated[Substring(String(token))] = claims  // its own storage, not the request's
             }
         }
         return PlaybackToken.authorize(

@@ -25,6 +25,19 @@ import Testing
         #expect(split.path == path && split.token.map(String.init) == token)
     }
 
+    @Test func aReloadDropsTokensOfARemovedKeyEvenWhenCached() throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let access = PlaybackAccess(keys: keys, requiresToken: { _ in true }, trustForwardedFor: false, logger: logger)
+        let old = Substring(try PlaybackSigner(keys: keys).sign(.init(stream: "cam1")).get().token)
+        #expect(access.refusal(stream: "cam1", token: old, peer: nil, forwardedFor: nil) == nil)  // now cached
+        let rotated = PlaybackKeys([(id: "k2", secret: "secret-fedcba9876543210")])
+        access.reload(rotated)
+        #expect(access.refusal(stream: "cam1", token: old, peer: nil, forwardedFor: nil) == .unknownKey)
+        let new = Substring(try PlaybackSigner(keys: access.keys).sign(.init(stream: "cam1")).get().token)
+        #expect(access.refusal(stream: "cam1", token: new, peer: nil, forwardedFor: nil) == nil)
+    }
+
     @Test func checksOnlyProtectedStreamsAndTheClientAddress() throws {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
