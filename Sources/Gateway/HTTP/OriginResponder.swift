@@ -282,6 +282,7 @@ struct OriginResponder: HTTPResponder {
         default:
             return nil
         }
+        if method == .delete, let refused = adminForbidden(request, context) { return refused }
         guard let recordings else {
             let reason = "recording is not configured on this gateway (recording: { dir: PATH })"
             if case .recordingFile = route { return Self.text(.notFound, reason + "\n", cacheControl: Self.noCache) }
@@ -295,7 +296,6 @@ struct OriginResponder: HTTPResponder {
                 stream: request.uri.queryParameters["stream"].map(String.init),
                 visible: { admin || !(access?.requiresToken($0) ?? false) })
         case .recording(let id) where method == .delete:
-            if let refused = adminForbidden(request, context) { return refused }
             return await recordings.delete(id: id)
         case .recording(let id):
             return recordings.show(id: id)

@@ -12,9 +12,12 @@ import Testing
 @Suite struct OriginResponderAdminTests {
     static let hash = AdminAuth.hash(password: "pw-alice", cost: 4)
 
-    func responder(users: [String: String] = ["alice": Self.hash], token: String? = nil) -> OriginResponder {
+    func responder(
+        users: [String: String] = ["alice": Self.hash], token: String? = nil, protectStatus: Bool = false
+    ) -> OriginResponder {
         var settings = OriginSettings()
         settings.admin = AdminAuth(token: token, users: users)
+        settings.protectStatus = protectStatus
         settings.adminFiles = .success(
             AdminFiles(files: [
                 "dashboard.html": .init(contentType: OriginContentType.html, body: ByteBuffer(string: "<h1>dash</h1>")),
@@ -109,6 +112,27 @@ import Testing
                 uri: "/admin", method: .get, headers: [.authorization: "Bearer 0123456789abcdef"])
             #expect(bearer.status == .ok)
             #expect(try await logIn(client, password: "x").status == .notFound)
+        }
+    }
+
+    /// Every admin route, refused without a credential and not refused with one.
+    static let adminRoutes: [(HTTPRequest.Method, String)] = [
+        (.post, "/api/tokens"), (.get, "/api/usage"), (.post, "/api/streams/cam1/disconnect"),
+        (.post, "/api/streams/cam1/end"), (.delete, "/api/recordings/x"), (.get, "/admin"),
+        // With admin.protect_status, the status too.
+        (.get, "/api/streams"), (.get, "/api/streams/cam1"), (.get, "/api/history"), (.get, "/metrics"),
+        (.get, "/api/cluster"),
+    ]
+
+    @Test func everyAdminRouteNeedsTheCredential() async throws {
+        try await withOrigin(responder(token: "0123456789abcdef", protectStatus: true)) { client in
+            for (method, uri) in Self.adminRoutes {
+                let bare = try await client.execute(uri: uri, method: method)
+                #expect(bare.status == .forbidden || bare.status == .seeOther, "\(method) \(uri): \(bare.status)")
+                let admin = try await client.execute(
+                    uri: uri, method: method, headers: [.authorization: "Bearer 0123456789abcdef"])
+                #expect(![.forbidden, .seeOther].contains(admin.status), "\(method) \(uri): \(admin.status)")
+            }
         }
     }
 
