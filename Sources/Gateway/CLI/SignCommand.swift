@@ -28,6 +28,9 @@ struct SignCommand: ParsableCommand {
     @Option(help: "Where viewers reach the gateway or its edges. (default: from http.listen)")
     var baseURL: String?
 
+    @Option(help: "A recording's ID (GET /api/recordings): the URL of that VOD instead of the live stream.")
+    var recording: String?
+
     @Flag(help: "Print the DASH MPD's URL instead of the HLS master playlist's.")
     var dash = false
 
@@ -42,7 +45,7 @@ struct SignCommand: ParsableCommand {
             throw ValidationError("\(config) has no playback section (playback: { secret_file: PATH })")
         }
         let signer = PlaybackSigner(keys: PlaybackKeys(playback.secrets.map { (id: $0.id, secret: $0.secret) }))
-        switch signer.sign(.init(stream: name, ttlSeconds: ttl, ip: ip, viewer: viewer)) {
+        switch signer.sign(.init(stream: name, ttlSeconds: ttl, ip: ip, viewer: viewer, recording: recording)) {
         case .failure(let error):
             throw ValidationError(error.description)
         case .success(let answer):

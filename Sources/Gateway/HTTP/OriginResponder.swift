@@ -108,7 +108,7 @@ struct OriginResponder: HTTPResponder {
                 response = Self.text(.serviceUnavailable, why + "\n", cacheControl: Self.noStore)
             }
         } else if case .success(let route) = parsed, request.uri.string.utf8.count <= settings.maxURLLength,
-            let answer = await answerRecordings(route, request: request, context: context)
+            let answer = await answerRecordings(route, token: token, request: request, context: context)
         {
             response = answer
         } else if let (stream, path) = Self.streamFile(parsed, of: request, maxURLLength: settings.maxURLLength),
@@ -273,7 +273,11 @@ struct OriginResponder: HTTPResponder {
     }
 
     /// The answer of a recordings route; nil for every other route (and for OPTIONS).
-    private func answerRecordings(_ route: OriginRoute, request: Request, context: Context) async -> Response? {
+    private func answerRecordings(
+        _ route: OriginRoute, token: Substring?, request: Request, context: Context
+    ) async
+        -> Response?
+    {
         let method = request.method
         guard method == .get || method == .head || (method == .delete && Self.isRecording(route)) else { return nil }
         switch route {
@@ -300,12 +304,18 @@ struct OriginResponder: HTTPResponder {
         case .recording(let id):
             return recordings.show(id: id)
         case .recordingFile(let stream, let id, let path):
-            // Signed VOD URLs are not built yet: a protected stream's recordings are admin only.
-            if access?.requiresToken(stream) == true, let refusal = adminRefusal(request, context) {
-                GatewayMetrics.adminRefused()
-                return Self.text(
-                    .forbidden, "\(refusal) (recordings of a protected stream are admin only)\n",
-                    cacheControl: Self.noStore)
+            // A protected stream's recordings need its signed URL (/vod/NAME/ID/t/TOKEN/...),
+            // or an admin.
+            if let access, access.requiresToken(stream), token != nil || adminRefusal(request, context) != nil {
+                let forwardedFor = request.headers[.init("X-Forwarded-For")!]
+                if let refusal = access.refusal(
+                    stream: stream, token: token, peer: context.peerAddress, forwardedFor: forwardedFor)
+                {
+                    access.refused(
+                        refusal, stream: stream,
+                        peer: access.client(peer: context.peerAddress, forwardedFor: forwardedFor))
+                    return Self.playbackRefusal(refusal)
+                }
             }
             let (response, bytes) = await recordings.serve(
                 stream: stream, id: id, path: path, request: request, context: context)

@@ -103,16 +103,29 @@ struct PlaybackAccess: Sendable {
     }
 }
 
-/// `/live/NAME/t/TOKEN/REST` is `/live/NAME/REST` with a token. A pure function over the raw
-/// path: the route is then parsed as without a token, so both forms serve the same files.
+/// `/live/NAME/t/TOKEN/REST` is `/live/NAME/REST` with a token, and `/vod/NAME/ID/t/TOKEN/REST`
+/// is `/vod/NAME/ID/REST` with one (a recording of a protected stream). A pure function over the
+/// raw path: the route is then parsed as without a token, so both forms serve the same files.
 enum PlaybackTokenPath {
     static let marker = "t"
 
     /// The path without the token segment, and the token (nil when there is none).
     static func split(_ rawPath: String) -> (path: String, token: Substring?) {
-        guard rawPath.hasPrefix("/live/") else { return (rawPath, nil) }
-        let rest = rawPath.utf8.dropFirst(6)
-        guard let nameEnd = rest.firstIndex(of: UInt8(ascii: "/")) else { return (rawPath, nil) }
+        let named: Int
+        if rawPath.hasPrefix("/live/") {
+            named = 1
+        } else if rawPath.hasPrefix("/vod/") {
+            named = 2
+        } else {
+            return (rawPath, nil)
+        }
+        // The end of NAME (and ID): the slash before the token marker.
+        var nameEnd = rawPath.utf8.index(after: rawPath.utf8.startIndex)
+        for _ in 0...named {
+            guard let slash = rawPath.utf8[rawPath.utf8.index(after: nameEnd)...].firstIndex(of: UInt8(ascii: "/"))
+            else { return (rawPath, nil) }
+            nameEnd = slash
+        }
         let afterName = rawPath[rawPath.index(after: nameEnd)...]
         guard afterName.hasPrefix("\(marker)/") else { return (rawPath, nil) }
         let tokenAndRest = afterName.dropFirst(marker.count + 1)

@@ -11,12 +11,14 @@ struct PlaybackSigner: Sendable {
         var viewer: String?
         /// Seconds from now before which the token is not valid yet.
         var notBeforeSeconds: Int?
+        /// A recording of the stream (its ID): the URL is its VOD, `/vod/NAME/ID/t/TOKEN/`.
+        var recording: String?
     }
 
     struct Answer: Codable, Sendable, Equatable {
         var token: String
         var expires: Int64
-        /// Relative to the origin (or an edge): `/live/NAME/t/TOKEN/`.
+        /// Relative to the origin (or an edge): `/live/NAME/t/TOKEN/` (`/vod/NAME/ID/t/TOKEN/`).
         var path: String
         var master: String
         var manifest: String
@@ -39,6 +41,9 @@ struct PlaybackSigner: Sendable {
         if let ip = request.ip, IPPrefix(ip) == nil {
             return .failure(.init("ip must be an address or a prefix such as 203.0.113.0/24"))
         }
+        if let recording = request.recording, !StreamName.isValid(recording) {
+            return .failure(.init("recording must be a recording ID"))
+        }
         if let viewer = request.viewer, viewer.isEmpty || viewer.utf8.count > 128 {
             return .failure(.init("viewer must be 1 to 128 characters"))
         }
@@ -49,7 +54,8 @@ struct PlaybackSigner: Sendable {
             notBefore: request.notBeforeSeconds.map { nowSeconds + Int64($0) }, clientPrefix: request.ip,
             viewer: request.viewer)
         guard let token = PlaybackToken.sign(claims, keys: keys) else { return .failure(.init("cannot sign")) }
-        let path = "/live/\(request.stream)/\(PlaybackTokenPath.marker)/\(token)/"
+        let base = request.recording.map { "/vod/\(request.stream)/\($0)" } ?? "/live/\(request.stream)"
+        let path = "\(base)/\(PlaybackTokenPath.marker)/\(token)/"
         return .success(
             Answer(
                 token: token, expires: claims.expires, path: path, master: path + "master.m3u8",

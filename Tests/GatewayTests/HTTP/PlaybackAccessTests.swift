@@ -18,6 +18,10 @@ import Testing
             ("/live/cam1/t//master.m3u8", "/live/cam1/t//master.m3u8", nil),
             ("/live/cam1/tt/x/master.m3u8", "/live/cam1/tt/x/master.m3u8", nil),
             ("/vod/cam1/t/TOK/master.m3u8", "/vod/cam1/t/TOK/master.m3u8", nil),
+            ("/vod/cam1/rec1/t/TOK/360p/seg-1.m4s", "/vod/cam1/rec1/360p/seg-1.m4s", "TOK"),
+            ("/vod/cam1/rec1/t/TOK/master.m3u8", "/vod/cam1/rec1/master.m3u8", "TOK"),
+            ("/vod/cam1/rec1/master.m3u8", "/vod/cam1/rec1/master.m3u8", nil),
+            ("/vod/cam1", "/vod/cam1", nil),
             ("/live/cam1", "/live/cam1", nil),
         ] as [(String, String, String?)])
     func theTokenSegmentIsSplitOff(raw: String, path: String, token: String?) {
