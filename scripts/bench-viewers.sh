@@ -5,6 +5,9 @@
 #   (or the environment variables CONNECTIONS, DURATION, PROFILE, THREADS=2)
 #   SIGNED=1 scripts/bench-viewers.sh ...   the stream requires a signed playback URL and wrk
 #   fetches /live/view/t/TOKEN/...: every request pays the token check (HMAC-SHA256).
+#   HOOK=1 scripts/bench-viewers.sh ...     an on_play hook (a local Python endpoint that allows
+#   everyone) is configured: every request pays the session lookup; wrk is one viewer session,
+#   so the hook itself is asked once. Both may be combined.
 #
 # One live stream (ffmpeg -re -stream_loop -1 -c copy of a 1280x720 30 fps H.264/AAC clip) is
 # transcoded by `gateway serve --profile PROFILE` for the whole run. wrk (keep-alive, THREADS
@@ -37,11 +40,28 @@ CLIP="$WORK/clip.flv"
 make_gop_clip "$CLIP" "$SIZE" 20 "$GOP"
 
 rtmp=$(free_port); http=$(free_port)
-CONFIG_ARGS=()
+CONFIG_ARGS=(--config "$WORK/gateway.yaml")
+: >"$WORK/gateway.yaml"
 if [ "${SIGNED:-0}" = 1 ]; then
     echo "k1 bench-secret-0123456789abcdef" >"$WORK/secrets.txt"
-    printf 'playback: { require_token: true, secret_file: %s }\n' "$WORK/secrets.txt" >"$WORK/gateway.yaml"
-    CONFIG_ARGS=(--config "$WORK/gateway.yaml")
+    printf 'playback: { require_token: true, secret_file: %s }\n' "$WORK/secrets.txt" >>"$WORK/gateway.yaml"
+fi
+if [ "${HOOK:-0}" = 1 ]; then
+    hook=$(free_port)
+    python3 - "$hook" >"$WORK/hook.log" 2>&1 <<'PY' &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Allow(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(204); self.end_headers()
+        print("on_play", flush=True)
+    def log_message(self, *args): pass
+ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Allow).serve_forever()
+PY
+    PIDS+=($!)
+    wait_port "$hook"
+    printf 'http: { on_play: { url: "http://127.0.0.1:%s/play", timeout_seconds: 2 } }\n' "$hook" >>"$WORK/gateway.yaml"
 fi
 "$GATEWAY" serve "${CONFIG_ARGS[@]}" --profile "$PROFILE" --rtmp "127.0.0.1:$rtmp" --http "127.0.0.1:$http" \
     --log-level warning 2>"$WORK/gateway.log" &
@@ -97,7 +117,7 @@ run_wrk nginx-playlist "http://127.0.0.1:$nport$PLAYLIST_PATH"
 run_wrk nginx-segment "http://127.0.0.1:$nport$SEGMENT_PATH"
 
 echo
-echo "viewers: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --latency, loopback, one live stream$([ "${SIGNED:-0}" = 1 ] && echo ", signed URLs (token checked per request)")"
+echo "viewers: wrk -t $THREADS -c $CONNECTIONS -d ${DURATION}s --latency, loopback, one live stream$([ "${SIGNED:-0}" = 1 ] && echo ", signed URLs (token checked per request)")$([ "${HOOK:-0}" = 1 ] && echo ", on_play hook (asked $(grep -c on_play "$WORK/hook.log") times)")"
 echo "($(basename "$PROFILE"), $TOP_RUNG rung) transcoding in the gateway throughout; $(nproc) cores"
 echo "playlist $(stat -c %s "$ROOT$PLAYLIST_PATH") bytes; segment $SEGMENT_PATH $(stat -c %s "$ROOT$SEGMENT_PATH") bytes"
 echo "(socket errors c/r/w/t = connect/read/write/timeout (wrk's timeout: 2 s); non-2xx = HTTP errors)"

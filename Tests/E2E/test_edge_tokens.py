@@ -9,6 +9,7 @@ address). VAULT is published for the whole module, VAULT_LL (LL-HLS) by the test
 """
 
 import http.client
+import json
 import sys
 import time
 import urllib.parse
@@ -29,6 +30,7 @@ from clusterlab import Lab, viewers, web  # noqa: E402
 VAULT, VAULT_LL, OTHER = "vault", "vault-ll", "elsewhere"
 SECRETS = [("edge1", "edge-lab-Secret.0123456789")]
 FOREIGN_NET = "203.0.113.0/24"
+ADMIN_TOKEN = "edge-lab-admin-0123456789"
 AUTH_CACHE_SECONDS = 5  # proxy_cache_valid of location = /_playback_check in edge.conf
 
 pytestmark = pytest.mark.skipif(lab_unavailable() is not None, reason=str(lab_unavailable()))
@@ -38,7 +40,8 @@ pytestmark = pytest.mark.skipif(lab_unavailable() is not None, reason=str(lab_un
 def lab(clip10):
     playback = {"require_token": True, "trust_forwarded_for": True, "secrets": SECRETS}
     with Lab(GATEWAY_BIN, cluster=False, nodes=("gw-a",), edges=("edge-1", "edge-2"), playback=playback,
-             streams={VAULT_LL: {"profile": LL_PROFILE}}, say=print) as running:
+             streams={VAULT_LL: {"profile": LL_PROFILE}}, say=print, usage_collector="gw-a",
+             extra_config=f"admin: {{ token: {ADMIN_TOKEN} }}\n") as running:
         running.publish("gw-a", VAULT, clip10, label="vault-publisher")
         token = tokens.token_of(sign(running))
         wait_for(lambda: (p := playlist(running, "edge-1", token)) and len(p.segments) >= 3, 60,
@@ -142,6 +145,32 @@ def test_forty_viewers_with_their_own_tokens_collapse_to_one_origin_request_per_
     print("origin requests per segment (both edges):", sorted(per_segment.values()))
     assert len(per_segment) >= 4 and len(stats.segment_seconds) >= 40 * 4, (per_segment, stats.summary())
     assert max(per_segment.values()) <= len(lab.edges) + 1, per_segment
+
+    # Usage at the edge (usage.edge_log): the origin saw two or three requests per segment, yet
+    # its usage report has every one of the forty viewers (their token's viewer ID), through an
+    # edge, with their media bytes; the edges' own fetches are not counted again.
+    def report():
+        status, _, body = web.http_get(lab.node_url("gw-a", f"/api/usage?stream={VAULT}&group=day"),
+                                       headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        assert status == 200, (status, body[:200])
+        return json.loads(body)
+
+    # Every byte the viewers got is logged (UDP on the lab's bridge: nothing lost here), once
+    # the recorder's next flush (every 5 s) has written the last sessions.
+    seen = {}
+
+    def counted():
+        buckets = report()["buckets"]
+        seen["bucket"] = buckets and buckets[0]
+        return buckets and buckets[0]["unique_viewers"] >= 40 and buckets[0]["bytes"] >= 0.9 * stats.bytes
+    try:
+        wait_for(counted, 20, "forty viewers and their bytes in the usage report")
+    finally:
+        print("usage bucket:", json.dumps(seen.get("bucket"))[:600], "viewers got", stats.bytes)
+    bucket = seen["bucket"]
+    assert bucket["sessions_via_edge"] == bucket["sessions"], bucket
+    assert bucket["minutes_by_rendition"].get("360p", 0) > 0, bucket
+    assert 'gateway_usage_edge_log_lines_total{outcome="recorded"}' in lab.metrics("gw-a")
 
 
 # 2. Refused even when cached

@@ -156,6 +156,7 @@ final class GatewayApplication: Sendable {
             token: config.adminToken, users: config.adminUsers,
             sessionSeconds: Int64(config.adminSessionHours * 3600))
         settings.protectStatus = config.protectStatus
+        settings.edgeLogSources = config.edgeLog?.from.compactMap(IPPrefix.init) ?? []
         // Behind trusted edges, viewers are told apart by X-Forwarded-For (usage, audience).
         settings.trustForwardedFor = config.playback?.trustForwardedFor ?? false
         var player = PlayerConfiguration()
@@ -225,6 +226,15 @@ final class GatewayApplication: Sendable {
                     + [.init(service: rtmpService), .init(service: retention), .init(service: reporter)]
                     + [.init(service: HistorySampler(history: history) { origin.responder.mergedStatuses() })]
                     + (access.map { [.init(service: SecretReloader(config: config, access: $0, logger: logger))] } ?? [])
+                    + (config.edgeLog.map { edgeLog in
+                        [
+                            .init(
+                                service: EdgeLogReceiver(
+                                    listen: edgeLog.listen, from: edgeLog.from.compactMap(IPPrefix.init),
+                                    logger: logger
+                                ) { origin.responder.countEdgeDelivery($0) })
+                        ]
+                    } ?? [])
                     + (recordings.map { [.init(service: RecordingRetention(library: $0, pool: pool))] } ?? []),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

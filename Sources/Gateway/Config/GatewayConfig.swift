@@ -142,6 +142,7 @@ struct GatewayConfig: Sendable, Hashable, CustomStringConvertible {
     var usage: Usage?
     var usageOff = false
     var usageKeepDays: Double?
+    var edgeLog: EdgeLog?
 
     /// `thumbnail.jpg` of each stream at most this wide (0: none).
     var thumbnailWidth = 640

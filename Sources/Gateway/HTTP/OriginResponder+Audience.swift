@@ -1,4 +1,6 @@
 import Foundation
+import GatewayAccess
+import GatewayUsage
 import Hummingbird
 
 /// Who watches: the audience counters, the usage sessions, and `/api/streams` with them.
@@ -7,8 +9,14 @@ extension OriginResponder {
     func countDelivery(
         stream: String, target: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?
     ) {
-        // A thumbnail is a preview (a stream list, the dashboard), not viewing: bytes only.
-        if target.hasSuffix("/" + Self.thumbnailName) {
+        // A thumbnail is a preview (a stream list, the dashboard), not viewing; an edge that
+        // logs its usage (`usage.edge_log`) counts its viewers itself: bytes only.
+        if target.hasSuffix("/" + Self.thumbnailName)
+            || (forwardedFor != nil
+                && peerAddress.map { peer in
+                    settings.edgeLogSources.contains { $0.contains(peer) }
+                } ?? false)
+        {
             GatewayMetrics.httpBytes(stream: stream, count: bytes)
             return
         }
@@ -24,6 +32,24 @@ extension OriginResponder {
         usage?.record(
             stream: stream, target: target, bytes: bytes, client: address, userAgent: userAgent,
             viaEdge: forwardedFor != nil)
+    }
+
+    /// A response an edge served (its `gateway_usage` log line): counted as the origin counts
+    /// its own (viewers, usage), marked as through an edge. True when it was a stream file's 2xx.
+    func countEdgeDelivery(_ record: EdgeLogRecord) -> Bool {
+        guard (200..<300).contains(record.status), record.bytes > 0 else { return false }
+        let withoutQuery = record.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? record.uri
+        let (rawPath, _) = PlaybackTokenPath.split(withoutQuery)
+        guard case .success(.streamFile(let stream, let path)) = OriginRoute.parse(rawPath: rawPath),
+            path != Self.thumbnailName
+        else { return false }
+        viewers.record(
+            stream: stream, client: ViewerTracker.clientKey(address: record.client, userAgent: record.userAgent),
+            bytes: record.bytes, at: .now)
+        usage?.record(
+            stream: stream, target: withoutQuery, bytes: record.bytes, client: record.client,
+            userAgent: record.userAgent, viaEdge: true)
+        return true
     }
 
     func mergedStatuses() -> [StreamStatus] {

@@ -26,6 +26,9 @@ struct OriginSettings: Sendable {
     var admin = AdminAuth()
     /// The status routes are admin routes too (`admin.protect_status`).
     var protectStatus = false
+    /// Edges that log their usage (`usage.edge_log.from`): their relayed requests are not
+    /// counted again at the origin.
+    var edgeLogSources: [IPPrefix] = []
     /// The player page's HTML and script, read from the resource bundle once per process.
     var playerTemplate: Result<PlayerPageTemplate, PlayerPageResourceError>
     /// The dashboard's files (`Resources/admin`), read once per process.

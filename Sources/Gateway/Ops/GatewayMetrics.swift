@@ -32,6 +32,7 @@ enum GatewayMetrics {
         static let segmentLatency = "gateway_segment_latency_seconds"
         static let adminLogins = "gateway_admin_logins_total"
         static let playHook = "gateway_play_hook_answers_total"
+        static let edgeLogLines = "gateway_usage_edge_log_lines_total"
         static let httpBytes = "gateway_http_bytes_total"
         static let viewers = "gateway_viewers"
         static let recordingSegments = "gateway_recording_segments_total"
@@ -176,6 +177,11 @@ enum GatewayMetrics {
 
     static func adminRefused() {
         Counter(label: Name.adminRefusals, factory: factory).increment()
+    }
+
+    /// Edge usage log lines by outcome: recorded, ignored, malformed, refused.
+    static func edgeLogLine(outcome: String) {
+        Counter(label: Name.edgeLogLines, dimensions: [("outcome", outcome)], factory: factory).increment()
     }
 
     /// `on_play` answers by outcome: allow, deny, unavailable.

@@ -30,6 +30,7 @@ EDGE_TEMPLATE = REPO / "deploy/nginx/edge.conf"
 ETCD, NODES, EDGES = "etcd", ("gw-a", "gw-b", "gw-c"), ("edge-1", "edge-2")
 OCTETS = {"etcd": 10, "gw-a": 11, "gw-b": 12, "gw-c": 13, "gw-d": 14, "edge-1": 21, "edge-2": 22, "edge-3": 23}
 ETCD_PORT, RTMP_PORT, HTTP_PORT, EDGE_PORT = 2379, 1935, 8080, 80
+USAGE_LOG_PORT = 5514  # usage.edge_log on the collecting node (UDP)
 STATE_FILE = "lab.json"
 DIR_PREFIX = "clusterlab-"
 
@@ -54,11 +55,15 @@ class Lab:
 
     def __init__(self, gateway_bin=None, *, cluster=True, nodes=NODES, edges=EDGES,
                  profile="profiles/test-small.yaml", streams=None, playback=None, lease_seconds=3,
-                 reconnect_grace_seconds=2, base_dir=None, keep_dir=False, say=None):
+                 reconnect_grace_seconds=2, base_dir=None, keep_dir=False, say=None, usage_collector=None,
+                 extra_config=""):
         self.gateway_bin = str(gateway_bin or default_gateway_bin())
         self.cluster, self.nodes, self.edges = cluster, list(nodes), list(edges)
         self.profile, self.streams, self.playback = profile, dict(streams or {}), dict(playback or {})
         self.lease_seconds, self.reconnect_grace_seconds = lease_seconds, reconnect_grace_seconds
+        # A node that collects the edges' usage lines (usage.edge_log); None: the edges send none.
+        self.usage_collector = usage_collector
+        self.extra_config = extra_config  # YAML appended to every node's config
         self.keep_dir = keep_dir or os.environ.get("CLUSTERLAB_KEEP") == "1"
         self.say = say or (lambda message: None)
         self.id = secrets.token_hex(3)[:5]
@@ -179,10 +184,13 @@ class Lab:
             lines += ["playback:", f"  secret_file: {self.playback_secret_file()}"]
             lines += [f"  {key}: {str(value).lower() if isinstance(value, bool) else value}"
                       for key, value in self.playback.items() if key != "secrets"]
+        if node == self.usage_collector:
+            lines += ["usage:", "  edge_log:", f"    listen: {ip}:{USAGE_LOG_PORT}",
+                      f"    from: [{', '.join(self.ip(e) for e in self.edges)}]"]
         if self.cluster:
             lines += ["cluster:", f"  etcd: {self.etcd_url}", f"  node: {node}",
                       f"  advertise: {self.node_url(node)}", f"  lease_seconds: {self.lease_seconds}"]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines) + "\n" + self.extra_config
 
     def playback_secret_file(self):
         """LABDIR/playback-secrets.txt with `playback["secrets"]` (written on first use)."""
@@ -230,6 +238,9 @@ class Lab:
         for line in EDGE_TEMPLATE.read_text().splitlines():
             if "{{SERVER}}" in line and not line.lstrip().startswith("#"):
                 lines += [line.replace("{{SERVER}}", f"{self.ip(n)}:{HTTP_PORT}") for n in self.upstreams()]
+            elif "{{USAGE_LOG}}" in line and not line.lstrip().startswith("#"):
+                if self.usage_collector:
+                    lines.append(line.replace("{{USAGE_LOG}}", f"{self.ip(self.usage_collector)}:{USAGE_LOG_PORT}"))
             else:
                 lines.append(line)
         text = "\n".join(lines) + "\n"
