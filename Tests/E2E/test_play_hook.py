@@ -50,6 +50,7 @@ def test_on_play_asks_once_per_session_refuses_and_fails_closed(gateway_factory,
 http:
   on_play: {{ url: "http://127.0.0.1:{server.server_port}/play", timeout_seconds: 1 }}
 playback: {{ require_token: false, secret_file: {tmp_path / 'secrets.txt'} }}
+streams: {{ vip: {{ require_token: true }} }}
 """)
     gw = gateway_factory("--config", str(config))
     publisher = publish_ffmpeg(gw.rtmp_url("cam1"), clip10, loop=True)
@@ -78,12 +79,25 @@ playback: {{ require_token: false, secret_file: {tmp_path / 'secrets.txt'} }}
         wait_for(lambda: fetch(gw.http_url("/live/cam1/thumbnail.jpg"), "blocked-player")[0] == 200, 20,
                  "the thumbnail without the hook")
 
-        # A token's viewer ID is the session: the hook sees it and decides by it.
-        signed = subprocess.run([GATEWAY_BIN, "sign", "cam1", "--config", str(config), "--viewer", "good-viewer",
-                                 "--base-url", gw.http_url("")], capture_output=True, text=True, timeout=30)
-        assert signed.returncode == 0, signed.stderr
-        assert fetch(signed.stdout.strip(), "some-other-agent")[0] == 200
-        assert len(calls(viewer="good-viewer")) == 1, Hook.requests
+        # A protected stream's token is checked, so its viewer ID is the session: the hook sees
+        # it and decides by it. An open stream's token is not checked, so its viewer is not
+        # believed (the session is the address and User-Agent again).
+        def signed_url(stream):
+            done = subprocess.run([GATEWAY_BIN, "sign", stream, "--config", str(config), "--viewer", "good-viewer",
+                                   "--base-url", gw.http_url("")], capture_output=True, text=True, timeout=30)
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+        publishers = [publish_ffmpeg(gw.rtmp_url("vip"), clip10, loop=True)]
+        try:
+            vip = signed_url("vip")
+            wait_for(lambda: fetch(vip, "some-other-agent")[0] == 200, 30, "the protected stream for good-viewer")
+            assert len(calls(viewer="good-viewer")) == 1, Hook.requests
+            status, headers, _ = fetch(signed_url("cam1"), "some-other-agent")
+            assert status == 403 and headers.get("X-Playback-Refusal") == "hook_denied", (status, headers)
+            assert calls(stream="cam1", user_agent="some-other-agent")[0].get("viewer") is None, Hook.requests
+        finally:
+            for proc in publishers:
+                stop_process(proc)
 
         # The hook goes away: new sessions are refused (fail closed) within its timeout, and
         # the session it allowed plays on.

@@ -40,7 +40,7 @@ extension OriginResponder {
             request: PlayHook.Request(
                 stream: stream, clientIP: viewerAddress(peer: context.peerAddress, forwardedFor: forwardedFor),
                 userAgent: userAgent.map { String($0.prefix(512)) },
-                viewer: token.flatMap { PlaybackToken.claimsOfVerified($0)?.viewer }))
+                viewer: token.flatMap { verifiedViewer($0, stream: stream) }))
         switch decision {
         case .allow:
             return nil
@@ -64,11 +64,18 @@ extension OriginResponder {
     func playSession(
         stream: String, token: Substring?, peer: String?, forwardedFor: String?, userAgent: String?
     ) -> PlayHook.Key {
-        if let viewer = token.flatMap({ PlaybackToken.claimsOfVerified($0)?.viewer }) {
+        if let viewer = token.flatMap({ verifiedViewer($0, stream: stream) }) {
             return PlayHook.Key(stream: stream, session: "viewer:" + viewer)
         }
         let address = viewerAddress(peer: peer, forwardedFor: forwardedFor)
         return PlayHook.Key(stream: stream, session: ViewerTracker.clientKey(address: address, userAgent: userAgent))
+    }
+
+    /// The viewer ID of a token already checked: only a protected stream's token was (any
+    /// other is not trusted: nil).
+    func verifiedViewer(_ token: Substring, stream: String) -> String? {
+        guard let access, access.requiresToken(stream) else { return nil }
+        return access.verifiedClaims(token)?.viewer
     }
 
     /// The viewer's address: the first X-Forwarded-For behind trusted edges, else the peer.

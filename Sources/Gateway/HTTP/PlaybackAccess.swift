@@ -78,6 +78,12 @@ struct PlaybackAccess: Sendable {
             now: Int64(now.timeIntervalSince1970))
     }
 
+    /// The claims of a token `refusal` let through: from the cache (a dictionary lookup), else
+    /// decoded again. For the viewer ID of a session (on_play), never an authorization.
+    func verifiedClaims(_ token: Substring) -> PlaybackClaims? {
+        state.withLockedValue { $0.authenticated[token] } ?? PlaybackToken.claimsOfVerified(token)
+    }
+
     /// The address a token's IP claim is checked against.
     func client(peer: String?, forwardedFor: String?) -> String? {
         trustForwardedFor ? Self.firstAddress(forwardedFor) ?? peer : peer
