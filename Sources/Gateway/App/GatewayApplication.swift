@@ -172,8 +172,10 @@ final class GatewayApplication: Sendable {
                 logger: logger)
         }
         let endpoint = recordings.map { RecordingsEndpoint(library: $0, pool: pool) }
-        let tracking = usage.map {
-            UsageTracking(recorder: $0, requiresToken: { [config] in config.requiresToken($0) })
+        let tracking = usage.map { recorder in
+            var tracking = UsageTracking(recorder: recorder, requiresToken: { [config] in config.requiresToken($0) })
+            if let access { tracking.claims = { access.verifiedClaims($0) } }
+            return tracking
         }
         let control = GatewayStreamControl(registry: registry, pipelines: pipelines)
         let history = StreamHistory()

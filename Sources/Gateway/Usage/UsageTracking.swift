@@ -12,12 +12,14 @@ struct UsageTracking: Sendable {
     let recorder: UsageRecorder
     /// Only a protected stream's token was verified: another stream's claims are not trusted.
     var requiresToken: @Sendable (String) -> Bool = { _ in false }
+    /// A checked token's claims (`PlaybackAccess.verifiedClaims`: its cache, not a decode per request).
+    var claims: @Sendable (Substring) -> PlaybackClaims? = { PlaybackToken.claimsOfVerified($0) }
 
     func record(stream: String, target: String, bytes: Int, client: String?, userAgent: String?, viaEdge: Bool) {
         let withoutQuery = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
         let (rawPath, token) = PlaybackTokenPath.split(withoutQuery)
         guard case .success(.streamFile(_, let path)) = OriginRoute.parse(rawPath: rawPath) else { return }
-        let viewer = requiresToken(stream) ? token.flatMap { PlaybackToken.claimsOfVerified($0)?.viewer } : nil
+        let viewer = requiresToken(stream) ? token.flatMap { claims($0)?.viewer } : nil
         let kind = StreamRequestKind.of(path: path, query: nil)
         let rendition = path.contains("/") ? path.split(separator: "/").first.map(String.init) : nil
         recorder.record(
