@@ -2,28 +2,34 @@ import CFFmpeg
 import LadderMedia
 import Logging
 
-/// AAC decoder configured from an AudioSpecificConfig; packet times are milliseconds.
+/// Audio decoder: AAC configured from an AudioSpecificConfig, or MP3 (each frame carries its
+/// header); packet times are milliseconds.
 package final class AudioDecoder {
     private let context: UnsafeMutablePointer<AVCodecContext>
+    private let name: String
 
-    package init(audioSpecificConfig: [UInt8]) throws(FFmpegError) {
-        guard let decoder = avcodec_find_decoder(AV_CODEC_ID_AAC) else { throw .null("avcodec_find_decoder(aac)") }
-        context = try CodecSupport.allocateContext(decoder, call: "aac decoder")
+    package init(config: AudioDecoderConfig) throws(FFmpegError) {
+        let codecID = config.codec == .mp3 ? AV_CODEC_ID_MP3 : AV_CODEC_ID_AAC
+        name = config.codec.rawValue
+        guard let decoder = avcodec_find_decoder(codecID) else { throw .null("avcodec_find_decoder(\(name))") }
+        context = try CodecSupport.allocateContext(decoder, call: "\(name) decoder")
         // Every stored property is set: if a call below throws, deinit frees what was allocated.
-        try CodecSupport.setExtradata(audioSpecificConfig, on: context)
+        if !config.audioSpecificConfig.isEmpty {
+            try CodecSupport.setExtradata(config.audioSpecificConfig, on: context)
+        }
         context.pointee.thread_count = 1
         context.pointee.pkt_timebase = AVRational(num: 1, den: 1000)
-        try ffmpegCheck(avcodec_open2(context, decoder, nil), "avcodec_open2(aac decoder)")
+        try ffmpegCheck(avcodec_open2(context, decoder, nil), "avcodec_open2(\(name) decoder)")
     }
 
     deinit { CodecSupport.free(context) }
 
-    /// Decodes one raw AAC frame (`nil` drains).
+    /// Decodes one frame (`nil` drains).
     package func decode(_ packet: Packet?, _ body: (Frame) throws -> Void) throws {
         let result = avcodec_send_packet(context, packet?.pointer)
         if result != FFmpegStatus.endOfFile {
-            try ffmpegCheck(result, "avcodec_send_packet(aac)")
+            try ffmpegCheck(result, "avcodec_send_packet(\(name))")
         }
-        try CodecSupport.receiveFrames(from: context, call: "aac", body)
+        try CodecSupport.receiveFrames(from: context, call: name, body)
     }
 }

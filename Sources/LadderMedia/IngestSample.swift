@@ -17,6 +17,8 @@ public enum VideoCodec: String, Sendable, Hashable, Codable {
 
 public enum AudioCodec: String, Sendable, Hashable, Codable {
     case aac
+    /// MPEG-1/2 Audio Layer III (FLV SoundFormat 2, and 14 for 8 kHz): decoded, then encoded to AAC.
+    case mp3
 }
 
 /// The decoder configuration record carried by an FLV/E-RTMP sequence header.
@@ -54,7 +56,8 @@ public struct VideoAccessUnit: Sendable {
 
 public struct AudioDecoderConfig: Sendable, Hashable {
     public var codec: AudioCodec
-    /// AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1).
+    /// AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1) for AAC; empty for MP3 (each frame
+    /// carries its own header, ISO/IEC 11172-3 2.4.1.3).
     public var audioSpecificConfig: [UInt8]
 
     public init(codec: AudioCodec, audioSpecificConfig: [UInt8]) {
@@ -63,7 +66,7 @@ public struct AudioDecoderConfig: Sendable, Hashable {
     }
 }
 
-/// One raw AAC frame (no ADTS header).
+/// One raw AAC frame (no ADTS header), or MP3 frames as FLV carries them.
 public struct AudioAccessUnit: Sendable {
     /// Presentation timestamp, milliseconds.
     public var pts: Int64

@@ -73,7 +73,9 @@ final class AudioWorker: @unchecked Sendable {
 
     /// Passthrough needs AAC-LC at the profile's rate and channel count (ISO/IEC 14496-3 1.6.2.1).
     static func canPassThrough(_ config: AudioDecoderConfig, spec: AudioSpec) -> Bool {
-        guard let asc = try? AudioSpecificConfig(bytes: config.audioSpecificConfig) else { return false }
+        guard config.codec == .aac, let asc = try? AudioSpecificConfig(bytes: config.audioSpecificConfig) else {
+            return false
+        }
         return asc.objectType == 2 && asc.sampleRate == spec.sampleRate && asc.channelCount == spec.channels
     }
 }
@@ -233,7 +235,7 @@ private final class AudioTranscoder {
     private let frameSize: Int
 
     init(config: AudioDecoderConfig, spec: AudioSpec) throws {
-        decoder = try AudioDecoder(audioSpecificConfig: config.audioSpecificConfig)
+        decoder = try AudioDecoder(config: config)
         encoder = try AudioEncoder(sampleRate: spec.sampleRate, channels: spec.channels, bitrate: spec.bitrate)
         fifo = try AudioFifo(for: encoder)
         sampleRate = spec.sampleRate

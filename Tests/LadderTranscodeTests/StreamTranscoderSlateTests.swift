@@ -71,7 +71,9 @@ struct StreamTranscoderSlateTests {
         // and encoding the queued input takes part of it (more on a loaded machine).
         #expect(seconds > 2.3, "\(seconds) s")
         // The silence decodes: the same AAC-LC configuration as the publisher's.
-        let decoder = try AudioDecoder(audioSpecificConfig: try #require(sink.declarations.last?[1].decoderConfig))
+        let decoder = try AudioDecoder(
+            config: AudioDecoderConfig(
+                codec: .aac, audioSpecificConfig: try #require(sink.declarations.last?[1].decoderConfig)))
         var decoded = 0
         for sample in audio.suffix(20) {
             let packet = try Packet(

@@ -59,6 +59,9 @@ struct GatewayStatus: StatusSource {
             status.decodeErrors = stats.decodeErrors
             status.timestampJumps += stats.timestampJumps
         }
+        if let refused = publish?.publisher.unsupportedAudio, status.input.audioCodec == nil {
+            status.input.audioCodec = "\(refused) (unsupported)"
+        }
         if let listing = packaging?.newestListing, publish != nil,
             Date().timeIntervalSince1970 * 1000 - Double(listing.listedAtMilliseconds) < Self.latencyFreshnessMs,
             let arrival = ladder?.transcoder.arrival(ofInputMilliseconds: listing.inputMilliseconds),

@@ -16,6 +16,8 @@ enum GatewayMetrics {
         case ingest
         /// A malformed media message refused at ingest (NAL lengths overrunning the tag, no config).
         case malformed
+        /// Audio of a codec the gateway does not ingest (Speex, Nellymoser, G.711...).
+        case unsupported
         case decode
         case scale
         case encode

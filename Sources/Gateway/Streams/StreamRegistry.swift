@@ -38,6 +38,12 @@ protocol Publisher: AnyObject, Sendable {
     var ingestErrors: Int { get }
     /// Close the session (for a takeover or shutdown), logging `reason`.
     func disconnect(reason: String)
+    /// The publisher's audio codec when the gateway does not ingest it (the stream has no audio).
+    var unsupportedAudio: String? { get }
+}
+
+extension Publisher {
+    var unsupportedAudio: String? { nil }
 }
 
 /// One stream name: its current publisher (if any), its RTMP relay and its media pipeline.

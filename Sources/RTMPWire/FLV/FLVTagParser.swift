@@ -55,6 +55,8 @@ package enum FLVAudioTag: Sendable, Hashable {
     case aacFrame(ByteBuffer)
     /// Enhanced RTMP AudioPacketType.SequenceEnd.
     case aacSequenceEnd
+    /// MP3 (SoundFormat 2, or 14 for 8 kHz): frames with their own headers, no sequence header.
+    case mp3Frame(ByteBuffer)
     case unsupported(soundFormat: UInt8)
 }
 
@@ -227,8 +229,28 @@ package enum FLVTagParser {
             case 2: return .aacSequenceEnd
             default: throw .unsupportedPacketType(packetType)
             }
+        case 2, 14:
+            return .mp3Frame(body)
         default:
             return .unsupported(soundFormat: soundFormat)
+        }
+    }
+
+    /// FLV SoundFormat names (FLV spec E.4.2.1), for logs and `/api/streams`.
+    package static func soundFormatName(_ format: UInt8) -> String {
+        switch format {
+        case 0: "pcm (platform endian)"
+        case 1: "adpcm"
+        case 2, 14: "mp3"
+        case 3: "pcm"
+        case 4, 5, 6: "nellymoser"
+        case 7: "g711 a-law"
+        case 8: "g711 mu-law"
+        case 9: "enhanced (unsupported fourcc)"
+        case 10: "aac"
+        case 11: "speex"
+        case 15: "device-specific"
+        default: "sound format \(format)"
         }
     }
 
@@ -254,6 +276,8 @@ package struct FLVIngestConverter: Sendable {
     package private(set) var videoConfig: VideoDecoderConfig?
     package private(set) var audioConfig: AudioDecoderConfig?
     private var nalUnitLengthSize = 4
+    /// An MP3 frame that came with its (implicit) configuration, delivered next by `takePending`.
+    private var pending: IngestSample?
 
     package init() {}
 
@@ -297,8 +321,23 @@ package struct FLVIngestConverter: Sendable {
             return .audio(AudioAccessUnit(pts: timestamp, data: Array(data.readableBytesView)))
         case .aacSequenceEnd:
             return nil
+        case .mp3Frame(let data):
+            guard data.readableBytes > 0 else { return nil }
+            let unit = AudioAccessUnit(pts: timestamp, data: Array(data.readableBytesView))
+            let config = AudioDecoderConfig(codec: .mp3, audioSpecificConfig: [])
+            guard audioConfig != config else { return .audio(unit) }
+            // MP3 has no sequence header: the first frame (or a switch from AAC) declares it.
+            audioConfig = config
+            pending = .audio(unit)
+            return .audioConfig(config)
         case .unsupported(let soundFormat):
             throw .unsupportedAudioFormat(soundFormat)
         }
+    }
+
+    /// The sample that follows the one just returned (an MP3 frame after its configuration).
+    package mutating func takePending() -> IngestSample? {
+        defer { pending = nil }
+        return pending
     }
 }

@@ -84,6 +84,14 @@ package enum FLVFuzzing {
             try checker.check(converter.audioConfig != nil, "AAC frame before any configuration")
             try checker.check(unit.data == Array(data.readableBytesView) && !unit.data.isEmpty, "frame data")
             try checker.check(unit.pts == timestamp, "frame PTS")
+        case (.audioConfig(let config), .mp3Frame(let data)?):
+            // MP3 declares itself with its first frame, which follows as the pending sample.
+            try checker.check(config.codec == .mp3 && converter.audioConfig == config, "MP3 config")
+            guard case .audio(let unit)? = converter.takePending() else { throw checker.fail("MP3 frame not pending") }
+            try checker.check(unit.data == Array(data.readableBytesView) && unit.pts == timestamp, "MP3 frame")
+        case (.audio(let unit), .mp3Frame(let data)?):
+            try checker.check(converter.audioConfig?.codec == .mp3, "MP3 frame without its configuration")
+            try checker.check(unit.data == Array(data.readableBytesView) && !unit.data.isEmpty, "MP3 frame data")
         default:
             throw checker.fail("audio sample \(sample) for tag \(String(describing: tag))")
         }

@@ -115,7 +115,8 @@ enum FLVBodies {
             try audio([0xAF, 0x00, 0x12, 0x10])
                 == .aacSequenceHeader(audioSpecificConfig: ByteBuffer(bytes: [0x12, 0x10])))
         #expect(try audio([0xAF, 0x01, 0x21, 0x10, 0x04]) == .aacFrame(ByteBuffer(bytes: [0x21, 0x10, 0x04])))
-        #expect(try audio([0x2F, 0xFF, 0xFB]) == .unsupported(soundFormat: 2))
+        #expect(try audio([0x2F, 0xFF, 0xFB]) == .mp3Frame(ByteBuffer(bytes: [0xFF, 0xFB])))
+        #expect(try audio([0xB6, 0x01]) == .unsupported(soundFormat: 11))
         #expect(try audio([0xB2, 0x00]) == .unsupported(soundFormat: 11))
         #expect(throws: FLVError.malformedAudioSpecificConfig) { try audio([0xAF, 0x00, 0x12]) }
         #expect(throws: FLVError.truncated) { try audio([0xAF]) }
@@ -216,9 +217,44 @@ enum FLVBodies {
         #expect(throws: FLVError.missingSequenceHeader) {
             try converter.ingestAudio(ByteBuffer(bytes: [0xAF, 0x01, 0x21]), timestamp: 0)
         }
-        #expect(throws: FLVError.unsupportedAudioFormat(2)) {
-            try converter.ingestAudio(ByteBuffer(bytes: [0x2F, 0xFF]), timestamp: 0)
+        #expect(throws: FLVError.unsupportedAudioFormat(11)) {
+            try converter.ingestAudio(ByteBuffer(bytes: [0xB6, 0xFF]), timestamp: 0)  // Speex
         }
+    }
+
+    @Test func mp3DeclaresItselfWithItsFirstFrame() throws {
+        var converter = FLVIngestConverter()
+        let frame: [UInt8] = [0xFF, 0xFB, 0x90, 0x64, 0x00]
+        let mp3 = AudioDecoderConfig(codec: .mp3, audioSpecificConfig: [])
+        guard case .audioConfig(let config) = try converter.ingestAudio(ByteBuffer(bytes: [0x2F] + frame), timestamp: 5)
+        else {
+            Issue.record("expected the MP3 configuration")
+            return
+        }
+        #expect(config == mp3)
+        guard case .audio(let first)? = converter.takePending() else {
+            Issue.record("expected the first frame next")
+            return
+        }
+        #expect(first.pts == 5 && first.data == frame)
+        #expect(converter.takePending() == nil)
+        // Later frames (SoundFormat 14 too: 8 kHz MP3) come alone.
+        guard case .audio(let next) = try converter.ingestAudio(ByteBuffer(bytes: [0xE2] + frame), timestamp: 31)
+        else {
+            Issue.record("expected a frame")
+            return
+        }
+        #expect(next.pts == 31 && converter.takePending() == nil)
+        // A switch to AAC is a new configuration.
+        guard
+            case .audioConfig(let aac) = try converter.ingestAudio(
+                ByteBuffer(bytes: [0xAF, 0x00, 0x12, 0x10]), timestamp: 40)
+        else {
+            Issue.record("expected the AAC configuration")
+            return
+        }
+        #expect(aac.codec == .aac)
+        #expect(FLVTagParser.soundFormatName(11) == "speex" && FLVTagParser.soundFormatName(14) == "mp3")
     }
 
     @Test func aacConfigThenFrames() throws {

@@ -6,8 +6,19 @@ final class RTMPPublisherHandle: Publisher {
     let channel: any Channel
     let remoteAddress: String
     private let malformed = NIOLockedValueBox(0)
+    private let refusedAudio = NIOLockedValueBox<String?>(nil)
 
     var ingestErrors: Int { malformed.withLockedValue { $0 } }
+
+    var unsupportedAudio: String? { refusedAudio.withLockedValue { $0 } }
+
+    /// Notes the publisher's audio codec as not ingested; true the first time (to log it once).
+    func refuseAudio(_ codec: String) -> Bool {
+        refusedAudio.withLockedValue { current in
+            defer { current = codec }
+            return current != codec
+        }
+    }
 
     /// Counts a media message dropped as malformed; returns the new count.
     func countIngestError() -> Int {

@@ -52,9 +52,23 @@ extension RTMPSessionHandler {
         do {
             if let sample = try ingestSample(from: message, state: &state), state.pipeline != nil {
                 state.pendingSamples.append(sample)
+                if let next = state.converter.takePending() { state.pendingSamples.append(next) }
                 if state.pendingSamples.count >= Self.maxPendingSamples { state.submitPendingSamples() }
             }
             state.stream.relay.publish(message)
+        } catch FLVError.unsupportedAudioFormat(let format) {
+            // Not malformed: a codec the gateway does not ingest. Said once per publish; the
+            // stream goes on without audio.
+            GatewayMetrics.droppedFrames(stream: state.stream.name, stage: .unsupported)
+            let codec = FLVTagParser.soundFormatName(format)
+            if state.handle.refuseAudio(codec) {
+                logger.warning(
+                    "audio not ingested: the stream continues without audio",
+                    metadata: [
+                        "stream": "\(state.stream.name)", "audio_codec": "\(codec)",
+                        "reason": "unsupported audio codec (the gateway ingests AAC and MP3)",
+                    ])
+            }
         } catch {
             state.mediaErrors = state.handle.countIngestError()
             GatewayMetrics.droppedFrames(stream: state.stream.name, stage: .malformed)
