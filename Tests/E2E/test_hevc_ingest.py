@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FFMPEG, REPO, http_fetch, make_clip, mp4_boxes
+from conftest import FFMPEG, REPO, http_fetch, make_clip, mp4_boxes, wait_for
 from test_publisher_faults import check_playable, media_playlist, wait_ended
 
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
@@ -119,3 +119,33 @@ def test_hevc_publish_over_enhanced_rtmp_is_transcoded_to_the_h264_ladder(gatewa
         assert int(stream["nb_read_packets"]) >= 0.9 * SECONDS * FPS, stream
     assert media_playlist(gateway, "hevc", "360p").rstrip().endswith("#EXT-X-ENDLIST")
     wait_ended(gateway, "hevc", ["360p"])
+
+
+def test_an_unsupported_video_fourcc_is_refused_with_onstatus(gateway_factory, tmp_path):
+    """An av01 sequence start (not ingested yet): the publisher gets NetStream.Publish.Failed
+    naming the codec, the session ends, the log says why, and the gateway takes the next publish."""
+    gw = gateway_factory()
+    av1 = bytes([0x80 | (1 << 4) | SEQUENCE_START]) + b"av01" + bytes([0x81, 0x08, 0x0C, 0x00])
+    frames = [(9, 0, av1)] + [(9, 33 * i, bytes([0x80 | (2 << 4) | CODED_FRAMES]) + b"av01" + bytes(8))
+                              for i in range(1, 30)]
+    flv = tmp_path / "av1.flv"
+    flv_file(flv, frames)
+    offset = gw.log_offset()
+    publisher = Publisher(gw.rtmp_url("av1"), flv).start()
+    try:
+        wait_for(lambda: any(code == "NetStream.Publish.Failed" for code, _ in publisher.statuses), 10,
+                 "NetStream.Publish.Failed")
+        description = next(d for code, d in publisher.statuses if code == "NetStream.Publish.Failed")
+        assert "av01" in description and "not supported" in description, description
+        gw.wait_log(r"publish refused: video codec av01 is not supported", 5, after=offset)
+        assert publisher.wait(10), "the session did not end"
+    finally:
+        publisher.stop()
+    # The gateway goes on: a supported publish right after starts as usual.
+    clip = tmp_path / "clip.flv"
+    make_clip(clip, seconds=3)
+    after = Publisher(gw.rtmp_url("next"), clip).start()
+    try:
+        assert after.published.wait(10) and after.error is None, after.error
+    finally:
+        after.stop()

@@ -255,6 +255,7 @@ class Publisher:
         self.corrupted = []  # source ms (from the first media tag) of every corrupted video tag sent
         self.first_corrupted = threading.Event()
         self.sent_timestamps = []  # (tag type, timestamp sent) of every media message
+        self.statuses = []  # (code, description) of every onStatus the server sent after the publish started
         self.error = None
         self.published = threading.Event()
         self.finished = threading.Event()
@@ -326,7 +327,7 @@ class Publisher:
                 raise ConnectionError(f"publish refused: {code}")
         self.published.set()
         sock.settimeout(None)
-        threading.Thread(target=self._drain, args=(sock,), daemon=True).start()
+        threading.Thread(target=self._drain, args=(reader,), daemon=True).start()
         self._send_media(sock, stream_id)
 
     def _command(self, sock, name, txn, obj, *args, stream_id=0, csid=3):
@@ -349,13 +350,18 @@ class Publisher:
                     raise ConnectionError(f"command {txn} failed: {values}")
                 return values
 
-    @staticmethod
-    def _drain(sock):
-        """Reads (and ignores) whatever the server sends, so its replies never fill the socket."""
+    def _drain(self, reader):
+        """Reads whatever the server sends, so its replies never fill the socket, and keeps its
+        onStatus codes (e.g. NetStream.Publish.Failed)."""
         try:
-            while sock.recv(65536):
-                pass
-        except OSError:
+            while True:
+                kind, _, payload = reader.message()
+                if kind != 20:
+                    continue
+                values = amf_decode_all(payload)
+                if values and values[0] == "onStatus" and len(values) > 3 and isinstance(values[3], dict):
+                    self.statuses.append((values[3].get("code", ""), values[3].get("description", "")))
+        except Exception:  # a closed socket, or a message this small reader does not know: stop reading
             pass
 
     def _send_media(self, sock, stream_id):

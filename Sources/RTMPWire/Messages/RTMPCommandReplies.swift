@@ -14,6 +14,8 @@ package enum NetStreamStatus: String, Sendable, Hashable, CaseIterable {
     /// The stream key is wrong.
     case publishUnauthorized = "NetStream.Publish.Unauthorized"
     case unpublishSuccess = "NetStream.Unpublish.Success"
+    /// The publish cannot go on (e.g. a video codec the server does not ingest).
+    case publishFailed = "NetStream.Publish.Failed"
     case playReset = "NetStream.Play.Reset"
     case playStart = "NetStream.Play.Start"
     case playStreamNotFound = "NetStream.Play.StreamNotFound"
@@ -23,7 +25,8 @@ package enum NetStreamStatus: String, Sendable, Hashable, CaseIterable {
 
     package var level: String {
         switch self {
-        case .connectRejected, .publishBadName, .publishUnauthorized, .playStreamNotFound: return "error"
+        case .connectRejected, .publishBadName, .publishUnauthorized, .publishFailed, .playStreamNotFound:
+            return "error"
         default: return "status"
         }
     }

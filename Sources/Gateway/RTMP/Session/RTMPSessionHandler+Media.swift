@@ -23,6 +23,9 @@ extension RTMPSessionHandler {
         var mediaErrors = 0
         var bytes = 0
         var ingestBytes: Metrics.Counter
+        /// Set when the publish cannot go on (a video codec not ingested): the session says so
+        /// with onStatus and closes.
+        var refusal: String?
         /// Samples of the current socket read, handed to the pipeline together at channelReadComplete
         /// (one wake-up of its decode thread per read instead of one per message).
         var pendingSamples: [IngestSample] = []
@@ -56,6 +59,11 @@ extension RTMPSessionHandler {
                 if state.pendingSamples.count >= Self.maxPendingSamples { state.submitPendingSamples() }
             }
             state.stream.relay.publish(message)
+        } catch FLVError.unsupportedVideoCodec(let codec) {
+            // Video is what the ladder is made of: the publish ends, and the publisher is told.
+            GatewayMetrics.droppedFrames(stream: state.stream.name, stage: .unsupported)
+            state.refusal =
+                "video codec \(codec) is not supported (this gateway ingests \(RTMPCommandReplies.supportedFourCCs.joined(separator: ", ")))"
         } catch FLVError.unsupportedAudioFormat(let format) {
             // Not malformed: a codec the gateway does not ingest. Said once per publish; the
             // stream goes on without audio.

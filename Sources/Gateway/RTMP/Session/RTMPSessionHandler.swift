@@ -108,6 +108,13 @@ final class RTMPSessionHandler: ChannelInboundHandler {
             handleCommand(message, context: context)
         case .video, .audio:
             handleMedia(message)
+            if let refusal = publishing?.refusal, let streamID = publishing?.streamID {
+                context.writeAndFlush(
+                    wrapOutboundOut(
+                        RTMPCommandReplies.onStatus(.publishFailed, streamID: streamID, description: refusal)),
+                    promise: nil)
+                close(context: context, reason: "publish refused: \(refusal)")
+            }
         case .dataAMF0, .dataAMF3:
             handleData(message)
         case .userControl:
