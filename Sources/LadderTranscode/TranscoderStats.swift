@@ -75,6 +75,13 @@ final class StatsCollector: Sendable {
         var lastKeyframeMilliseconds: Int64?
         /// (input video ms, arrival wall ms) at least `arrivalSpacing` apart, the newest last.
         var arrivals: [(input: Int64, wall: Int64)] = []
+
+        /// Input bytes and the span of input times, for the input bitrate.
+        mutating func countInput(bytes: Int, milliseconds: Int64) {
+            inputBytes += bytes
+            if inputFirstMilliseconds == nil { inputFirstMilliseconds = milliseconds }
+            inputLastMilliseconds = max(inputLastMilliseconds ?? milliseconds, milliseconds)
+        }
     }
 
     /// About 13 s of arrivals: enough for a segment and the pipeline's delay.
@@ -98,8 +105,8 @@ final class StatsCollector: Sendable {
 
     /// A video access unit reached the decoder (rebased input time, ms).
     func countVideoInput(bytes: Int, dts: Int64, pts milliseconds: Int64, isKeyframe: Bool, wallMilliseconds: Int64) {
-        countInput(bytes: bytes, milliseconds: dts)
         state.withLock { state in
+            state.countInput(bytes: bytes, milliseconds: dts)
             if isKeyframe {
                 if let last = state.lastKeyframeMilliseconds, milliseconds > last {
                     state.stats.input.keyframeInterval = Double(milliseconds - last) / 1000
@@ -123,11 +130,7 @@ final class StatsCollector: Sendable {
     }
 
     func countInput(bytes: Int, milliseconds: Int64) {
-        state.withLock { state in
-            state.inputBytes += bytes
-            if state.inputFirstMilliseconds == nil { state.inputFirstMilliseconds = milliseconds }
-            state.inputLastMilliseconds = max(state.inputLastMilliseconds ?? milliseconds, milliseconds)
-        }
+        state.withLock { $0.countInput(bytes: bytes, milliseconds: milliseconds) }
     }
 
     func registerRung(name: String, isCopy: Bool, width: Int, height: Int, timescale: Int) {

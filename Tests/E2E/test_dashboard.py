@@ -22,6 +22,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 
 from clients import browser
+from clients.probe import probe_jpeg
 from conftest import GATEWAY_BIN, Gateway, publish_ffmpeg, stop_process, wait_for
 
 USER = "alice"
@@ -151,14 +152,6 @@ def as_data_value(value):
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # JavaScript's String(30.0) is "30"
     return str(value)
-
-
-def probe_jpeg(data, tmp_path):
-    path = tmp_path / "dashboard-thumb.jpg"
-    path.write_bytes(data)
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height",
-                          "-of", "json", str(path)], capture_output=True, text=True, timeout=20)
-    return json.loads(out.stdout)["streams"][0]
 
 
 # --- Browser helpers ---

@@ -2,19 +2,11 @@
 picture (MJPEG from libavcodec), refreshed every segment, short-lived in caches, checked like every
 other URL of a protected stream, and absent with thumbnail_width: 0."""
 
-import json
 import subprocess
 import urllib.request
 
+from clients.probe import probe_jpeg
 from conftest import GATEWAY_BIN, Gateway, http_fetch, publish_ffmpeg, stop_process, wait_for
-
-
-def probe_jpeg(data, tmp_path):
-    path = tmp_path / "thumb.jpg"
-    path.write_bytes(data)
-    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height",
-                          "-of", "json", str(path)], capture_output=True, text=True, timeout=20)
-    return json.loads(out.stdout)["streams"][0]
 
 
 def test_thumbnail_is_a_fresh_jpeg_of_the_top_rung(tmp_path, clip10):

@@ -5,13 +5,25 @@ import Hummingbird
 
 /// Who watches: the audience counters, the usage sessions, and `/api/streams` with them.
 extension OriginResponder {
+    /// `response` to a GET or HEAD of the stream's file, counted (`countDelivery`) when it is a
+    /// GET answered 2xx.
+    func counted(_ response: Response, stream: String, request: Request, context: Context) -> Response {
+        if request.method == .get, (200..<300).contains(response.status.code) {
+            countDelivery(
+                stream: stream, target: request.uri.path, bytes: response.body.contentLength ?? 0,
+                forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value,
+                userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
+        }
+        return response
+    }
+
     /// Counts a delivered GET for the stream's viewers and byte metrics (both origin paths).
     func countDelivery(
         stream: String, target: String, bytes: Int, forwardedFor: String?, userAgent: String?, peerAddress: String?
     ) {
         // A thumbnail is a preview (a stream list, the dashboard), not viewing; an edge that
         // logs its usage (`usage.edge_log`) counts its viewers itself: bytes only.
-        if target.hasSuffix("/" + Self.thumbnailName)
+        if target.hasSuffix(Self.thumbnailSuffix)
             || (forwardedFor != nil
                 && peerAddress.map { peer in
                     settings.edgeLogSources.contains { $0.contains(peer) }

@@ -4,6 +4,7 @@ import Ladder
 /// `thumbnail.jpg?width=N`: a smaller copy of the stream's thumbnail (`ThumbnailSizes`).
 extension OriginResponder {
     static let thumbnailName = "thumbnail.jpg"
+    static let thumbnailSuffix = "/" + thumbnailName
 
     /// `thumbnail.jpg?width=N` (64 to 3840; rounded down to a multiple of 16, never enlarged).
     func smallerThumbnail(
@@ -24,13 +25,6 @@ extension OriginResponder {
             return Self.text(
                 .internalServerError, "cannot resize the thumbnail: \(error)\n", cacheControl: Self.noStore)
         }
-        let response = Self.fileResponse(file, request: request)
-        if request.method == .get, (200..<300).contains(response.status.code) {
-            countDelivery(
-                stream: stream, target: request.uri.path, bytes: response.body.contentLength ?? 0,
-                forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value,
-                userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
-        }
-        return response
+        return counted(Self.fileResponse(file, request: request), stream: stream, request: request, context: context)
     }
 }

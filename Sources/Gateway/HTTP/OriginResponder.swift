@@ -355,14 +355,7 @@ struct OriginResponder: HTTPResponder {
         {
             file = delta
         }
-        let response = Self.fileResponse(file, request: request)
-        if request.method == .get, (200..<300).contains(response.status.code) {
-            countDelivery(
-                stream: stream, target: request.uri.path, bytes: response.body.contentLength ?? 0,
-                forwardedFor: request.headers.first { $0.name.canonicalName == "x-forwarded-for" }?.value,
-                userAgent: request.headers[.userAgent], peerAddress: context.peerAddress)
-        }
-        return response
+        return counted(Self.fileResponse(file, request: request), stream: stream, request: request, context: context)
     }
 
     /// A file in memory as a response: whole, or the byte range a GET asks for (RFC 9110 14.2;

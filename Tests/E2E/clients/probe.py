@@ -39,3 +39,12 @@ def probe(target, count_packets=False, timeout=30):
     except json.JSONDecodeError:
         streams = []
     return Probe(done.returncode, streams, done.stderr[-2000:])
+
+
+def probe_jpeg(data, tmp_path, name="thumb.jpg"):
+    """ffprobe's codec_name, width and height of JPEG bytes (written to tmp_path/name)."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name,width,height",
+                          "-of", "json", str(path)], capture_output=True, text=True, timeout=20)
+    return json.loads(out.stdout)["streams"][0]
