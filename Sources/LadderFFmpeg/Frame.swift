@@ -74,6 +74,18 @@ package final class Frame {
         try allocatePicture(width: width, height: height, format: AV_PIX_FMT_YUV420P)
     }
 
+    /// Sets every sample of an allocated 8-bit YUV 4:2:0 picture to mid grey (128).
+    package func fillGrey() throws(FFmpegError) {
+        try makeWritable()
+        let height = Int(pointer.pointee.height)
+        guard let planes = cff_frame_data(pointer), let strides = cff_frame_linesize(pointer) else { return }
+        for plane in 0..<3 {
+            guard let base = planes[plane] else { continue }
+            let rows = plane == 0 ? height : (height + 1) / 2
+            base.update(repeating: 128, count: Int(strides[plane]) * rows)
+        }
+    }
+
     /// Allocates an audio buffer of `samples` samples in the given format and layout.
     func allocateAudio(samples: Int, format: AVSampleFormat, sampleRate: Int, channels: Int) throws(FFmpegError) {
         av_frame_unref(pointer)

@@ -3,13 +3,20 @@ import LadderMedia
 import Logging
 
 /// H.264 / HEVC decoder fed with length-prefixed NAL units, configured from an avcC / hvcC
-/// record (ISO/IEC 14496-15) as extradata. Packet times are milliseconds.
+/// record (ISO/IEC 14496-15) as extradata; VP9 frames (vpcC given as extradata is ignored) and
+/// AV1 temporal units (av1C). Packet times are milliseconds.
 package final class VideoDecoder {
     private let context: UnsafeMutablePointer<AVCodecContext>
     package let codec: VideoCodec
 
     package init(codec: VideoCodec, record: [UInt8]) throws(FFmpegError) {
-        let codecID = codec == .h264 ? AV_CODEC_ID_H264 : AV_CODEC_ID_HEVC
+        let codecID: AVCodecID =
+            switch codec {
+            case .h264: AV_CODEC_ID_H264
+            case .hevc: AV_CODEC_ID_HEVC
+            case .vp9: AV_CODEC_ID_VP9
+            case .av1: AV_CODEC_ID_AV1
+            }
         guard let decoder = avcodec_find_decoder(codecID) else { throw .null("avcodec_find_decoder(\(codec))") }
         context = try CodecSupport.allocateContext(decoder, call: "\(codec) decoder")
         self.codec = codec

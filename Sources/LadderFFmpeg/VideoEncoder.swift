@@ -2,24 +2,23 @@ import CFFmpeg
 import LadderMedia
 import Logging
 
-/// Settings of one libx264 encoder (one rung). Times given to `encode` are in 1/90000.
+/// Settings of one rung's encoder. Times given to `encode` are in 1/90000.
 package struct VideoEncoderSettings: Sendable, Hashable {
     package var width: Int
     package var height: Int
-    /// Nominal frame rate (informs x264's rate control and level; timestamps rule).
+    /// Nominal frame rate (informs rate control and level; timestamps rule).
     package var frameRate: Double
     package var sampleAspectNum: Int = 1
     package var sampleAspectDen: Int = 1
     package var bitrate: Int
     package var maxrate: Int?
     package var bufsize: Int?
-    package var preset: String
-    package var profile: String?
-    package var level: String?
-    /// Maximum IDR interval in frames; IDRs are forced at segment boundaries well before it.
+    /// Codec, encoder and its knobs, already `resolved` to the codec's defaults.
+    package var coding: VideoCoding
+    /// Maximum key frame interval in frames; key frames are forced at segment boundaries well before it.
     package var keyframeInterval: Int
-    /// x264 rc-lookahead and most consecutive B-frames; nil: the preset's. Together they are the
-    /// frames a picture waits in the encoder (latency) and buy quality at the same bitrate.
+    /// x264/x265 rc-lookahead and most consecutive B-frames; nil: the preset's. Together they are
+    /// the frames a picture waits in the encoder (latency) and buy quality at the same bitrate.
     package var lookaheadFrames: Int?
     package var bframes: Int?
 
@@ -27,8 +26,8 @@ package struct VideoEncoderSettings: Sendable, Hashable {
 
     package init(
         width: Int, height: Int, frameRate: Double, sampleAspectNum: Int = 1, sampleAspectDen: Int = 1, bitrate: Int,
-        maxrate: Int? = nil, bufsize: Int? = nil, preset: String, profile: String? = nil, level: String? = nil,
-        keyframeInterval: Int, lookaheadFrames: Int? = nil, bframes: Int? = nil
+        maxrate: Int? = nil, bufsize: Int? = nil, coding: VideoCoding, keyframeInterval: Int,
+        lookaheadFrames: Int? = nil, bframes: Int? = nil
     ) {
         self.lookaheadFrames = lookaheadFrames
         self.bframes = bframes
@@ -40,43 +39,90 @@ package struct VideoEncoderSettings: Sendable, Hashable {
         self.bitrate = bitrate
         self.maxrate = maxrate
         self.bufsize = bufsize
-        self.preset = preset
-        self.profile = profile
-        self.level = level
+        self.coding = coding.resolved
         self.keyframeInterval = keyframeInterval
+    }
+
+    /// An H.264 (libx264) rung.
+    package init(
+        width: Int, height: Int, frameRate: Double, sampleAspectNum: Int = 1, sampleAspectDen: Int = 1, bitrate: Int,
+        maxrate: Int? = nil, bufsize: Int? = nil, preset: String, profile: String? = nil, level: String? = nil,
+        keyframeInterval: Int, lookaheadFrames: Int? = nil, bframes: Int? = nil
+    ) {
+        self.init(
+            width: width, height: height, frameRate: frameRate, sampleAspectNum: sampleAspectNum,
+            sampleAspectDen: sampleAspectDen, bitrate: bitrate, maxrate: maxrate, bufsize: bufsize,
+            coding: VideoCoding(codec: .h264, preset: preset, profile: profile, level: level),
+            keyframeInterval: keyframeInterval, lookaheadFrames: lookaheadFrames, bframes: bframes)
     }
 }
 
-/// libx264 through libavcodec: one thread, closed GOP, IDRs only where the caller forces them.
+/// One rung's encoder through libavcodec (libx264, libx265, libvpx-vp9, libaom-av1 or NVENC):
+/// one thread unless the profile gives it more, closed GOPs, key frames only where the caller forces them, no frame delay beyond
+/// the configured lookahead and B-frames.
 package final class VideoEncoder {
     private let context: UnsafeMutablePointer<AVCodecContext>
     private let packet: Packet
     package let settings: VideoEncoderSettings
+    private var name: String { settings.coding.encoder }
 
     package init(settings: VideoEncoderSettings) throws(FFmpegError) {
-        guard let encoder = avcodec_find_encoder_by_name("libx264") else {
-            throw .null("avcodec_find_encoder_by_name(libx264)", "libx264 is not available in this FFmpeg build")
+        let name = settings.coding.encoder
+        guard let encoder = avcodec_find_encoder_by_name(name) else {
+            throw .null("avcodec_find_encoder_by_name(\(name))", "\(name) is not available in this FFmpeg build")
         }
         self.settings = settings
         packet = try Packet()
-        context = try CodecSupport.allocateContext(encoder, call: "libx264")
+        context = try CodecSupport.allocateContext(encoder, call: name)
         // Every stored property is set: if a call below throws, deinit frees what was allocated.
         try Self.configure(context, settings)
         var options: OpaquePointer? = nil
         defer { av_dict_free(&options) }
-        av_dict_set(&options, "preset", settings.preset, 0)
-        if let profile = settings.profile { av_dict_set(&options, "profile", profile, 0) }
-        if let level = settings.level { av_dict_set(&options, "level", level, 0) }
-        av_dict_set(&options, "forced-idr", "1", 0)
-        if let lookahead = settings.lookaheadFrames { av_dict_set(&options, "rc-lookahead", "\(lookahead)", 0) }
-        // No scene-cut or open-GOP keyframes: IDRs come only from the segment boundaries.
-        av_dict_set(&options, "x264-params", "scenecut=0:open-gop=0", 0)
-        try ffmpegCheck(avcodec_open2(context, encoder, &options), "avcodec_open2(libx264)")
+        for (key, value) in Self.options(settings) { av_dict_set(&options, key, value, 0) }
+        try ffmpegCheck(avcodec_open2(context, encoder, &options), "avcodec_open2(\(name))")
         if let unused = av_dict_get(options, "", nil, AV_DICT_IGNORE_SUFFIX), let key = unused.pointee.key {
             throw FFmpegError(
-                call: "avcodec_open2(libx264)", code: FFmpegStatus.invalidArgument,
+                call: "avcodec_open2(\(name))", code: FFmpegStatus.invalidArgument,
                 message: "unknown option \(String(cString: key))")
         }
+    }
+
+    /// The encoder's private options (libavcodec's names) for `settings`.
+    static func options(_ settings: VideoEncoderSettings) -> [(String, String)] {
+        let coding = settings.coding
+        var options: [(String, String)] = []
+        switch coding.encoder {
+        case "libx264":
+            options.append(("preset", coding.preset ?? "veryfast"))
+            if let profile = coding.profile { options.append(("profile", profile)) }
+            if let level = coding.level { options.append(("level", level)) }
+            options.append(("forced-idr", "1"))
+            if let lookahead = settings.lookaheadFrames { options.append(("rc-lookahead", "\(lookahead)")) }
+            // No scene-cut or open-GOP keyframes: IDRs come only from the segment boundaries.
+            options.append(("x264-params", "scenecut=0:open-gop=0"))
+        case "libx265":
+            options.append(("preset", coding.preset ?? "ultrafast"))
+            options.append(("forced-idr", "1"))
+            // One worker thread, no scene-cut or open-GOP key frames, headers only in hvcC.
+            let pools = settings.coding.threads ?? 1
+            var params = "scenecut=0:open-gop=0:pools=\(pools):frame-threads=1:log-level=error:info=0:repeat-headers=0"
+            if let lookahead = settings.lookaheadFrames { params += ":rc-lookahead=\(lookahead)" }
+            options.append(("x265-params", params))
+        case "libvpx-vp9":
+            options.append(("deadline", coding.deadline ?? "realtime"))
+            options.append(("cpu-used", "\(coding.cpuUsed ?? 8)"))
+            options.append(("lag-in-frames", "0"))  // no alt-ref lookahead: no frame delay
+            options.append(("row-mt", coding.rowMT ?? true ? "1" : "0"))
+            if let tiles = coding.tileColumns { options.append(("tile-columns", "\(tiles)")) }
+        case "libaom-av1":
+            options.append(("usage", "realtime"))
+            options.append(("cpu-used", "\(coding.cpuUsed ?? 8)"))
+            options.append(("lag-in-frames", "0"))
+        default:  // NVENC
+            if let preset = coding.preset { options.append(("preset", preset)) }
+            options.append(("forced-idr", "1"))
+        }
+        return options
     }
 
     private static func configure(
@@ -95,24 +141,59 @@ package final class VideoEncoder {
             context.pointee.rc_buffer_size = Int32(clamping: settings.bufsize ?? maxrate * 2)
         }
         context.pointee.gop_size = Int32(clamping: settings.keyframeInterval)
-        // -1 leaves the preset's B-frames (libavcodec's libx264 wrapper default).
+        // -1 leaves the preset's B-frames (the x264/x265 wrappers' default); VP9 and AV1 have none.
         context.pointee.max_b_frames = Int32(clamping: settings.bframes ?? -1)
-        context.pointee.thread_count = 1
+        context.pointee.thread_count = Int32(clamping: settings.coding.threads ?? 1)
         context.pointee.flags |= AV_CODEC_FLAG_GLOBAL_HEADER | Int32(bitPattern: AV_CODEC_FLAG_CLOSED_GOP)
     }
 
     deinit { CodecSupport.free(context) }
 
-    /// SPS/PPS as libx264 writes them: Annex B, even with a global header.
+    /// The global header: H.264/HEVC parameter sets in Annex B (even with a global header), the
+    /// AV1 sequence header OBU (or an av1C record); empty for VP9, whose key frames carry it.
     package var extradata: [UInt8] { CodecSupport.extradata(of: context) }
 
     /// Encodes one picture (`nil` drains); every packet that comes out goes to `body`
-    /// (payload Annex B, times in 1/90000; the packet is reused after `body` returns).
+    /// (H.264/HEVC in Annex B, times in 1/90000; the packet is reused after `body` returns).
     package func encode(_ frame: Frame?, _ body: (Packet) throws -> Void) throws {
         let result = avcodec_send_frame(context, frame?.pointer)
         if result != FFmpegStatus.endOfFile {
-            try ffmpegCheck(result, "avcodec_send_frame(libx264)")
+            try ffmpegCheck(result, "avcodec_send_frame(\(name))")
         }
-        try CodecSupport.receivePackets(from: context, into: packet, call: "libx264", body)
+        try CodecSupport.receivePackets(from: context, into: packet, call: name, body)
+    }
+}
+
+extension VideoEncoder {
+    /// The track's configuration as this encoder writes it: from its global header, or when it
+    /// has none (VP9 never does; FFmpeg 5.1's libaom-av1 wrapper leaves it empty) from the key
+    /// frame a throwaway encoder with the same settings makes of one grey picture.
+    package func sampleFormat() throws -> VideoSampleFormat {
+        var header = extradata
+        if header.isEmpty {
+            let probe = try VideoEncoder(settings: settings)
+            let picture = try Frame()
+            try picture.allocateYUV420Picture(width: settings.width, height: settings.height)
+            try picture.fillGrey()
+            picture.pts = 0
+            picture.setForcedKeyframe(true)
+            var first: [UInt8]?
+            let keep: (Packet) -> Void = { packet in if first == nil { first = packet.bytes } }
+            try probe.encode(picture, keep)
+            try probe.encode(nil, keep)
+            guard let first else {
+                throw FFmpegError(
+                    call: "probe(\(name))", code: FFmpegStatus.invalidArgument, message: "no key frame came out")
+            }
+            header = first
+        }
+        do {
+            return try VideoSampleFormat(
+                codec: settings.coding.codec, header: header, frameRate: settings.frameRate, bitrate: settings.bitrate)
+        } catch {
+            throw FFmpegError(
+                call: "\(name) headers", code: FFmpegStatus.invalidArgument,
+                message: "unreadable (\(header.prefix(12).map { String($0, radix: 16) })): \(error)")
+        }
     }
 }

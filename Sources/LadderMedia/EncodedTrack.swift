@@ -4,7 +4,18 @@
 public enum TrackCodec: String, Sendable, Hashable, Codable {
     case h264
     case hevc
+    case vp9
+    case av1
     case aac
+
+    public init(_ video: VideoCodec) {
+        switch video {
+        case .h264: self = .h264
+        case .hevc: self = .hevc
+        case .vp9: self = .vp9
+        case .av1: self = .av1
+        }
+    }
 }
 
 public struct TrackDescription: Sendable, Hashable {
@@ -23,7 +34,8 @@ public struct TrackDescription: Sendable, Hashable {
     /// Units per second of every time in `EncodedSample` for this track
     /// (90000 or a frame-rate multiple for video; the sample rate for audio).
     public var timescale: Int
-    /// avcC / hvcC record (ISO/IEC 14496-15) or AudioSpecificConfig (ISO/IEC 14496-3).
+    /// avcC / hvcC record (ISO/IEC 14496-15), vpcC payload (VP-ISOBMFF 2.2), av1C record
+    /// (AV1-ISOBMFF 2.3) or AudioSpecificConfig (ISO/IEC 14496-3).
     public var decoderConfig: [UInt8]
     /// Configured target (average) bitrate, bits per second (nil for passthrough).
     public var targetBitrate: Int?
@@ -62,7 +74,8 @@ public struct EncodedSample: Sendable {
     public var duration: Int64
     /// Sync sample: an IDR for video (every rung has one at each segment boundary); always true for AAC.
     public var isSync: Bool
-    /// Video: NAL units each prefixed by a 4-byte big-endian length (AVCC). Audio: one raw AAC frame.
+    /// H.264/HEVC: NAL units each prefixed by a 4-byte big-endian length. VP9: one frame (or
+    /// superframe). AV1: the temporal unit's OBUs without temporal delimiters. Audio: one raw AAC frame.
     public var data: [UInt8]
     /// Set on the sync sample that starts segment k of the stream's `SegmentGrid`: decided once,
     /// by the rung that made the sample (`SegmentBoundaryTracker`); the packager cuts video here

@@ -10,9 +10,11 @@ public enum IngestSample: Sendable {
     case audio(AudioAccessUnit)
 }
 
-public enum VideoCodec: String, Sendable, Hashable, Codable {
+public enum VideoCodec: String, Sendable, Hashable, Codable, CaseIterable {
     case h264
     case hevc
+    case vp9
+    case av1
 }
 
 public enum AudioCodec: String, Sendable, Hashable, Codable {

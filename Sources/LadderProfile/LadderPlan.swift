@@ -8,8 +8,14 @@ public struct SourceVideo: Sendable, Hashable {
     /// Pixel (sample) aspect ratio; 1:1 for square pixels.
     public var sampleAspectNum: Int
     public var sampleAspectDen: Int
+    /// What a copy rung passes through.
+    public var codec: VideoCodec
 
-    public init(width: Int, height: Int, frameRate: Double?, sampleAspectNum: Int = 1, sampleAspectDen: Int = 1) {
+    public init(
+        width: Int, height: Int, frameRate: Double?, sampleAspectNum: Int = 1, sampleAspectDen: Int = 1,
+        codec: VideoCodec = .h264
+    ) {
+        self.codec = codec
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -69,12 +75,14 @@ public struct PlannedRendition: Sendable, Hashable {
     public var maxrate: Int?
     /// VBV buffer size in bits: the profile's bufsize, else 2x maxrate (nil for copy).
     public var bufsize: Int?
-    /// x264 preset ("" for copy).
-    public var preset: String
-    /// x264 profile (baseline/main/high), nil = x264's default.
-    public var profile: String?
+    /// Codec, encoder and knobs, resolved to the codec's defaults (the source's codec for copy).
+    public var coding: VideoCoding
+    /// x264/x265 preset ("" for copy, VP9 and AV1).
+    public var preset: String { coding.preset ?? "" }
+    /// H.264 profile (baseline/main/high), nil = x264's default.
+    public var profile: String? { coding.profile }
     /// H.264 level such as "3.1", nil = automatic.
-    public var level: String?
+    public var level: String? { coding.level }
     /// Output frame-rate cap; nil = keep the source rate.
     public var maxFrameRate: Double?
     /// Output frame rate: min(source rate, cap); nil when both are unknown.
@@ -90,7 +98,7 @@ public struct PlannedRendition: Sendable, Hashable {
 
     public init(
         name: String, isCopy: Bool, width: Int, height: Int, bitrate: Int?, maxrate: Int?, bufsize: Int?,
-        preset: String, profile: String?, level: String?, maxFrameRate: Double?, frameRate: Double? = nil,
+        coding: VideoCoding, maxFrameRate: Double?, frameRate: Double? = nil,
         keyframeIntervalFrames: Int? = nil, sampleAspectNum: Int = 1, sampleAspectDen: Int = 1, note: String? = nil
     ) {
         self.name = name
@@ -100,9 +108,7 @@ public struct PlannedRendition: Sendable, Hashable {
         self.bitrate = bitrate
         self.maxrate = maxrate
         self.bufsize = bufsize
-        self.preset = preset
-        self.profile = profile
-        self.level = level
+        self.coding = coding
         self.maxFrameRate = maxFrameRate
         self.frameRate = frameRate
         self.keyframeIntervalFrames = keyframeIntervalFrames

@@ -105,7 +105,8 @@ public enum LadderPlanner {
     private static func copyRendition(_ spec: RenditionSpec, source: SourceVideo) -> PlannedRendition {
         PlannedRendition(
             name: spec.name, isCopy: true, width: source.width, height: source.height, bitrate: nil, maxrate: nil,
-            bufsize: nil, preset: "", profile: nil, level: nil, maxFrameRate: nil, frameRate: source.frameRate,
+            bufsize: nil, coding: VideoCoding(codec: source.codec, encoder: "copy"), maxFrameRate: nil,
+            frameRate: source.frameRate,
             keyframeIntervalFrames: nil, sampleAspectNum: source.sampleAspectNum,
             sampleAspectDen: source.sampleAspectDen)
     }
@@ -126,8 +127,21 @@ public enum LadderPlanner {
         let keyframeInterval = keyframeInterval(frameRate: frameRate, segmentSeconds: profile.segmentSeconds)
         return PlannedRendition(
             name: spec.name, isCopy: false, width: size.width, height: size.height, bitrate: bitrate,
-            maxrate: maxrate, bufsize: bufsize, preset: spec.preset ?? profile.video.preset, profile: spec.profile,
-            level: spec.level, maxFrameRate: spec.fps, frameRate: frameRate, keyframeIntervalFrames: keyframeInterval)
+            maxrate: maxrate, bufsize: bufsize, coding: coding(spec, profile: profile), maxFrameRate: spec.fps,
+            frameRate: frameRate, keyframeIntervalFrames: keyframeInterval)
+    }
+
+    /// The rung's codec and encoder knobs, each unset one at its default: an H.264 rung takes
+    /// the ladder's encoder and preset.
+    public static func coding(_ spec: RenditionSpec, profile: Profile) -> VideoCoding {
+        let h264 = spec.codec == .h264
+        return VideoCoding(
+            codec: spec.codec, encoder: spec.encoder ?? (h264 ? profile.video.encoder : nil),
+            preset: spec.preset ?? (h264 && spec.encoder == nil ? profile.video.preset : nil), profile: spec.profile,
+            level: spec.level, deadline: spec.deadline, cpuUsed: spec.cpuUsed, rowMT: spec.rowMT,
+            tileColumns: spec.tileColumns, threads: spec.threads
+        )
+        .resolved
     }
 
     /// Guards the geometry against nonsensical numbers (never from a valid stream).

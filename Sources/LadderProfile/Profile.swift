@@ -32,9 +32,9 @@ public struct Profile: Sendable, Hashable {
 }
 
 public struct VideoLadderSpec: Sendable, Hashable {
-    /// Only "libx264" today.
+    /// The H.264 rungs' encoder: "libx264".
     public var encoder: String
-    /// Default x264 preset for renditions that do not set one.
+    /// Default x264 preset for H.264 renditions that do not set one.
     public var preset: String
     public var renditions: [RenditionSpec]
     /// x264 rc-lookahead in frames (`lookahead_frames`); nil: the preset's.
@@ -72,6 +72,17 @@ public struct VideoLadderSpec: Sendable, Hashable {
 
 public struct RenditionSpec: Sendable, Hashable {
     public var name: String
+    /// `codec` (default h264).
+    public var codec: VideoCodec = .h264
+    /// `encoder`: a libavcodec encoder of `codec`; nil: the codec's software encoder.
+    public var encoder: String?
+    /// libvpx-vp9 `deadline`, `row_mt`, `tile_columns`; libvpx-vp9 and libaom-av1 `cpu_used`.
+    public var deadline: String?
+    public var cpuUsed: Int?
+    public var rowMT: Bool?
+    public var tileColumns: Int?
+    /// `threads`: worker threads inside the encoder library.
+    public var threads: Int?
     /// true: the source video is passed through unchanged (no decode/encode for this rung).
     public var copy: Bool
     public var width: Int?
@@ -79,11 +90,11 @@ public struct RenditionSpec: Sendable, Hashable {
     public var bitrate: Int?
     public var maxrate: Int?
     public var bufsize: Int?
-    /// x264 profile: baseline, main, high.
+    /// H.264 profile: baseline, main, high.
     public var profile: String?
     /// H.264 level, e.g. "3.1", "4.0".
     public var level: String?
-    /// Overrides the ladder's preset.
+    /// x264/x265 (or NVENC) preset; for H.264 rungs it overrides the ladder's preset.
     public var preset: String?
     /// Frame-rate cap.
     public var fps: Double?

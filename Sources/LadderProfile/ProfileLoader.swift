@@ -14,6 +14,7 @@ public enum ProfileLoader {
     /// AAC bitrates accepted for the single audio rendition.
     public static let audioBitrateRange: ClosedRange<Int> = 8_000...512_000
 
+    /// `video.encoder`: the H.264 rungs' encoder (a rendition's `encoder` may name others).
     public static let encoders = ["libx264"]
     /// x264 presets, fastest first.
     public static let x264Presets = [
@@ -46,11 +47,10 @@ public enum ProfileLoader {
     public static let lookaheadRange = 0...60
     public static let bframesRange = 0...16
     package static let renditionKeys = [
-        "name", "copy", "width", "height", "bitrate", "maxrate", "bufsize", "profile", "level", "preset", "fps",
+        "name", "copy", "width", "height", "bitrate", "maxrate", "bufsize", "fps", "codec", "encoder", "profile",
+        "level", "preset", "deadline", "cpu_used", "row_mt", "tile_columns", "threads",
     ]
-    package static let transcodeOnlyKeys = [
-        "width", "height", "bitrate", "maxrate", "bufsize", "profile", "level", "preset", "fps",
-    ]
+    package static let transcodeOnlyKeys = Array(renditionKeys.dropFirst(2))
     package static let audioKeys = ["codec", "bitrate", "channels", "sample_rate", "audio_only_variant"]
 
     /// Reads `path` and parses it; issues name `path` as given.
@@ -249,9 +249,7 @@ public enum ProfileLoader {
                 at: maxrate)
         }
         spec.bufsize = reader.field(map, "bufsize", convert: Bitrate.parse)?.value
-        spec.profile = reader.choice(map, "profile", allowed: h264Profiles, what: "H.264 profile")?.value
-        spec.level = reader.field(map, "level", convert: level)?.value
-        spec.preset = reader.choice(map, "preset", allowed: x264Presets, what: "x264 preset")?.value
+        parseCoding(map, into: &spec, reader: &reader)
         spec.fps = reader.field(map, "fps", convert: frameRate)?.value
         return (spec, nameField)
     }
@@ -346,7 +344,7 @@ public enum ProfileLoader {
     }
 
     /// "3.1", "4" / "4.0" (stored as "4.0"), "1b".
-    private static func level(_ node: ConfigNode) -> Result<String, ConfigValueProblem> {
+    static func level(_ node: ConfigNode) -> Result<String, ConfigValueProblem> {
         ConfigValue.string(node).flatMap { text in
             var level = text.lowercased()
             if level.hasSuffix(".0") { level.removeLast(2) }

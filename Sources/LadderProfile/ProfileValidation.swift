@@ -14,34 +14,51 @@ extension LadderPlan {
         if profile.partSeconds > 0 {
             lines.append("low latency: LL-HLS parts of \(ProfileLoader.format(profile.partSeconds)) s")
         }
-        lines.append("video: \(profile.video.encoder), preset \(profile.video.preset)")
+        lines.append(
+            "video: H.264 rungs use \(profile.video.encoder), preset \(profile.video.preset) unless they set their own")
         var sourceText = LadderPlanner.sourceDescription(source)
         if let rate = source.frameRate { sourceText += " @ \(ProfileLoader.format(rate)) fps" }
         lines.append("ladder for a \(sourceText) source:")
 
-        var rows = [["name", "size", "bitrate", "maxrate", "bufsize", "preset", "profile", "level", "fps", "keyint"]]
+        var rows = [["name", "size", "bitrate", "maxrate", "bufsize", "codec", "encoder", "fps", "keyint", "cpu"]]
+        var cores = 0.0
         for rendition in renditions {
             if rendition.isCopy {
                 rows.append([
-                    rendition.name, "\(rendition.width)x\(rendition.height)", "copy", "-", "-", "-", "-", "-",
-                    rendition.frameRate.map(ProfileLoader.format) ?? "source", "-",
+                    rendition.name, "\(rendition.width)x\(rendition.height)", "copy", "-", "-", "source", "-",
+                    rendition.frameRate.map(ProfileLoader.format) ?? "source", "-", "-",
                 ])
                 continue
             }
+            let cost = EncoderCosts.cores(rendition, sourceFrameRate: source.frameRate)
+            cores += cost ?? 0
+            var knobs = rendition.coding.summary
+            if rendition.coding.codec == .h264, rendition.profile == nil { knobs += " high" }
             rows.append([
                 rendition.name, "\(rendition.width)x\(rendition.height)", rendition.bitrate.map(Bitrate.format) ?? "-",
                 rendition.maxrate.map(Bitrate.format) ?? "-", rendition.bufsize.map(Bitrate.format) ?? "-",
-                rendition.preset, rendition.profile ?? "high", rendition.level ?? "auto",
-                rendition.frameRate.map(ProfileLoader.format) ?? "source",
-                rendition.keyframeIntervalFrames.map(String.init) ?? "-",
+                rendition.coding.codec.rawValue, knobs, rendition.frameRate.map(ProfileLoader.format) ?? "source",
+                rendition.keyframeIntervalFrames.map(String.init) ?? "-", cost.map(EncoderCosts.format) ?? "?",
             ])
         }
         lines += Self.table(rows).map { "  " + $0 }
         for rendition in renditions {
             if let note = rendition.note { lines.append("  note: \(rendition.name): \(note)") }
+            let threads = Double(rendition.coding.threads ?? 1)
+            if let cost = EncoderCosts.cores(rendition, sourceFrameRate: source.frameRate), cost > 0.8 * threads {
+                lines.append(
+                    "  warning: \(rendition.name): about \(EncoderCosts.format(cost)) cores of work on "
+                        + "\(Int(threads)) thread\(threads == 1 ? "" : "s"): it may not keep up in real time "
+                        + "(set threads:, a faster setting, or a smaller size)")
+            }
         }
         for skip in skipped {
             lines.append("  skipped: \(skip.name): \(skip.reason)")
+        }
+        if cores > 0 {
+            lines.append(
+                "  cpu: about \(EncoderCosts.format(cores)) cores to encode (cores per rung, estimated from "
+                    + "scripts/measure-encoder-costs.sh on a 2-core x86 server; a hardware encoder is not counted)")
         }
         if let audio = profile.audio {
             let layout = audio.channels == 1 ? "mono" : audio.channels == 2 ? "stereo" : "\(audio.channels) channels"

@@ -6,7 +6,7 @@ import LadderProfile
 struct SourceVideoRecord: Sendable, Hashable {
     var codec: VideoCodec
     var codecString: String
-    /// NAL length prefix size the source's samples use.
+    /// NAL length prefix size the source's samples use (0: VP9 and AV1, not NAL units).
     var lengthSize: Int
     /// The record as copy rungs publish it (rewritten to 4-byte NAL lengths if needed).
     var publishedRecord: [UInt8]
@@ -26,6 +26,15 @@ struct SourceVideoRecord: Sendable, Hashable {
             lengthSize = record.lengthSize
             record.lengthSize = 4
             publishedRecord = lengthSize == 4 ? config.record : record.bytes
+        case .vp9:
+            codecString = try VPCodecConfigurationRecord(bytes: config.record).codecString
+            lengthSize = 0
+            publishedRecord = config.record
+        case .av1:
+            let record = try AV1CodecConfigurationRecord(config.record)
+            codecString = record.codecString
+            lengthSize = 0
+            publishedRecord = record.bytes
         }
     }
 }
@@ -50,7 +59,13 @@ struct CopyRung {
 
     mutating func append(_ unit: VideoAccessUnit, sink: any EncodedMediaSink, stats: StatsCollector) {
         var data = unit.data
-        if record.lengthSize != 4 {
+        if record.codec == .av1 {
+            // AV1-ISOBMFF 2.4: no temporal delimiters in samples; skip a malformed unit.
+            guard let sample = try? AV1OBUs.sample(fromTemporalUnit: unit.data) else { return }
+            data = sample
+        } else if record.codec == .vp9 {
+            // A VP9 frame is its own sample (VP-ISOBMFF 3).
+        } else if record.lengthSize != 4 {
             // EncodedSample carries 4-byte lengths (ISO/IEC 14496-15 5.3.2); skip a malformed unit.
             guard let units = try? NALUnits.splitLengthPrefixed(unit.data, lengthSize: record.lengthSize) else {
                 return

@@ -24,7 +24,8 @@ extension DecodeStage {
             // Registered here, in plan order, so stats list rungs like the tracks.
             stats.registerRung(
                 name: rendition.name, isCopy: rendition.isCopy, width: rendition.width, height: rendition.height,
-                timescale: Int(MediaTiming.videoTimescale))
+                timescale: Int(MediaTiming.videoTimescale), codec: rendition.coding.codec.rawValue,
+                codecString: rendition.isCopy ? videoRecord?.codecString : nil)
             if rendition.isCopy {
                 guard let record = videoRecord, let source else {
                     logger.error("copy rendition \(rendition.name) needs a parseable decoder configuration record")
@@ -35,7 +36,7 @@ extension DecodeStage {
                     media: .video(
                         width: source.width, height: source.height, frameRate: source.frameRate,
                         sampleAspectNum: source.sampleAspectNum, sampleAspectDen: source.sampleAspectDen),
-                    codec: record.codec == .h264 ? .h264 : .hevc, codecString: record.codecString,
+                    codec: TrackCodec(record.codec), codecString: record.codecString,
                     timescale: Int(MediaTiming.videoTimescale), decoderConfig: record.publishedRecord,
                     targetBitrate: nil)
                 slots.append(TrackSlot(copy: description, record: record, worker: nil))
@@ -130,19 +131,7 @@ extension DecodeStage {
     }
 
     func encoderSettings(_ rendition: PlannedRendition, source: SourceVideo?) -> VideoEncoderSettings {
-        let frameRate = rendition.frameRate ?? source?.frameRate ?? LadderPlanner.assumedFrameRate
-        // The planner's numbers as they are: `gateway validate` prints the same.
-        let interval =
-            rendition.keyframeIntervalFrames
-            ?? LadderPlanner.keyframeInterval(frameRate: frameRate, segmentSeconds: profile.segmentSeconds)
-        return VideoEncoderSettings(
-            width: rendition.width, height: rendition.height, frameRate: frameRate,
-            sampleAspectNum: rendition.sampleAspectNum, sampleAspectDen: rendition.sampleAspectDen,
-            bitrate: rendition.bitrate ?? LadderPlanner.fallbackBitrate, maxrate: rendition.maxrate,
-            bufsize: rendition.bufsize,
-            preset: rendition.preset.isEmpty ? profile.video.preset : rendition.preset, profile: rendition.profile,
-            level: rendition.level, keyframeInterval: interval, lookaheadFrames: profile.video.lookaheadFrames,
-            bframes: profile.video.bframes)
+        RungEncoding.settings(rendition, profile: profile, source: source)
     }
 
     /// Closes (flush) or cancels the workers' queues, waits for the threads, forgets the epoch.

@@ -230,7 +230,7 @@ final class DecodeStage {
         let aspect = first.sampleAspect
         let source = SourceVideo(
             width: first.width, height: first.height, frameRate: frameRate, sampleAspectNum: aspect.num,
-            sampleAspectDen: aspect.den)
+            sampleAspectDen: aspect.den, codec: decoder?.codec ?? .h264)
         if let current = epoch, epochStale {
             let sameOutput =
                 current.copy == nil && current.source.map { sameGeometry($0, source) } ?? false

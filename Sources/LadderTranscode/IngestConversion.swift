@@ -51,6 +51,8 @@ package struct VideoIngestConverter {
                 let pps = parameterSets[HEVCNALType.pps]
             else { return nil }
             return try? HEVCDecoderConfigurationRecord(vps: [vps], sps: [sps], pps: [pps]).bytes
+        case .vp9, .av1:
+            return nil  // not NAL units: the demuxer does not hand these over (`Demuxer`)
         }
     }
 

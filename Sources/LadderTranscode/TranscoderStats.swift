@@ -20,6 +20,10 @@ public struct TranscoderStats: Sendable, Hashable {
     public struct Rendition: Sendable, Hashable {
         public var name: String
         public var isCopy: Bool
+        /// "h264", "hevc", "vp9", "av1" (audio: nil).
+        public var codec: String? = nil
+        /// RFC 6381 string from the encoder's headers, once it is open.
+        public var codecString: String? = nil
         public var width: Int
         public var height: Int
         public var framesOut: Int
@@ -133,8 +137,15 @@ final class StatsCollector: Sendable {
         state.withLock { $0.countInput(bytes: bytes, milliseconds: milliseconds) }
     }
 
-    func registerRung(name: String, isCopy: Bool, width: Int, height: Int, timescale: Int) {
+    func registerRung(
+        name: String, isCopy: Bool, width: Int, height: Int, timescale: Int, codec: String? = nil,
+        codecString: String? = nil
+    ) {
         state.withLock { state in
+            defer {
+                if let codec { state.rungs[name]?.rendition.codec = codec }
+                if let codecString { state.rungs[name]?.rendition.codecString = codecString }
+            }
             if state.rungs[name] == nil {
                 state.rungOrder.append(name)
                 state.rungs[name] = RungCounters(

@@ -18,7 +18,8 @@ struct RungPicture: Sendable {
     var segmentStart: Int64?
 }
 
-/// The thread of one transcoded video rung: scale (libswscale) then encode (libx264).
+/// The thread of one transcoded video rung: scale (libswscale) then encode (libx264, libx265,
+/// libvpx-vp9, libaom-av1 or a hardware encoder).
 final class VideoRungWorker: Sendable {
     let rendition: PlannedRendition
     let queue: BlockingQueue<StageInput<RungPicture>>
@@ -70,8 +71,8 @@ private final class VideoRungEncoder {
     /// Held back one packet so its duration can come from the next decode time.
     private var held: EncodedSample?
     private var lastDuration: Int64
-    /// SPS and PPS, repeated in front of every IDR (see `emit`).
-    private let parameterSets: [[UInt8]]
+    /// The codec record and how a packet becomes a sample.
+    private let format: VideoSampleFormat
     /// Segment starts by input pts (90 kHz) until the encoder outputs their forced IDRs.
     private var pendingSegmentStarts: [Int64: Int64] = [:]
     /// When each picture (by pts) went into the encoder, until its packet comes out.
@@ -87,25 +88,25 @@ private final class VideoRungEncoder {
     ) throws {
         self.thumbnailWidth = thumbnailWidth
         self.rendition = rendition
-        self.settings = settings
         self.sink = sink
         self.stats = stats
         self.logger = logger
-        encoder = try VideoEncoder(settings: settings)
-        let record = try AVCDecoderConfigurationRecord(annexB: encoder.extradata)
-        parameterSets = record.sequenceParameterSets + record.pictureParameterSets
+        encoder = try Self.openEncoder(settings, rendition: rendition, logger: logger)
+        self.settings = encoder.settings
+        format = try encoder.sampleFormat()
         trackDescription = TrackDescription(
             name: rendition.name,
             media: .video(
                 width: settings.width, height: settings.height, frameRate: rendition.frameRate,
                 sampleAspectNum: settings.sampleAspectNum, sampleAspectDen: settings.sampleAspectDen),
-            codec: .h264, codecString: record.codecString, timescale: Int(MediaTiming.videoTimescale),
-            decoderConfig: record.bytes, targetBitrate: settings.bitrate, peakBitrate: settings.maxrate)
+            codec: TrackCodec(format.codec), codecString: format.codecString,
+            timescale: Int(MediaTiming.videoTimescale), decoderConfig: format.decoderConfig,
+            targetBitrate: settings.bitrate, peakBitrate: settings.maxrate)
         limiter = FrameRateLimiter(maxFrameRate: rendition.maxFrameRate, sourceFrameRate: nil)
         lastDuration = Int64((Double(MediaTiming.videoTimescale) / max(1, settings.frameRate)).rounded())
         stats.registerRung(
             name: rendition.name, isCopy: false, width: settings.width, height: settings.height,
-            timescale: Int(MediaTiming.videoTimescale))
+            timescale: Int(MediaTiming.videoTimescale), codec: format.codec.rawValue, codecString: format.codecString)
     }
 
     func run(_ queue: BlockingQueue<StageInput<RungPicture>>) {
@@ -138,6 +139,24 @@ private final class VideoRungEncoder {
             last.duration = lastDuration
             deliver(last)
             held = nil
+        }
+    }
+
+    /// A hardware encoder that does not open (no device, no driver) is said once, with FFmpeg's
+    /// reason, and the rung is encoded in software instead.
+    private static func openEncoder(
+        _ settings: VideoEncoderSettings, rendition: PlannedRendition, logger: Logger
+    ) throws -> VideoEncoder {
+        guard settings.coding.isHardware else { return try VideoEncoder(settings: settings) }
+        do {
+            return try VideoEncoder(settings: settings)
+        } catch {
+            var software = settings
+            software.coding = VideoCoding(codec: settings.coding.codec).resolved
+            logger.error(
+                "rung \(rendition.name): \(settings.coding.encoder) did not open (\(error)); encoding with \(software.coding.encoder) instead"
+            )
+            return try VideoEncoder(settings: software)
         }
     }
 
@@ -196,16 +215,8 @@ private final class VideoRungEncoder {
         return destination
     }
 
-    /// Annex B packet from libx264 -> AVCC sample. The parameter sets live in avcC and are also
-    /// repeated in-band before each IDR (identical copies, allowed by ISO/IEC 14496-15 5.3.2), so
-    /// players that keep the first init segment across an EXT-X-DISCONTINUITY (ffmpeg's HLS
-    /// reader) still decode a rung whose size changed after a publisher reconnect.
+    /// An encoder packet -> a CMAF sample (`VideoSampleFormat.sample`), with its segment start.
     private func emit(_ packet: Packet) throws {
-        var units = NALUnits.splitAnnexB(packet.bytes).filter { unit in
-            let type = NALUnits.h264Type(unit)
-            return type != H264NALType.sps && type != H264NALType.pps && type != H264NALType.accessUnitDelimiter
-        }
-        if packet.isKeyframe { units = parameterSets.map { $0[...] } + units }
         guard let pts = packet.pts else { return }
         if let entered = submitted.removeValue(forKey: pts) {
             let milliseconds = (ContinuousClock.now - entered).seconds * 1000
@@ -224,7 +235,8 @@ private final class VideoRungEncoder {
         }
         let sample = EncodedSample(
             decodeTime: packet.dts ?? pts, presentationTime: pts, duration: 0, isSync: packet.isKeyframe,
-            data: NALUnits.lengthPrefixed(units), segmentStart: segmentStart)
+            data: try format.sample(fromPacket: packet.bytes, isKeyframe: packet.isKeyframe),
+            segmentStart: segmentStart)
         if var previous = held {
             let duration = sample.decodeTime - previous.decodeTime
             if duration > 0 { lastDuration = duration }

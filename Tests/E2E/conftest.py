@@ -191,7 +191,7 @@ def http_fetch(url, timeout=10):
 MP4_CONTAINERS = {b"moov", b"trak", b"mdia", b"minf", b"stbl", b"mvex", b"dinf", b"edts", b"moof", b"traf"}
 # Bytes of a sample entry before its child boxes: VisualSampleEntry 8 + 70, AudioSampleEntry 8 + 20
 # (ISO/IEC 14496-12 8.5.2, 12.1.3, 12.2.3).
-MP4_SAMPLE_ENTRY_FIELDS = {b"avc1": 78, b"avc3": 78, b"hvc1": 78, b"hev1": 78, b"mp4a": 28}
+MP4_SAMPLE_ENTRY_FIELDS = {b"avc1": 78, b"avc3": 78, b"hvc1": 78, b"hev1": 78, b"vp09": 78, b"av01": 78, b"mp4a": 28}
 
 
 def mp4_boxes(data: bytes, path=""):

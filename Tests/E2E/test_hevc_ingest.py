@@ -122,22 +122,24 @@ def test_hevc_publish_over_enhanced_rtmp_is_transcoded_to_the_h264_ladder(gatewa
 
 
 def test_an_unsupported_video_fourcc_is_refused_with_onstatus(gateway_factory, tmp_path):
-    """An av01 sequence start (not ingested yet): the publisher gets NetStream.Publish.Failed
-    naming the codec, the session ends, the log says why, and the gateway takes the next publish."""
+    """A vp08 (VP8, E-RTMP v2) sequence start, which the gateway does not ingest: the publisher
+    gets NetStream.Publish.Failed naming the codec, the session ends, the log says why, and the
+    gateway takes the next publish."""
     gw = gateway_factory()
-    av1 = bytes([0x80 | (1 << 4) | SEQUENCE_START]) + b"av01" + bytes([0x81, 0x08, 0x0C, 0x00])
-    frames = [(9, 0, av1)] + [(9, 33 * i, bytes([0x80 | (2 << 4) | CODED_FRAMES]) + b"av01" + bytes(8))
+    vp8 = bytes([0x80 | (1 << 4) | SEQUENCE_START]) + b"vp08" + bytes([0x01, 0, 0, 0, 0, 10, 0x80, 2, 2, 2, 0, 0])
+    frames = [(9, 0, vp8)] + [(9, 33 * i, bytes([0x80 | (2 << 4) | CODED_FRAMES]) + b"vp08" + bytes(8))
                               for i in range(1, 30)]
-    flv = tmp_path / "av1.flv"
+    flv = tmp_path / "vp8.flv"
     flv_file(flv, frames)
     offset = gw.log_offset()
-    publisher = Publisher(gw.rtmp_url("av1"), flv).start()
+    publisher = Publisher(gw.rtmp_url("vp8"), flv).start()
     try:
         wait_for(lambda: any(code == "NetStream.Publish.Failed" for code, _ in publisher.statuses), 10,
                  "NetStream.Publish.Failed")
         description = next(d for code, d in publisher.statuses if code == "NetStream.Publish.Failed")
-        assert "av01" in description and "not supported" in description, description
-        gw.wait_log(r"publish refused: video codec av01 is not supported", 5, after=offset)
+        assert "vp08" in description and "not supported" in description, description
+        assert "av01, vp09, hvc1, avc1" in description, description
+        gw.wait_log(r"publish refused: video codec vp08 is not supported", 5, after=offset)
         assert publisher.wait(10), "the session did not end"
     finally:
         publisher.stop()

@@ -30,7 +30,8 @@ def ladder_rows(output):
     header = next(i for i, line in enumerate(lines) if re.match(r"\s+name\s+size\s+bitrate", line))
     rows = []
     for line in lines[header + 1:]:
-        if not line.startswith("  ") or line.strip().startswith("skipped:"):
+        # The table ends at the first unindented line or "skipped:", "warning:", "cpu:"...
+        if not line.startswith("  ") or line.split()[0].endswith(":"):
             break
         rows.append(line.split())
     return rows

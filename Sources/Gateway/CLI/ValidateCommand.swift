@@ -29,6 +29,16 @@ struct ValidateCommand: ParsableCommand {
         let report = ProfileValidation.report(path: profile, source: sourceVideo)
         print(report.output, terminator: report.output.hasSuffix("\n") ? "" : "\n")
         if report.ok, let loaded = try? ProfileLoader.load(path: profile) {
+            let source = sourceVideo ?? .nominal
+            let plan = LadderPlanner.plan(profile: loaded, source: source)
+            var lines = ["CODECS (RFC 6381, read from each encoder's headers; the master playlist lists them):"]
+            for rung in RungEncoding.codecStrings(plan: plan, profile: loaded, source: source) {
+                switch rung.result {
+                case .codecs(let codecs): lines.append("  \(rung.name): \(codecs)")
+                case .failed(let reason): lines.append("  \(rung.name): encoder does not open here: \(reason)")
+                }
+            }
+            print(lines.joined(separator: "\n"))
             print(
                 LatencyBudget.describe(profile: loaded, frameRate: sourceVideo?.frameRate ?? sourceFps)
                     .joined(separator: "\n"))

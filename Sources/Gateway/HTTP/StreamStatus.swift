@@ -43,6 +43,8 @@ struct StreamStatus: Codable, Sendable, Equatable {
     struct Rendition: Codable, Sendable, Equatable {
         var name: String
         var codec: String?
+        /// RFC 6381, as the playlists list it ("vp09.00.21.08").
+        var codecString: String?
         var width: Int
         var height: Int
         var targetBitrate: Int?
@@ -59,13 +61,15 @@ struct StreamStatus: Codable, Sendable, Equatable {
         var viewers: Int?
 
         init(
-            name: String, codec: String? = nil, width: Int, height: Int, targetBitrate: Int? = nil,
+            name: String, codec: String? = nil, codecString: String? = nil, width: Int, height: Int,
+            targetBitrate: Int? = nil,
             measuredBitrate: Int? = nil, fps: Double? = nil, encoderSpeed: Double? = nil,
             encoderDelayMs: Double? = nil, droppedFrames: Int = 0, lateFrames: Int = 0
         ) {
             self.encoderDelayMs = encoderDelayMs
             self.name = name
             self.codec = codec
+            self.codecString = codecString
             self.width = width
             self.height = height
             self.targetBitrate = targetBitrate

@@ -58,6 +58,14 @@ public enum CMAFInitSegment {
                 sampleEntry = {
                     SampleEntryBoxes.writeHEVC(&$0, visual: visual, hvcC: track.decoderConfig, bitRate: bitRate)
                 }
+            case .vp9:
+                sampleEntry = {
+                    SampleEntryBoxes.writeVP9(&$0, visual: visual, vpcC: track.decoderConfig, bitRate: bitRate)
+                }
+            case .av1:
+                sampleEntry = {
+                    SampleEntryBoxes.writeAV1(&$0, visual: visual, av1C: track.decoderConfig, bitRate: bitRate)
+                }
             case .aac:
                 throw .codecDoesNotMatchMedia(track.codec)
             }

@@ -40,6 +40,16 @@ public enum SampleEntryBoxes {
         writeVisual(&writer, type: "hvc1", visual: visual, configType: "hvcC", config: hvcC, bitRate: bitRate)
     }
 
+    /// `vp09` (VP-Codec-ISOBMFF 2.1) with `vpcC`; `config` is the whole payload (version 1 FullBox).
+    public static func writeVP9(_ writer: inout BoxWriter, visual: Visual, vpcC: [UInt8], bitRate: BitRate?) {
+        writeVisual(&writer, type: "vp09", visual: visual, configType: "vpcC", config: vpcC, bitRate: bitRate)
+    }
+
+    /// `av01` (AV1-ISOBMFF 2.2) with `av1C` (2.3): the sequence header in configOBUs.
+    public static func writeAV1(_ writer: inout BoxWriter, visual: Visual, av1C: [UInt8], bitRate: BitRate?) {
+        writeVisual(&writer, type: "av01", visual: visual, configType: "av1C", config: av1C, bitRate: bitRate)
+    }
+
     /// VisualSampleEntry (ISO/IEC 14496-12 12.1.3) + configuration box + `pasp` (12.1.4) + `btrt`.
     static func writeVisual(
         _ writer: inout BoxWriter, type: FourCC, visual: Visual, configType: FourCC, config: [UInt8],

@@ -84,14 +84,9 @@ public enum RecordingManifests {
             let names = index.renditionOrder.filter { name in epoch.contains { $0.renditions[name] != nil } }
             let videos = names.filter { index.track($0)?.isVideo == true }
             let audios = names.filter { index.track($0)?.isVideo == false }
-            if !videos.isEmpty {
-                let representations = videos.compactMap { representation(index, rendition: $0, epoch: epoch) }
-                sets.append(
-                    DASHManifest.AdaptationSet(
-                        id: 0, contentType: "video", mimeType: StoredFileKind.Media.video.mimeType,
-                        segmentAlignment: true, startWithSAP: 1, maxWidth: representations.compactMap(\.width).max(),
-                        maxHeight: representations.compactMap(\.height).max(), representations: representations))
-            }
+            sets += DASHManifest.videoAdaptationSets(
+                videos.compactMap { representation(index, rendition: $0, epoch: epoch) }
+            ) { _ in nil }
             if !audios.isEmpty {
                 sets.append(
                     DASHManifest.AdaptationSet(

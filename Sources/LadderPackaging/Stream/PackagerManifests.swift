@@ -187,21 +187,14 @@ extension PackagerCore {
             var sets: [DASHManifest.AdaptationSet] = []
             let videos = names.compactMap { renditions[$0] }.filter(\.isVideo)
             let audios = names.compactMap { renditions[$0] }.filter { !$0.isVideo }
-            if !videos.isEmpty {
-                let representations = videos.map {
+            let rates = Dictionary(videos.map { ($0.name, Self.frameRate($0.description)) }) { first, _ in first }
+            sets += DASHManifest.videoAdaptationSets(
+                videos.map {
                     representation(
                         $0, segments: segments, mediaStart: mediaStart,
                         numberedFrom: numbered ? period.firstNumber : nil)
                 }
-                let maxRate = videos.compactMap { Self.frameRate($0.description) }.max()
-                sets.append(
-                    DASHManifest.AdaptationSet(
-                        id: 0, contentType: "video", mimeType: StoredFileKind.Media.video.mimeType,
-                        segmentAlignment: true, startWithSAP: 1,
-                        maxWidth: representations.compactMap(\.width).max(),
-                        maxHeight: representations.compactMap(\.height).max(),
-                        maxFrameRate: maxRate.flatMap(DASHManifest.frameRateString), representations: representations))
-            }
+            ) { rates[$0.id] ?? nil }
             if !audios.isEmpty {
                 sets.append(
                     DASHManifest.AdaptationSet(

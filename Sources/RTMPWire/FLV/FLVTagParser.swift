@@ -11,6 +11,8 @@ package enum FLVError: Error, Hashable, Sendable {
     case malformedAudioSpecificConfig
     /// A NAL unit length prefix runs past the end of the body, at this byte offset in the frame.
     case nalUnitOverrun(offset: Int)
+    /// A VP9 frame or AV1 temporal unit whose framing does not read (frame marker, OBU sizes).
+    case malformedFrame(VideoCodec, String)
     case unsupportedVideoCodec(FLVVideoCodecID)
     case unsupportedAudioFormat(UInt8)
     /// Enhanced RTMP packet types not ingested (e.g. 5 MPEG2TSSequenceStart, 6 Multitrack).
@@ -120,14 +122,20 @@ package enum FLVTagParser {
         switch fourCC {
         case "avc1": codec = .h264
         case "hvc1": codec = .hevc
+        case "vp09": codec = .vp9
+        case "av01": codec = .av1
         default: return .unsupportedCodec(.fourCC(fourCC))
         }
         switch packetType {
         case 0:
             return try sequenceStart(codec: codec, record: body)
         case 1:
-            // CodedFrames: SI24 composition time for AVC and HEVC.
-            guard let compositionTime = body.readRTMPInt24() else { throw .truncated }
+            // CodedFrames: SI24 composition time for AVC and HEVC; VP9 and AV1 have none.
+            var compositionTime: Int32 = 0
+            if codec == .h264 || codec == .hevc {
+                guard let offset = body.readRTMPInt24() else { throw .truncated }
+                compositionTime = offset
+            }
             return .codedFrame(
                 codec: codec, isKeyframe: frameType == keyframeType, compositionTime: compositionTime, data: body)
         case 2:
@@ -170,7 +178,7 @@ package enum FLVTagParser {
 
     /// The NAL unit length size a decoder configuration record declares, after minimal checks:
     /// AVC (ISO/IEC 14496-15 5.3.3.1) at least 7 bytes, HEVC (8.3.3.1) at least 23, version 1,
-    /// lengthSizeMinusOne of 0, 1 or 3.
+    /// lengthSizeMinusOne of 0, 1 or 3. VP9 and AV1 records are parsed whole; their size is 0.
     package static func nalUnitLengthSize(codec: VideoCodec, record: ByteBuffer) throws(FLVError) -> Int {
         let minimumLength: Int
         let lengthByteOffset: Int
@@ -181,6 +189,16 @@ package enum FLVTagParser {
         case .hevc:
             minimumLength = 23
             lengthByteOffset = 21
+        case .vp9, .av1:
+            // E-RTMP carries the vpcC payload (version 1 FullBox body) or the av1C record.
+            let bytes = Array(record.readableBytesView)
+            do {
+                if codec == .vp9 { _ = try VPCodecConfigurationRecord(bytes: bytes) }
+                if codec == .av1 { _ = try AV1CodecConfigurationRecord(bytes) }
+            } catch {
+                throw .malformedDecoderConfiguration(codec)
+            }
+            return 0  // not NAL units
         }
         guard record.readableBytes >= minimumLength,
             record.getInteger(at: record.readerIndex, as: UInt8.self) == 1,
@@ -192,6 +210,22 @@ package enum FLVTagParser {
     }
 
     /// Checks that the length-prefixed NAL units (ISO/IEC 14496-15 5.3.2) tile `data` exactly.
+    /// A VP9 frame starts with frame_marker 2 (VP9 6.2); an AV1 temporal unit is OBUs whose
+    /// sizes tile it (AV1 5.3).
+    package static func validateFrame(_ data: ByteBuffer, codec: VideoCodec) throws(FLVError) {
+        let bytes = Array(data.readableBytesView)
+        if codec == .vp9, let first = bytes.first, first >> 6 != 2 {
+            throw .malformedFrame(codec, "VP9 frame_marker is not 2")
+        }
+        if codec == .av1 {
+            do {
+                _ = try AV1OBUs.split(bytes)
+            } catch {
+                throw .malformedFrame(codec, "\(error)")
+            }
+        }
+    }
+
     package static func validateNALUnits(_ data: ByteBuffer, lengthSize: Int) throws(FLVError) {
         var cursor = data
         while cursor.readableBytes > 0 {
@@ -294,7 +328,11 @@ package struct FLVIngestConverter: Sendable {
             guard let videoConfig else { throw .missingSequenceHeader }
             guard videoConfig.codec == codec else { throw .codecMismatch(expected: videoConfig.codec, actual: codec) }
             guard data.readableBytes > 0 else { return nil }
-            try FLVTagParser.validateNALUnits(data, lengthSize: nalUnitLengthSize)
+            if nalUnitLengthSize > 0 {
+                try FLVTagParser.validateNALUnits(data, lengthSize: nalUnitLengthSize)
+            } else {
+                try FLVTagParser.validateFrame(data, codec: codec)
+            }
             return .video(
                 VideoAccessUnit(
                     dts: timestamp, compositionOffset: compositionTime, isKeyframe: isKeyframe,

@@ -125,6 +125,8 @@ package enum FLVFuzzing {
             var record: [UInt8] = [0x01] + [UInt8](repeating: 0, count: 20) + [lengthSizeMinusOne, 0x00]
             record[13] = 0xF0  // reserved bits of min_spatial_segmentation_idc
             return ByteBuffer(bytes: [0x1C, 0x00, 0, 0, 0] + record)
+        case .vp9, .av1:
+            return sequenceHeader(.h264, lengthSize: lengthSize)  // no legacy FLV code: H.264 instead
         }
     }
 }

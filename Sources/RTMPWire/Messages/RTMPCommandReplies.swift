@@ -38,7 +38,7 @@ package enum RTMPCommandReplies {
     package static let fmsVersion = "FMS/3,5,7,7009"
     package static let capabilities: Double = 31
     /// Enhanced RTMP FourCCs this server ingests.
-    package static let supportedFourCCs = ["hvc1", "avc1"]
+    package static let supportedFourCCs = ["av01", "vp09", "hvc1", "avc1"]
 
     /// `_result` to `connect`. `fourCcList` is added to the properties object only when the client
     /// sent one (Enhanced RTMP, "Enhancing NetConnection connect Command").

@@ -63,6 +63,20 @@ import Testing
         _ = try boxes.first("moov").find("trak", "mdia", "minf", "stbl", "stsd", "hvc1", "hvcC")
     }
 
+    @Test func vp9UsesVp09WithVpcCAndAV1UsesAv01WithAv1C() throws {
+        var vp9 = Self.video(codec: .vp9)
+        vp9.decoderConfig = [1, 0, 0, 0, 0, 21, 0x80, 2, 2, 2, 0, 0]
+        let vp9Entry = try parseTestBoxes(CMAFInitSegment.make(for: vp9)).first("moov")
+            .find("trak", "mdia", "minf", "stbl", "stsd", "vp09")
+        #expect(try vp9Entry.containerChildren().types == ["vpcC", "pasp", "btrt"])
+        #expect(try Array(vp9Entry.find("vpcC").payload) == vp9.decoderConfig)
+        var av1 = Self.video(codec: .av1)
+        av1.decoderConfig = [0x81, 0x00, 0x0C, 0x00, 0x0A, 0x01, 0x00]
+        let av1Entry = try parseTestBoxes(CMAFInitSegment.make(for: av1)).first("moov")
+            .find("trak", "mdia", "minf", "stbl", "stsd", "av01")
+        #expect(try Array(av1Entry.find("av1C").payload) == av1.decoderConfig)
+    }
+
     @Test func audioInitUsesMp4aAndSyncDefaults() throws {
         let boxes = try parseTestBoxes(CMAFInitSegment.make(for: Self.audio))
         let moov = try boxes.first("moov")

@@ -227,3 +227,29 @@ import Testing
                 """)
     }
 }
+
+@Suite("DASH video AdaptationSets per codec")
+struct DASHVideoAdaptationSetsTests {
+    private func representation(_ id: String, _ codecs: String, height: Int) -> DASHManifest.Representation {
+        DASHManifest.Representation(
+            id: id, bandwidth: 1000, codecs: codecs, width: height * 16 / 9, height: height,
+            segmentTemplate: DASHManifest.SegmentTemplate(
+                timescale: 90000, presentationTimeOffset: 0, initialization: "i", media: "m", startNumber: 1,
+                duration: 90000, timeline: []))
+    }
+
+    @Test func oneSetPerCodecInLadderOrderWithTheirOwnMaxima() {
+        let sets = DASHManifest.videoAdaptationSets(
+            [
+                representation("720p", "avc1.64001f", height: 720),
+                representation("720p-hevc", "hvc1.1.6.L93.90", height: 720),
+                representation("360p", "avc1.4d401e", height: 360),
+                representation("360p-av1", "av01.0.04M.08", height: 360),
+            ]
+        ) { $0.id == "360p-av1" ? 25 : 30 }
+        #expect(sets.map(\.id) == [0, 2, 3], "0 stays the first video set; audio keeps 1")
+        #expect(sets.map { $0.representations.map(\.id) } == [["720p", "360p"], ["720p-hevc"], ["360p-av1"]])
+        #expect(sets.map(\.maxHeight) == [720, 720, 360])
+        #expect(sets.map(\.maxFrameRate) == ["30", "30", "25"])
+    }
+}

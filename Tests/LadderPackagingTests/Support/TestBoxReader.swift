@@ -34,7 +34,7 @@ struct TestBox {
         switch type {
         case "stsd": return try children(skip: 8)
         case "dref": return try children(skip: 8)
-        case "avc1", "hvc1": return try children(skip: 78)
+        case "avc1", "hvc1", "vp09", "av01": return try children(skip: 78)
         case "mp4a": return try children(skip: 28)
         default: return try children()
         }

@@ -88,11 +88,69 @@ enum FLVBodies {
             try video([0x91] + FLVBodies.fourCC("avc1") + hexBytes("000000") + FLVBodies.nalUnits)
                 == .codedFrame(
                     codec: .h264, isKeyframe: true, compositionTime: 0, data: ByteBuffer(bytes: FLVBodies.nalUnits)))
-        #expect(try video([0x90] + FLVBodies.fourCC("av01") + [0x81]) == .unsupportedCodec(.fourCC("av01")))
-        #expect(try video([0x91] + FLVBodies.fourCC("vp09")) == .unsupportedCodec(.fourCC("vp09")))
+        #expect(try video([0x90] + FLVBodies.fourCC("vp08") + [0x01]) == .unsupportedCodec(.fourCC("vp08")))
+        #expect(try video([0x91] + FLVBodies.fourCC("vvc1")) == .unsupportedCodec(.fourCC("vvc1")))
         #expect(throws: FLVError.unsupportedPacketType(6)) { try video([0x96, 0x00] + FLVBodies.fourCC("hvc1")) }
         #expect(throws: FLVError.unsupportedPacketType(5)) { try video([0x95] + FLVBodies.fourCC("hvc1")) }
         #expect(throws: FLVError.truncated) { try video([0x91, 0x68, 0x76]) }
+    }
+
+    /// E-RTMP VP9 and AV1: the vpcC / av1C record in the sequence start, coded frames without
+    /// a composition time, framing checked (VP9 frame marker, AV1 OBU sizes).
+    @Test func enhancedVP9AndAV1() throws {
+        var converter = FLVIngestConverter()
+        func videoSample(
+            _ converter: inout FLVIngestConverter, _ bytes: [UInt8], at timestamp: Int64
+        ) throws -> IngestSample? {
+            try converter.ingestVideo(ByteBuffer(bytes: bytes), timestamp: timestamp)
+        }
+        let vpcC: [UInt8] = [1, 0, 0, 0, 0, 21, 0x80, 2, 2, 2, 0, 0]
+        func config(_ sample: IngestSample?) -> VideoDecoderConfig? {
+            if case .videoConfig(let config) = sample { return config }
+            return nil
+        }
+        func unit(_ sample: IngestSample?) -> [String]? {
+            guard case .video(let unit) = sample else { return nil }
+            return ["\(unit.dts)", "\(unit.compositionOffset)", "\(unit.isKeyframe)", "\(unit.data)"]
+        }
+        let parsed = try videoSample(&converter, [0x90] + FLVBodies.fourCC("vp09") + vpcC, at: 0)
+        #expect(config(parsed) == VideoDecoderConfig(codec: .vp9, record: vpcC))
+        let frame: [UInt8] = [0x82, 0x49, 0x83, 0x42, 0x00]
+        #expect(
+            unit(try videoSample(&converter, [0x91] + FLVBodies.fourCC("vp09") + frame, at: 33))
+                == ["33", "0", "true", "\(frame)"])
+        #expect(throws: FLVError.malformedFrame(.vp9, "VP9 frame_marker is not 2")) {
+            try videoSample(&converter, [0xA1] + FLVBodies.fourCC("vp09") + [0x02, 0x00], at: 66)
+        }
+        // A truncated vpcC, and one that lies about its version.
+        #expect(throws: FLVError.malformedDecoderConfiguration(.vp9)) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("vp09") + Array(vpcC.prefix(7)), at: 99)
+        }
+        #expect(throws: FLVError.malformedDecoderConfiguration(.vp9)) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("vp09") + [0] + vpcC.dropFirst(), at: 99)
+        }
+
+        // AV1: av1C with a real sequence header OBU, then a temporal unit.
+        let av1C: [UInt8] = [
+            0x81, 0x00, 0x0C, 0x00, 0x0A, 0x0B, 0x00, 0x00, 0x00, 0x04, 0x3D, 0xFF, 0x5C, 0xDA, 0xF9, 0x00, 0x40,
+        ]
+        #expect(
+            config(try videoSample(&converter, [0x90] + FLVBodies.fourCC("av01") + av1C, at: 0))
+                == VideoDecoderConfig(codec: .av1, record: av1C))
+        let temporalUnit: [UInt8] = [0x12, 0x00, 0x32, 0x02, 0xAA, 0xBB]
+        #expect(
+            unit(try videoSample(&converter, [0x93] + FLVBodies.fourCC("av01") + temporalUnit, at: 33))
+                == ["33", "0", "true", "\(temporalUnit)"])
+        #expect(throws: FLVError.self) {
+            try videoSample(&converter, [0xA1] + FLVBodies.fourCC("av01") + [0x32, 0x09, 0xAA], at: 66)
+        }
+        // A truncated av1C; a frame of another codec than the sequence start's.
+        #expect(throws: FLVError.malformedDecoderConfiguration(.av1)) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("av01") + Array(av1C.prefix(8)), at: 99)
+        }
+        #expect(throws: FLVError.codecMismatch(expected: .av1, actual: .vp9)) {
+            try videoSample(&converter, [0x91] + FLVBodies.fourCC("vp09") + frame, at: 99)
+        }
     }
 
     @Test func enhancedModifierExtensionsAreSkipped() throws {
@@ -211,8 +269,8 @@ enum FLVBodies {
         #expect(throws: FLVError.missingSequenceHeader) {
             try videoSample(&converter, [0x17, 0x01, 0, 0, 0] + FLVBodies.nalUnits, at: 0)
         }
-        #expect(throws: FLVError.unsupportedVideoCodec(.fourCC("av01"))) {
-            try videoSample(&converter, [0x90] + FLVBodies.fourCC("av01"), at: 0)
+        #expect(throws: FLVError.unsupportedVideoCodec(.fourCC("vp08"))) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("vp08"), at: 0)
         }
         #expect(throws: FLVError.missingSequenceHeader) {
             try converter.ingestAudio(ByteBuffer(bytes: [0xAF, 0x01, 0x21]), timestamp: 0)

@@ -36,7 +36,9 @@ import Testing
     @Test func connectResultEchoesEncodingAndFourCcList() throws {
         let message = RTMPCommandReplies.connectResult(transactionID: 1, objectEncoding: 3, clientSentFourCcList: true)
         let decoded = try values(message)
-        #expect(decoded[2]["fourCcList"] == .strictArray([.string("hvc1"), .string("avc1")]))
+        #expect(
+            decoded[2]["fourCcList"]
+                == .strictArray([.string("av01"), .string("vp09"), .string("hvc1"), .string("avc1")]))
         #expect(decoded[3]["objectEncoding"] == .number(3))
     }
 
