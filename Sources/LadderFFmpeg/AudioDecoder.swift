@@ -2,14 +2,19 @@ import CFFmpeg
 import LadderMedia
 import Logging
 
-/// Audio decoder: AAC configured from an AudioSpecificConfig, or MP3 (each frame carries its
-/// header); packet times are milliseconds.
+/// Audio decoder: AAC configured from an AudioSpecificConfig, Opus from its OpusHead, or MP3
+/// (each frame carries its header); packet times are milliseconds.
 package final class AudioDecoder {
     private let context: UnsafeMutablePointer<AVCodecContext>
     private let name: String
 
     package init(config: AudioDecoderConfig) throws(FFmpegError) {
-        let codecID = config.codec == .mp3 ? AV_CODEC_ID_MP3 : AV_CODEC_ID_AAC
+        let codecID: AVCodecID =
+            switch config.codec {
+            case .aac: AV_CODEC_ID_AAC
+            case .mp3: AV_CODEC_ID_MP3
+            case .opus: AV_CODEC_ID_OPUS
+            }
         name = config.codec.rawValue
         guard let decoder = avcodec_find_decoder(codecID) else { throw .null("avcodec_find_decoder(\(name))") }
         context = try CodecSupport.allocateContext(decoder, call: "\(name) decoder")

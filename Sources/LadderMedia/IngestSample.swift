@@ -21,6 +21,9 @@ public enum AudioCodec: String, Sendable, Hashable, Codable {
     case aac
     /// MPEG-1/2 Audio Layer III (FLV SoundFormat 2, and 14 for 8 kHz): decoded, then encoded to AAC.
     case mp3
+    /// Opus over Enhanced RTMP (FourCC `Opus`, OpusHead in the sequence start): decoded, then
+    /// encoded to AAC.
+    case opus
 }
 
 /// The decoder configuration record carried by an FLV/E-RTMP sequence header.
@@ -58,8 +61,8 @@ public struct VideoAccessUnit: Sendable {
 
 public struct AudioDecoderConfig: Sendable, Hashable {
     public var codec: AudioCodec
-    /// AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1) for AAC; empty for MP3 (each frame
-    /// carries its own header, ISO/IEC 11172-3 2.4.1.3).
+    /// AudioSpecificConfig (ISO/IEC 14496-3 1.6.2.1) for AAC; OpusHead (RFC 7845 5.1) for Opus;
+    /// empty for MP3 (each frame carries its own header, ISO/IEC 11172-3 2.4.1.3).
     public var audioSpecificConfig: [UInt8]
 
     public init(codec: AudioCodec, audioSpecificConfig: [UInt8]) {

@@ -233,8 +233,16 @@ private final class AudioTranscoder {
     private var fifoStart: Int64?
     private let sampleRate: Int
     private let frameSize: Int
+    /// Opus pre-skip (RFC 7845 4.2) at the output rate: the decoder's first samples are the
+    /// encoder's priming, so the first frame starts that much before its packet's time.
+    private let primingSamples: Int64
 
     init(config: AudioDecoderConfig, spec: AudioSpec) throws {
+        if config.codec == .opus, let head = try? OpusIdentificationHeader(bytes: config.audioSpecificConfig) {
+            primingSamples = Int64(head.preSkip) * Int64(spec.sampleRate) / 48000
+        } else {
+            primingSamples = 0
+        }
         decoder = try AudioDecoder(config: config)
         encoder = try AudioEncoder(sampleRate: spec.sampleRate, channels: spec.channels, bitrate: spec.bitrate)
         fifo = try AudioFifo(for: encoder)
@@ -271,7 +279,7 @@ private final class AudioTranscoder {
                     }
                 }
             } else {
-                fifoStart = position
+                fifoStart = position - primingSamples
             }
         }
         if let converted = try resampler?.convert(frame) { try fifo.write(converted) }

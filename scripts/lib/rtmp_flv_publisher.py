@@ -193,6 +193,8 @@ def is_sequence_header(tag_type, body):
             return body[0] & 0x0F == 0
         return body[1] == 0
     if tag_type == 8 and len(body) >= 2:
+        if body[0] >> 4 == 9:  # Enhanced RTMP audio: packet type in the low nibble, 0 = sequence start
+            return body[0] & 0x0F == 0
         return (body[0] >> 4) == 10 and body[1] == 0
     return False
 

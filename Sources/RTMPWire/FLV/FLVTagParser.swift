@@ -7,7 +7,8 @@ package enum FLVError: Error, Hashable, Sendable {
     /// An AVCDecoderConfigurationRecord / HEVCDecoderConfigurationRecord that is too short, has a
     /// version other than 1 or an invalid length size (ISO/IEC 14496-15 5.3.3.1, 8.3.3.1).
     case malformedDecoderConfiguration(VideoCodec)
-    /// An AudioSpecificConfig shorter than 2 bytes (ISO/IEC 14496-3 1.6.2.1).
+    /// An AudioSpecificConfig shorter than 2 bytes (ISO/IEC 14496-3 1.6.2.1), or an OpusHead that
+    /// does not read (RFC 7845 5.1).
     case malformedAudioSpecificConfig
     /// A NAL unit length prefix runs past the end of the body, at this byte offset in the frame.
     case nalUnitOverrun(offset: Int)
@@ -57,6 +58,9 @@ package enum FLVAudioTag: Sendable, Hashable {
     case aacFrame(ByteBuffer)
     /// Enhanced RTMP AudioPacketType.SequenceEnd.
     case aacSequenceEnd
+    /// Enhanced RTMP `Opus`: the OpusHead of a sequence start (RFC 7845 5.1), then Opus packets.
+    case opusHeader(ByteBuffer)
+    case opusFrame(ByteBuffer)
     /// MP3 (SoundFormat 2, or 14 for 8 kHz): frames with their own headers, no sequence header.
     case mp3Frame(ByteBuffer)
     case unsupported(soundFormat: UInt8)
@@ -257,11 +261,19 @@ package enum FLVTagParser {
             let packetType = try skipModifierExtensions(packetType: first & 0x0F, body: &body)
             guard packetType != 5 else { throw .unsupportedPacketType(packetType) }
             guard let fourCC = body.readString(length: 4) else { throw .truncated }
-            guard fourCC == "mp4a" else { return .unsupported(soundFormat: soundFormat) }
-            switch packetType {
-            case 0, 1: return try aacPacket(packetType: packetType, body: body)
-            case 2: return .aacSequenceEnd
-            default: throw .unsupportedPacketType(packetType)
+            switch (fourCC, packetType) {
+            case ("mp4a", 0), ("mp4a", 1): return try aacPacket(packetType: packetType, body: body)
+            case ("mp4a", 2), ("Opus", 2): return .aacSequenceEnd
+            case ("Opus", 0):
+                do {
+                    _ = try OpusIdentificationHeader(bytes: Array(body.readableBytesView))
+                } catch {
+                    throw .malformedAudioSpecificConfig
+                }
+                return .opusHeader(body)
+            case ("Opus", 1): return .opusFrame(body)
+            case ("mp4a", _), ("Opus", _): throw .unsupportedPacketType(packetType)
+            default: return .unsupported(soundFormat: soundFormat)
             }
         case 2, 14:
             return .mp3Frame(body)
@@ -280,7 +292,7 @@ package enum FLVTagParser {
         case 4, 5, 6: "nellymoser"
         case 7: "g711 a-law"
         case 8: "g711 mu-law"
-        case 9: "enhanced (unsupported fourcc)"
+        case 9: "enhanced (a fourcc other than mp4a and Opus)"
         case 10: "aac"
         case 11: "speex"
         case 15: "device-specific"
@@ -368,6 +380,15 @@ package struct FLVIngestConverter: Sendable {
             audioConfig = config
             pending = .audio(unit)
             return .audioConfig(config)
+        case .opusHeader(let header):
+            let config = AudioDecoderConfig(codec: .opus, audioSpecificConfig: Array(header.readableBytesView))
+            guard config != audioConfig else { return nil }
+            audioConfig = config
+            return .audioConfig(config)
+        case .opusFrame(let data):
+            guard let audioConfig, audioConfig.codec == .opus else { throw .missingSequenceHeader }
+            guard data.readableBytes > 0 else { return nil }
+            return .audio(AudioAccessUnit(pts: timestamp, data: Array(data.readableBytesView)))
         case .unsupported(let soundFormat):
             throw .unsupportedAudioFormat(soundFormat)
         }

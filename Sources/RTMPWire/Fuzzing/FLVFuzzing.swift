@@ -89,6 +89,13 @@ package enum FLVFuzzing {
             try checker.check(config.codec == .mp3 && converter.audioConfig == config, "MP3 config")
             guard case .audio(let unit)? = converter.takePending() else { throw checker.fail("MP3 frame not pending") }
             try checker.check(unit.data == Array(data.readableBytesView) && unit.pts == timestamp, "MP3 frame")
+        case (.audioConfig(let config), .opusHeader(let header)?):
+            try checker.check(
+                config.codec == .opus && config.audioSpecificConfig == Array(header.readableBytesView), "Opus")
+            try checker.check((try? OpusIdentificationHeader(bytes: config.audioSpecificConfig)) != nil, "bad OpusHead")
+        case (.audio(let unit), .opusFrame(let data)?):
+            try checker.check(converter.audioConfig?.codec == .opus, "Opus frame without its OpusHead")
+            try checker.check(unit.data == Array(data.readableBytesView) && unit.pts == timestamp, "Opus frame")
         case (.audio(let unit), .mp3Frame(let data)?):
             try checker.check(converter.audioConfig?.codec == .mp3, "MP3 frame without its configuration")
             try checker.check(unit.data == Array(data.readableBytesView) && !unit.data.isEmpty, "MP3 frame data")

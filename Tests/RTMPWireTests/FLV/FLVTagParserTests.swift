@@ -186,7 +186,13 @@ enum FLVBodies {
                 == .aacSequenceHeader(audioSpecificConfig: ByteBuffer(bytes: [0x12, 0x10])))
         #expect(try audio([0x91] + FLVBodies.fourCC("mp4a") + [0x21]) == .aacFrame(ByteBuffer(bytes: [0x21])))
         #expect(try audio([0x92] + FLVBodies.fourCC("mp4a")) == .aacSequenceEnd)
-        #expect(try audio([0x91] + FLVBodies.fourCC("Opus") + [0x01]) == .unsupported(soundFormat: 9))
+        #expect(try audio([0x91] + FLVBodies.fourCC("Opus") + [0x01]) == .opusFrame(ByteBuffer(bytes: [0x01])))
+        let head = Array("OpusHead".utf8) + [1, 2, 0x38, 0x01, 0x80, 0xBB, 0, 0, 0, 0, 0]
+        #expect(try audio([0x90] + FLVBodies.fourCC("Opus") + head) == .opusHeader(ByteBuffer(bytes: head)))
+        #expect(throws: FLVError.malformedAudioSpecificConfig) {
+            try audio([0x90] + FLVBodies.fourCC("Opus") + head.prefix(12))
+        }
+        #expect(try audio([0x91] + FLVBodies.fourCC("fLaC") + [0x01]) == .unsupported(soundFormat: 9))
     }
 
     @Test func nalUnitValidation() throws {

@@ -74,7 +74,7 @@ extension RTMPSessionHandler {
                     "audio not ingested: the stream continues without audio",
                     metadata: [
                         "stream": "\(state.stream.name)", "audio_codec": "\(codec)",
-                        "reason": "unsupported audio codec (the gateway ingests AAC and MP3)",
+                        "reason": "unsupported audio codec (the gateway ingests AAC, MP3 and Opus)",
                     ])
             }
         } catch {
