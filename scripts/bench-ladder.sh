@@ -4,6 +4,9 @@
 #   scripts/bench-ladder.sh [MEDIA_SECONDS=60] [RUNS=3] [PROFILE=profiles/default.yaml]
 #   (or the environment variables MEDIA_SECONDS, RUNS, PROFILE; `SECONDS` itself cannot be used:
 #   it is bash's own clock)
+#   CODECS=1 scripts/bench-ladder.sh [MEDIA_SECONDS=20] [RUNS=1]: the same comparison once per
+#   output codec (a one-rung 1280x720 ladder of h264, hevc, vp9, av1 at its defaults), then
+#   scripts/bench-codec-quality.sh (bitrate at equal PSNR/SSIM against H.264).
 #
 # Source: a 1280x720 30 fps clip with moving detail plus temporal noise (testsrc2 + noise) and a
 # 44.1 kHz sine + noise track, encoded once to H.264/AAC mp4 at 6 Mb/s (what an encoder pushes
@@ -28,6 +31,25 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/scripts/lib/common.sh"
+if [ "${CODECS:-0}" = 1 ]; then
+    media=${1:-${MEDIA_SECONDS:-20}} runs=${2:-${RUNS:-1}} dir="$(mktemp -d /tmp/bench-codecs.XXXXXX)"
+    trap 'rm -rf "$dir"' EXIT
+    summary=()
+    for codec in h264 hevc vp9 av1; do
+        printf 'name: %s\nsegment_seconds: 2\nwindow_segments: 6\nvideo:\n  renditions:\n' "$codec" >"$dir/$codec.yaml"
+        printf '    - { name: 720p, codec: %s, width: 1280, height: 720, bitrate: 2000k }\n' "$codec" >>"$dir/$codec.yaml"
+        printf 'audio: { bitrate: 128k }\n' >>"$dir/$codec.yaml"
+        echo "== $codec ==" >&2
+        CODECS=0 "$0" "$media" "$runs" "$dir/$codec.yaml" >"$dir/$codec.out"
+        sed -n '/^tool /,/^gateway\/ffmpeg-auto/p' "$dir/$codec.out" | sed "s/^/$codec  /" >"$dir/$codec.rows"
+        summary+=("$dir/$codec.rows")
+    done
+    echo
+    echo "per codec: one 1280x720 rung at 2000k (the codec's default speed), ${media}s noisy source, $runs run(s)"
+    cat "${summary[@]}"
+    echo
+    exec "$REPO/scripts/bench-codec-quality.sh"
+fi
 MEDIA=${1:-${MEDIA_SECONDS:-60}}
 RUNS=${2:-${RUNS:-3}}
 PROFILE=${3:-${PROFILE:-$REPO/profiles/default.yaml}}

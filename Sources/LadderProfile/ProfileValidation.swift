@@ -20,24 +20,29 @@ extension LadderPlan {
         if let rate = source.frameRate { sourceText += " @ \(ProfileLoader.format(rate)) fps" }
         lines.append("ladder for a \(sourceText) source:")
 
-        var rows = [["name", "size", "bitrate", "maxrate", "bufsize", "codec", "encoder", "fps", "keyint", "cpu"]]
+        var rows = [
+            [
+                "name", "size", "bitrate", "maxrate", "bufsize", "codec", "encoder", "speed", "profile", "level",
+                "threads", "fps", "keyint", "cpu",
+            ]
+        ]
         var cores = 0.0
         for rendition in renditions {
+            let fps = rendition.frameRate.map(ProfileLoader.format) ?? "source"
             if rendition.isCopy {
-                rows.append([
-                    rendition.name, "\(rendition.width)x\(rendition.height)", "copy", "-", "-", "source", "-",
-                    rendition.frameRate.map(ProfileLoader.format) ?? "source", "-", "-",
-                ])
+                let size = "\(rendition.width)x\(rendition.height)"
+                rows.append([rendition.name, size, "copy", "-", "-", "source", "-", "-", "-", "-", "-", fps, "-", "-"])
                 continue
             }
             let cost = EncoderCosts.cores(rendition, sourceFrameRate: source.frameRate)
             cores += cost ?? 0
-            var knobs = rendition.coding.summary
-            if rendition.coding.codec == .h264, rendition.profile == nil { knobs += " high" }
+            let coding = rendition.coding
+            let h264 = coding.codec == .h264
             rows.append([
                 rendition.name, "\(rendition.width)x\(rendition.height)", rendition.bitrate.map(Bitrate.format) ?? "-",
                 rendition.maxrate.map(Bitrate.format) ?? "-", rendition.bufsize.map(Bitrate.format) ?? "-",
-                rendition.coding.codec.rawValue, knobs, rendition.frameRate.map(ProfileLoader.format) ?? "source",
+                coding.codec.rawValue, coding.encoder, Self.speed(coding), h264 ? coding.profile ?? "high" : "-",
+                h264 ? coding.level ?? "auto" : "-", "\(coding.threads ?? 1)", fps,
                 rendition.keyframeIntervalFrames.map(String.init) ?? "-", cost.map(EncoderCosts.format) ?? "?",
             ])
         }
@@ -70,6 +75,15 @@ extension LadderPlan {
             lines.append("audio: none (dropped)")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One word for the encoder's speed knob: the x264/x265/NVENC preset, VP9's deadline and
+    /// cpu-used ("realtime/8"), AV1's cpu-used ("cpu-used/8").
+    static func speed(_ coding: VideoCoding) -> String {
+        if let preset = coding.preset { return preset }
+        if let deadline = coding.deadline { return "\(deadline)/\(coding.cpuUsed ?? 0)" }
+        if let cpuUsed = coding.cpuUsed { return "cpu-used/\(cpuUsed)" }
+        return "default"
     }
 
     /// Left-aligned columns separated by two spaces.

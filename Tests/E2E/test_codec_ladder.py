@@ -104,6 +104,27 @@ def test_master_lists_every_codec_with_the_codecs_of_its_init_segment(live):
         assert status[rung]["codec_string"] == listed[rung].attributes["CODECS"].split(",")[0], status[rung]
 
 
+def test_every_codec_has_low_latency_parts_starting_each_segment_independent(live):
+    for rung in RUNGS:
+        status, _, body = live.get(f"{rung}/index.m3u8")
+        text = body.decode()
+        assert status == 200 and "#EXT-X-PART-INF:PART-TARGET=" in text, (rung, text[:300])
+        parts = [line for line in text.splitlines() if line.startswith("#EXT-X-PART:")]
+        assert len(parts) >= 4, (rung, parts)
+        # A segment's first part holds its key frame (RFC 8216bis 4.4.4.9: INDEPENDENT=YES): the
+        # first part listed after each complete segment starts the next one.
+        firsts, after_segment = [], False
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                after_segment = True
+            elif line.startswith("#EXT-X-PART:") and after_segment:
+                firsts.append(line)
+                after_segment = False
+        assert firsts and all("INDEPENDENT=YES" in p for p in firsts), (rung, firsts)
+        status, _, data = live.get(f"{rung}/" + re.search(r'URI="([^"]+)"', parts[-1]).group(1))
+        assert status == 200 and data[4:8] in (b"styp", b"moof"), (rung, status, data[:16])
+
+
 def test_ffprobe_reads_every_rung_over_hls(live):
     for rung, (codec, entry, width, height) in RUNGS.items():
         result = probe.probe(live.url(f"{rung}/index.m3u8"))

@@ -107,7 +107,7 @@ private func issues(_ yaml: String) -> [Reported] {
         let source = SourceVideo(width: 1920, height: 1080, frameRate: 30)
         let text = LadderPlanner.plan(profile: profile, source: source).describe(profile: profile, source: source)
         #expect(text.contains("1080p-hevc  1920x1080  4000k"))
-        #expect(text.contains("hevc   libx265 ultrafast"))
+        #expect(text.contains("hevc   libx265  ultrafast  -        -      1"), "\(text)")
         #expect(text.contains("warning: 1080p-hevc: about 3 cores of work on 1 thread"), "\(text)")
         #expect(text.contains("cpu: about 3.1 cores to encode"), "\(text)")
     }

@@ -75,15 +75,19 @@ load_average() {
 }
 
 # The ladder `gateway validate` plans for PROFILE and a WxH source, one rung a line:
-#   name width height bitrate maxrate bufsize preset profile level fps
-# then one line "segment SECONDS" and one "audio BITRATE CHANNELS RATE".
+#   name width height bitrate maxrate bufsize speed profile level fps codec encoder threads
+# (speed: the x264/x265 preset, VP9 "deadline/cpu-used" or AV1 "cpu-used/N"), then one line "segment SECONDS" and one "audio BITRATE CHANNELS RATE".
 # Usage: ladder_plan GATEWAY PROFILE WxH
 ladder_plan() {
     "$1" validate "$2" --source "$3" | awk '
         /^segments:/ { print "segment", $2 }
         /^ladder for/ { rows = 1; next }
         rows && $1 == "name" { next }
-        rows && /^  / { split($2, size, "x"); print $1, size[1], size[2], $3, $4, $5, $6, $7, $8, $9; next }
+        rows && /^  [^ ]+ +[0-9]+x[0-9]+ / {
+            split($2, size, "x")
+            # name w h bitrate maxrate bufsize speed profile level fps codec encoder threads
+            print $1, size[1], size[2], $3, $4, $5, $8, $9, $10, $12, $6, $7, $11; next }
+        rows && /^  / { next }
         /^audio: AAC/ { rows = 0; gsub(",", ""); print "audio", $3, ($4 == "stereo" ? 2 : 1), $5 }
         { rows = 0 }'
 }
@@ -124,8 +128,8 @@ ffmpeg_ladder_args() {
     local plan seg keyint=2 n=0 split="" scales="" map="" encode=() audio=()
     plan=$(ladder_plan "$gateway" "$profile" "$size")
     seg=$(awk '$1 == "segment" {print $2}' <<<"$plan")
-    local name w h bitrate maxrate bufsize preset vprofile level fps
-    while read -r name w h bitrate maxrate bufsize preset vprofile level fps; do
+    local name w h bitrate maxrate bufsize preset vprofile level fps codec encoder threads
+    while read -r name w h bitrate maxrate bufsize preset vprofile level fps codec encoder threads; do
         case $name in
         segment) continue ;;
         audio) audio=(-map 0:a -c:a aac -b:a "$w" -ac "$h" -ar "$bitrate"); continue ;;
@@ -133,10 +137,19 @@ ffmpeg_ladder_args() {
         split+="[s$n]"
         scales+=";[s$n]scale=$w:$h:flags=bicubic[v$n]"
         map+="v:$n,agroup:aud,name:$name "
-        encode+=(-map "[v$n]" -c:v:$n libx264 -preset:v:$n "$preset" -b:v:$n "$bitrate"
+        encode+=(-map "[v$n]" -c:v:$n "${encoder:-libx264}" -b:v:$n "$bitrate"
             -maxrate:v:$n "$maxrate" -bufsize:v:$n "$bufsize")
+        # The gateway's per-codec options (Sources/LadderFFmpeg/VideoEncoder.swift `options`).
+        case ${encoder:-libx264} in
+        libx264) encode+=(-preset:v:$n "$preset") ;;
+        libx265) encode+=(-preset:v:$n "$preset" -x265-params:v:$n
+            "scenecut=0:open-gop=0:pools=${threads:-1}:frame-threads=1:log-level=error:info=0:repeat-headers=0") ;;
+        libvpx-vp9) encode+=(-deadline:v:$n "${preset%/*}" -cpu-used:v:$n "${preset#*/}" -lag-in-frames:v:$n 0
+            -row-mt:v:$n 1) ;;
+        libaom-av1) encode+=(-usage:v:$n realtime -cpu-used:v:$n "${preset#*/}" -lag-in-frames:v:$n 0) ;;
+        esac
         [ "$vprofile" = "-" ] || [ -z "$vprofile" ] || encode+=(-profile:v:$n "$vprofile")
-        [ "$level" = "auto" ] || encode+=(-level:v:$n "$level")
+        [ "$level" = "auto" ] || [ "$level" = "-" ] || encode+=(-level:v:$n "$level")
         # The gateway's keyint: twice the segment, so x264 never adds an IDR of its own.
         keyint=$(awk -v s="$seg" -v f="${fps%%/*}" -v d="$(awk -F/ '{print ($2 ? $2 : 1)}' <<<"$fps")" \
             'BEGIN {k = 2 * s * f / d; print (k == int(k) ? k : int(k) + 1)}')

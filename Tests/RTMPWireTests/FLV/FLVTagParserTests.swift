@@ -148,6 +148,13 @@ enum FLVBodies {
         #expect(throws: FLVError.malformedDecoderConfiguration(.av1)) {
             try videoSample(&converter, [0x90] + FLVBodies.fourCC("av01") + Array(av1C.prefix(8)), at: 99)
         }
+        // Sequence starts that lie about their codec: a vpcC sent as av01, an av1C sent as vp09.
+        #expect(throws: FLVError.malformedDecoderConfiguration(.av1)) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("av01") + vpcC, at: 99)
+        }
+        #expect(throws: FLVError.malformedDecoderConfiguration(.vp9)) {
+            try videoSample(&converter, [0x90] + FLVBodies.fourCC("vp09") + av1C, at: 99)
+        }
         #expect(throws: FLVError.codecMismatch(expected: .av1, actual: .vp9)) {
             try videoSample(&converter, [0x91] + FLVBodies.fourCC("vp09") + frame, at: 99)
         }
