@@ -7,16 +7,17 @@ public enum LatencyBudget {
         let frameMs = 1000 / rate
         var lines = ["latency budget (a \(ProfileLoader.format(rate)) fps source):"]
         var encoderMs = 0.0
-        if profile.video.encodesVideo {
-            let video = profile.video
-            let defaults = VideoLadderSpec.presetDelays[video.preset] ?? (10, 3)
-            let lookahead = video.lookaheadFrames ?? defaults.lookahead
-            let bframes = video.bframes ?? defaults.bframes
-            let frames = video.encoderDelayFrames(preset: video.preset)
+        // The slowest rung sets the pace: every rung's segment must exist before it is listed.
+        let delays = profile.video.renditions.compactMap { spec in
+            profile.video.encoderDelay(of: spec).map { (spec.name, $0.lookahead, $0.bframes) }
+        }
+        if let (name, lookahead, bframes) = delays.max(by: { $0.1 + $0.2 < $1.1 + $1.2 }) {
+            let frames = lookahead + bframes
             encoderMs = Double(frames) * frameMs
+            let others = delays.count > 1 ? "; rung \(name) waits longest, the others as long or less" : ""
             lines.append(
                 "  encoder: lookahead \(lookahead) + B-frames \(bframes) = \(frames) frames = \(Int(encoderMs.rounded())) ms"
-                    + " (rungs with their own preset may differ)")
+                    + " (VP9 and AV1 rungs hold none\(others))")
         }
         lines.append("  packager: the newest frame waits one frame for its duration = \(Int(frameMs.rounded())) ms")
         let config = PackagerConfig(profile: profile, mode: .live)

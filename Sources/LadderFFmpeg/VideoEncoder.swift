@@ -99,7 +99,9 @@ package final class VideoEncoder {
             options.append(("forced-idr", "1"))
             if let lookahead = settings.lookaheadFrames { options.append(("rc-lookahead", "\(lookahead)")) }
             // No scene-cut or open-GOP keyframes: IDRs come only from the segment boundaries.
-            options.append(("x264-params", "scenecut=0:open-gop=0"))
+            // More threads split each picture into slices: frame threads would add frames of delay.
+            let sliced = (coding.threads ?? 1) > 1 ? ":sliced-threads=1" : ""
+            options.append(("x264-params", "scenecut=0:open-gop=0" + sliced))
         case "libx265":
             options.append(("preset", coding.preset ?? "ultrafast"))
             options.append(("forced-idr", "1"))

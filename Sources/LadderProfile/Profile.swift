@@ -62,11 +62,34 @@ public struct VideoLadderSpec: Sendable, Hashable {
         "medium": (40, 3), "slow": (50, 3), "slower": (60, 8), "veryslow": (60, 8), "placebo": (60, 16),
     ]
 
+    /// x265's rc-lookahead and B-frames per preset (x265 docs, "Preset Options").
+    public static let x265PresetDelays: [String: (lookahead: Int, bframes: Int)] = [
+        "ultrafast": (5, 3), "superfast": (10, 3), "veryfast": (15, 4), "faster": (15, 4), "fast": (15, 4),
+        "medium": (20, 4), "slow": (25, 4), "slower": (40, 8), "veryslow": (40, 8),
+    ]
+
     /// Frames a picture may wait inside x264 before its packet comes out with `preset`:
     /// lookahead plus B-frames (one thread per rung: no frame-thread delay).
     public func encoderDelayFrames(preset: String) -> Int {
         let defaults = Self.presetDelays[preset] ?? (10, 3)
         return (lookaheadFrames ?? defaults.lookahead) + (bframes ?? defaults.bframes)
+    }
+
+    /// The lookahead and B-frames a transcoded rung's encoder holds pictures for: x264's and
+    /// x265's from their preset and the ladder's knobs; none for VP9 and AV1 (lag-in-frames 0);
+    /// nil for a hardware encoder or a copy rung (not known here).
+    public func encoderDelay(of rendition: RenditionSpec) -> (lookahead: Int, bframes: Int)? {
+        guard !rendition.copy else { return nil }
+        if let encoder = rendition.encoder, VideoCoding.hardwareEncoders[encoder] != nil { return nil }
+        let defaults: (lookahead: Int, bframes: Int)
+        switch rendition.codec {
+        case .h264: defaults = Self.presetDelays[rendition.preset ?? preset] ?? (10, 3)
+        case .hevc:
+            let name = rendition.preset ?? VideoCoding.defaultPresets[.hevc] ?? "ultrafast"
+            defaults = Self.x265PresetDelays[name] ?? (5, 3)
+        case .vp9, .av1: return (0, 0)
+        }
+        return (lookaheadFrames ?? defaults.lookahead, bframes ?? defaults.bframes)
     }
 }
 

@@ -69,6 +69,27 @@ struct VideoEncoderCodecsTests {
         #expect(try AV1OBUs.split(av1.samples[0]).contains { $0.type == AV1OBUs.sequenceHeader })
     }
 
+    /// Threads must not add delay: x264 gets sliced threads, so with no lookahead and no
+    /// B-frames a picture still comes out at once (frame threads would hold one per thread).
+    @Test func moreThreadsAddNoFrameDelay() throws {
+        for threads in [1, 4] {
+            let settings = VideoEncoderSettings(
+                width: 640, height: 360, frameRate: 30, bitrate: 600_000,
+                coding: VideoCoding(codec: .h264, preset: "veryfast", threads: threads), keyframeInterval: 300,
+                lookaheadFrames: 0, bframes: 0)
+            let encoder = try VideoEncoder(settings: settings)
+            let frame = try Frame()
+            var firstOut: Int?
+            for index in 0..<10 where firstOut == nil {
+                try frame.allocateYUV420Picture(width: 640, height: 360)
+                try frame.fillGrey()
+                frame.pts = Int64(index) * 3000
+                try encoder.encode(frame) { _ in firstOut = firstOut ?? index }
+            }
+            #expect((firstOut ?? 99) <= 1, "\(threads) threads: first packet after picture \(firstOut ?? -1)")
+        }
+    }
+
     @Test func aHardwareEncoderWithoutItsDeviceIsAnFFmpegError() {
         var settings = Self.settings(.h264)
         settings.coding = VideoCoding(codec: .h264, encoder: "h264_nvenc")

@@ -125,6 +125,7 @@
       if (body.rows[index] !== row) body.insertBefore(row, body.rows[index] || null);
       put($(row, 'name'), r.name);
       put($(row, 'codec'), r.codec);
+      $(row, 'codec').title = r.codec_string || '';  // the CODECS string players are given
       put($(row, 'width'), r.width, r.width);
       put($(row, 'height'), r.height, r.height);
       put($(row, 'target'), fmt.bitrate(r.target_bitrate), r.target_bitrate);
