@@ -159,6 +159,7 @@ def test_speex_is_named_refused_once_and_the_video_goes_on(tmp_path):
         status = json.loads(text(gw.http_url("/api/streams/spx")))
         assert status["input"]["audio_codec"] == "speex (unsupported)", status["input"]
         assert status["ingest_errors"] == 0, "an unsupported codec is not a malformed message"
+        assert status.get("audio") is None, f"no audio track, so no audio rendition: {status.get('audio')}"
         gw.wait_log(r"audio not ingested.*|audio_codec=speex.*audio not ingested", 5)
         assert len(re.findall(r"audio not ingested", gw.log_path.read_text())) == 1
         assert "mp4a" not in text(gw.http_url("/live/spx/master.m3u8"))

@@ -121,6 +121,31 @@ def test_publish_is_transcoded_and_passed_through(gateway_factory, tmp_path, fou
     assert media_playlist(gateway, codec, "360p").rstrip().endswith("#EXT-X-ENDLIST")
 
 
+def test_connect_answers_what_enhanced_rtmp_clients_ask(gateway_factory, tmp_path):
+    """E-RTMP v1 `fourCcList` and v2 `videoFourCcInfoMap`/`audioFourCcInfoMap` in connect get the
+    server's own: every ingested FourCC, CanDecode | CanForward (5)."""
+    gateway = gateway_factory()
+    clip = make_clip(tmp_path / "clip.flv", seconds=2)
+    extra = {"fourCcList": ["av01", "vp09", "hvc1", "avc1"], "videoFourCcInfoMap": {"av01": 1, "hvc1": 1},
+             "audioFourCcInfoMap": {"Opus": 1}}
+    publisher = Publisher(gateway.rtmp_url("caps"), clip, connect_extra=extra).start()
+    try:
+        assert publisher.published.wait(10), publisher.error
+        properties = publisher.connect_result[2]
+        assert properties["fourCcList"] == ["av01", "vp09", "hvc1", "avc1"], properties
+        assert properties["videoFourCcInfoMap"] == {"av01": 5, "vp09": 5, "hvc1": 5, "avc1": 5}, properties
+        assert properties["audioFourCcInfoMap"] == {"mp4a": 5, "Opus": 5}, properties
+    finally:
+        publisher.stop()
+    # A client that asks nothing gets nothing extra (OBS 29 and older, ffmpeg, GStreamer).
+    plain = Publisher(gateway.rtmp_url("plain"), clip).start()
+    try:
+        assert plain.published.wait(10), plain.error
+        assert "fourCcList" not in plain.connect_result[2] and "videoFourCcInfoMap" not in plain.connect_result[2]
+    finally:
+        plain.stop()
+
+
 def test_broken_frames_and_a_codec_switch_do_not_hurt_the_stream(gateway_factory, tmp_path):
     """AV1 temporal units with lying OBU sizes are dropped and counted; then the publisher
     switches to VP9 mid-stream (a new sequence start), and the stream goes on in the new codec."""

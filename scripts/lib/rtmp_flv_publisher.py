@@ -51,6 +51,8 @@ def amf_encode(value):
     if isinstance(value, dict):
         body = b"".join(struct.pack(">H", len(k.encode())) + k.encode() + amf_encode(v) for k, v in value.items())
         return b"\x03" + body + b"\x00\x00\x09"
+    if isinstance(value, list):  # strict array (AMF0 2.12)
+        return b"\x0a" + struct.pack(">I", len(value)) + b"".join(amf_encode(v) for v in value)
     raise TypeError(f"cannot AMF0-encode {type(value)}")
 
 
@@ -81,6 +83,12 @@ def amf_decode_all(data):
                     return obj, pos + 1
                 key = data[pos:pos + length].decode(errors="replace")
                 obj[key], pos = read(pos + length)
+        if marker == 0x0A:  # strict array
+            count, pos, items = struct.unpack(">I", data[pos:pos + 4])[0], pos + 4, []
+            for _ in range(count):
+                item, pos = read(pos)
+                items.append(item)
+            return items, pos
         raise ValueError(f"AMF0 marker {marker}")
 
     try:
@@ -242,8 +250,11 @@ class Publisher:
     """Publishes `flv_path` to `url` in a background thread; `stop()` closes the connection."""
 
     def __init__(self, url, flv_path, offset_ms=0, jumps=(), stall_after=None, loops=1, corrupt_nal_every=None,
-                 corrupt_frames="inter", vanish=False):
+                 corrupt_frames="inter", vanish=False, connect_extra=None):
         self.url = url
+        # More connect properties (Enhanced RTMP: fourCcList, videoFourCcInfoMap...).
+        self.connect_extra = dict(connect_extra or {})
+        self.connect_result = None  # the decoded `_result` values of connect
         self.vanish = vanish  # after the last tag: cut the connection without deleteStream
         self.tags = flv_tags(flv_path)
         self.offset_ms = offset_ms
@@ -314,8 +325,8 @@ class Publisher:
         sock.sendall(chunk_message(2, 1, 0, 0, struct.pack(">I", CHUNK_SIZE), chunk_size=128))
         tc_url = f"rtmp://{parsed.hostname}:{parsed.port or 1935}/{app}"
         self._command(sock, "connect", 1, {"app": app, "type": "nonprivate", "flashVer": "FMLE/3.0",
-                                          "tcUrl": tc_url})
-        self._await_result(reader, 1)
+                                          "tcUrl": tc_url, **self.connect_extra})
+        self.connect_result = self._await_result(reader, 1)
         self._command(sock, "createStream", 2, None)
         stream_id = int(self._await_result(reader, 2)[3])
         self._command(sock, "publish", 3, None, name, "live", stream_id=stream_id, csid=8)

@@ -49,7 +49,8 @@ struct GatewayStatus: StatusSource {
                     encoderDelayMs: rung.encoderDelayMilliseconds.map { ($0 * 10).rounded() / 10 },
                     droppedFrames: rung.droppedFrames, lateFrames: rung.lateFrames)
             }
-            if let audio = ladder?.profile.audio {
+            // Only once an audio track exists: a publish without usable audio has none to show.
+            if let audio = ladder?.profile.audio, stats.audio != nil {
                 status.audio = StreamStatus.Audio(
                     codec: audio.codec.rawValue, sampleRate: audio.sampleRate, channels: audio.channels,
                     bitrate: measured[StreamTranscoder.audioTrackName]?.averageBitrate ?? stats.audio?.bitrate,

@@ -33,6 +33,11 @@ package struct RTMPConnectParameters: Sendable, Hashable {
         guard let values = commandObject["fourCcList"]?.arrayValues else { return nil }
         return values.compactMap(\.stringValue)
     }
+    /// Enhanced RTMP v2: the client sent `videoFourCcInfoMap` or `audioFourCcInfoMap`
+    /// (its capabilities per FourCC) and expects the server's in the answer.
+    package var sentFourCcInfoMaps: Bool {
+        commandObject["videoFourCcInfoMap"] != nil || commandObject["audioFourCcInfoMap"] != nil
+    }
 }
 
 /// Commands a publisher or player sends on the NetConnection or a NetStream (RTMP spec 7.2).

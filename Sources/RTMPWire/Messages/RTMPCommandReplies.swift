@@ -39,12 +39,18 @@ package enum RTMPCommandReplies {
     package static let capabilities: Double = 31
     /// Enhanced RTMP FourCCs this server ingests.
     package static let supportedFourCCs = ["av01", "vp09", "hvc1", "avc1"]
+    /// Enhanced RTMP v2 audio FourCCs this server ingests.
+    package static let supportedAudioFourCCs = ["mp4a", "Opus"]
+    /// Enhanced RTMP v2 FourCcInfoMask: CanDecode (1) | CanForward (4): the gateway decodes these
+    /// and forwards them to RTMP players; it does not encode them for a client (CanEncode, 2).
+    package static let fourCcInfoMask = Double(1 | 4)
 
     /// `_result` to `connect`. `fourCcList` is added to the properties object only when the client
-    /// sent one (Enhanced RTMP, "Enhancing NetConnection connect Command").
+    /// sent one, and `videoFourCcInfoMap`/`audioFourCcInfoMap` only when it sent either (Enhanced
+    /// RTMP, "Enhancing NetConnection connect Command").
     package static func connectResult(
         transactionID: Double, objectEncoding: Double?, clientSentFourCcList: Bool,
-        supportedFourCCs: [String] = RTMPCommandReplies.supportedFourCCs
+        clientSentFourCcInfoMaps: Bool = false, supportedFourCCs: [String] = RTMPCommandReplies.supportedFourCCs
     ) -> RTMPMessage {
         var properties = [
             AMF0Property("fmsVer", .string(fmsVersion)),
@@ -53,6 +59,11 @@ package enum RTMPCommandReplies {
         ]
         if clientSentFourCcList {
             properties.append(AMF0Property("fourCcList", .strictArray(supportedFourCCs.map { .string($0) })))
+        }
+        if clientSentFourCcInfoMaps {
+            let map = { (codes: [String]) in AMF0Value.object(codes.map { AMF0Property($0, .number(fourCcInfoMask)) }) }
+            properties.append(AMF0Property("videoFourCcInfoMap", map(supportedFourCCs)))
+            properties.append(AMF0Property("audioFourCcInfoMap", map(supportedAudioFourCCs)))
         }
         let information: [AMF0Property] = [
             AMF0Property("level", .string(NetStreamStatus.connectSuccess.level)),

@@ -33,6 +33,21 @@ import Testing
             ])
     }
 
+    @Test func connectResultAnswersFourCcInfoMapsOnlyWhenAsked() throws {
+        let plain = try values(
+            RTMPCommandReplies.connectResult(transactionID: 1, objectEncoding: 0, clientSentFourCcList: false))
+        #expect(plain[2]["videoFourCcInfoMap"] == nil && plain[2]["audioFourCcInfoMap"] == nil)
+        let message = RTMPCommandReplies.connectResult(
+            transactionID: 1, objectEncoding: 0, clientSentFourCcList: false, clientSentFourCcInfoMaps: true)
+        let decoded = try values(message)
+        // E-RTMP v2 FourCcInfoMask: CanDecode 1 | CanForward 4.
+        #expect(decoded[2]["videoFourCcInfoMap"]?["av01"] == .number(5))
+        #expect(decoded[2]["videoFourCcInfoMap"]?["avc1"] == .number(5))
+        #expect(decoded[2]["audioFourCcInfoMap"]?["Opus"] == .number(5))
+        #expect(decoded[2]["audioFourCcInfoMap"]?["mp4a"] == .number(5))
+        #expect(decoded[2]["audioFourCcInfoMap"]?["fLaC"] == nil)
+    }
+
     @Test func connectResultEchoesEncodingAndFourCcList() throws {
         let message = RTMPCommandReplies.connectResult(transactionID: 1, objectEncoding: 3, clientSentFourCcList: true)
         let decoded = try values(message)

@@ -233,7 +233,8 @@ struct RTMPSessionStateMachine: Sendable {
                 ProtocolControlMessage.setChunkSize(RTMPSessionStateMachine.outgoingChunkSize).message(),
                 RTMPCommandReplies.connectResult(
                     transactionID: transactionID, objectEncoding: parameters.objectEncoding,
-                    clientSentFourCcList: parameters.fourCcList != nil),
+                    clientSentFourCcList: parameters.fourCcList != nil,
+                    clientSentFourCcInfoMaps: parameters.sentFourCcInfoMaps),
             ])
         ]
     }
