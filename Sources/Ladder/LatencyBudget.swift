@@ -8,8 +8,10 @@ public enum LatencyBudget {
         var lines = ["latency budget (a \(ProfileLoader.format(rate)) fps source):"]
         var encoderMs = 0.0
         // The slowest rung sets the pace: every rung's segment must exist before it is listed.
-        let delays = profile.video.renditions.compactMap { spec in
-            profile.video.encoderDelay(of: spec).map { (spec.name, $0.lookahead, $0.bframes) }
+        let delays = profile.video.renditions.filter { !$0.copy }.compactMap { spec in
+            profile.video.encoderDelay(of: LadderPlanner.coding(spec, profile: profile)).map {
+                (spec.name, $0.lookahead, $0.bframes)
+            }
         }
         if let (name, lookahead, bframes) = delays.max(by: { $0.1 + $0.2 < $1.1 + $1.2 }) {
             let frames = lookahead + bframes

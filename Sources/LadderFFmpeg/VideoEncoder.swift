@@ -87,13 +87,14 @@ package final class VideoEncoder {
         }
     }
 
-    /// The encoder's private options (libavcodec's names) for `settings`.
+    /// The encoder's private options (libavcodec's names) for `settings`, whose coding is
+    /// `resolved`: every knob left unset in the profile already holds its codec's default.
     static func options(_ settings: VideoEncoderSettings) -> [(String, String)] {
         let coding = settings.coding
         var options: [(String, String)] = []
+        if let preset = coding.preset { options.append(("preset", preset)) }
         switch coding.encoder {
         case "libx264":
-            options.append(("preset", coding.preset ?? "veryfast"))
             if let profile = coding.profile { options.append(("profile", profile)) }
             if let level = coding.level { options.append(("level", level)) }
             options.append(("forced-idr", "1"))
@@ -103,25 +104,23 @@ package final class VideoEncoder {
             let sliced = (coding.threads ?? 1) > 1 ? ":sliced-threads=1" : ""
             options.append(("x264-params", "scenecut=0:open-gop=0" + sliced))
         case "libx265":
-            options.append(("preset", coding.preset ?? "ultrafast"))
             options.append(("forced-idr", "1"))
-            // One worker thread, no scene-cut or open-GOP key frames, headers only in hvcC.
-            let pools = settings.coding.threads ?? 1
-            var params = "scenecut=0:open-gop=0:pools=\(pools):frame-threads=1:log-level=error:info=0:repeat-headers=0"
+            // Its worker pool, no frame threads, no scene-cut or open-GOP key frames, headers only in hvcC.
+            var params = "scenecut=0:open-gop=0:pools=\(coding.threads ?? 1):frame-threads=1:log-level=error:info=0"
+            params += ":repeat-headers=0"
             if let lookahead = settings.lookaheadFrames { params += ":rc-lookahead=\(lookahead)" }
             options.append(("x265-params", params))
         case "libvpx-vp9":
-            options.append(("deadline", coding.deadline ?? "realtime"))
-            options.append(("cpu-used", "\(coding.cpuUsed ?? 8)"))
+            if let deadline = coding.deadline { options.append(("deadline", deadline)) }
+            if let cpuUsed = coding.cpuUsed { options.append(("cpu-used", "\(cpuUsed)")) }
             options.append(("lag-in-frames", "0"))  // no alt-ref lookahead: no frame delay
-            options.append(("row-mt", coding.rowMT ?? true ? "1" : "0"))
+            if let rowMT = coding.rowMT { options.append(("row-mt", rowMT ? "1" : "0")) }
             if let tiles = coding.tileColumns { options.append(("tile-columns", "\(tiles)")) }
         case "libaom-av1":
             options.append(("usage", "realtime"))
-            options.append(("cpu-used", "\(coding.cpuUsed ?? 8)"))
+            if let cpuUsed = coding.cpuUsed { options.append(("cpu-used", "\(cpuUsed)")) }
             options.append(("lag-in-frames", "0"))
         default:  // NVENC
-            if let preset = coding.preset { options.append(("preset", preset)) }
             options.append(("forced-idr", "1"))
         }
         return options

@@ -58,7 +58,7 @@ public struct VideoCoding: Sendable, Hashable {
     public var isHardware: Bool { Self.hardwareEncoders[encoder] != nil }
 
     /// Defaults that keep a 640x360 rung in real time on one core of a 2020s x86 server
-    /// (`scripts/bench-ladder.sh` measures each).
+    /// (`scripts/measure-encoder-costs.sh` measures each).
     public static let defaultPresets: [VideoCodec: String] = [.h264: "veryfast", .hevc: "ultrafast"]
     public static let defaultVP9Deadline = "realtime"
     public static let defaultCPUUsed: [VideoCodec: Int] = [.vp9: 8, .av1: 8]
@@ -74,18 +74,5 @@ public struct VideoCoding: Sendable, Hashable {
         }
         coding.cpuUsed = cpuUsed ?? Self.defaultCPUUsed[codec]
         return coding
-    }
-
-    /// The knobs in one phrase for `gateway validate` and logs ("libvpx-vp9 realtime cpu-used 8").
-    public var summary: String {
-        var parts = [encoder]
-        if let preset { parts.append(preset) }
-        if let profile { parts.append(profile) }
-        if let level { parts.append("level \(level)") }
-        if let deadline { parts.append(deadline) }
-        if let cpuUsed { parts.append("cpu-used \(cpuUsed)") }
-        if let tileColumns { parts.append("tile-columns \(tileColumns)") }
-        if let threads, threads > 1 { parts.append("threads \(threads)") }
-        return parts.joined(separator: " ")
     }
 }

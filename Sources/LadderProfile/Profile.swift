@@ -71,22 +71,19 @@ public struct VideoLadderSpec: Sendable, Hashable {
     /// Frames a picture may wait inside x264 before its packet comes out with `preset`:
     /// lookahead plus B-frames (one thread per rung: no frame-thread delay).
     public func encoderDelayFrames(preset: String) -> Int {
-        let defaults = Self.presetDelays[preset] ?? (10, 3)
-        return (lookaheadFrames ?? defaults.lookahead) + (bframes ?? defaults.bframes)
+        let delay = encoderDelay(of: VideoCoding(codec: .h264, preset: preset))
+        return (delay?.lookahead ?? 0) + (delay?.bframes ?? 0)
     }
 
-    /// The lookahead and B-frames a transcoded rung's encoder holds pictures for: x264's and
-    /// x265's from their preset and the ladder's knobs; none for VP9 and AV1 (lag-in-frames 0);
-    /// nil for a hardware encoder or a copy rung (not known here).
-    public func encoderDelay(of rendition: RenditionSpec) -> (lookahead: Int, bframes: Int)? {
-        guard !rendition.copy else { return nil }
-        if let encoder = rendition.encoder, VideoCoding.hardwareEncoders[encoder] != nil { return nil }
+    /// The lookahead and B-frames a rung's encoder holds pictures for, from its resolved coding
+    /// (`LadderPlanner.coding`): x264's and x265's from their preset and the ladder's knobs; none
+    /// for VP9 and AV1 (lag-in-frames 0); nil for a hardware encoder (not known here).
+    public func encoderDelay(of coding: VideoCoding) -> (lookahead: Int, bframes: Int)? {
+        guard !coding.isHardware else { return nil }
         let defaults: (lookahead: Int, bframes: Int)
-        switch rendition.codec {
-        case .h264: defaults = Self.presetDelays[rendition.preset ?? preset] ?? (10, 3)
-        case .hevc:
-            let name = rendition.preset ?? VideoCoding.defaultPresets[.hevc] ?? "ultrafast"
-            defaults = Self.x265PresetDelays[name] ?? (5, 3)
+        switch coding.codec {
+        case .h264: defaults = coding.preset.flatMap { Self.presetDelays[$0] } ?? (10, 3)
+        case .hevc: defaults = coding.preset.flatMap { Self.x265PresetDelays[$0] } ?? (5, 3)
         case .vp9, .av1: return (0, 0)
         }
         return (lookaheadFrames ?? defaults.lookahead, bframes ?? defaults.bframes)

@@ -26,16 +26,14 @@ extension LadderPlan {
                 "threads", "fps", "keyint", "cpu",
             ]
         ]
-        var cores = 0.0
-        for rendition in renditions {
+        let costs = renditions.map { EncoderCosts.cores($0, sourceFrameRate: source.frameRate) }
+        for (rendition, cost) in zip(renditions, costs) {
             let fps = rendition.frameRate.map(ProfileLoader.format) ?? "source"
             if rendition.isCopy {
                 let size = "\(rendition.width)x\(rendition.height)"
                 rows.append([rendition.name, size, "copy", "-", "-", "source", "-", "-", "-", "-", "-", fps, "-", "-"])
                 continue
             }
-            let cost = EncoderCosts.cores(rendition, sourceFrameRate: source.frameRate)
-            cores += cost ?? 0
             let coding = rendition.coding
             let h264 = coding.codec == .h264
             rows.append([
@@ -47,10 +45,10 @@ extension LadderPlan {
             ])
         }
         lines += Self.table(rows).map { "  " + $0 }
-        for rendition in renditions {
+        for (rendition, cost) in zip(renditions, costs) {
             if let note = rendition.note { lines.append("  note: \(rendition.name): \(note)") }
             let threads = Double(rendition.coding.threads ?? 1)
-            if let cost = EncoderCosts.cores(rendition, sourceFrameRate: source.frameRate), cost > 0.8 * threads {
+            if let cost, cost > 0.8 * threads {
                 lines.append(
                     "  warning: \(rendition.name): about \(EncoderCosts.format(cost)) cores of work on "
                         + "\(Int(threads)) thread\(threads == 1 ? "" : "s"): it may not keep up in real time "
@@ -60,6 +58,7 @@ extension LadderPlan {
         for skip in skipped {
             lines.append("  skipped: \(skip.name): \(skip.reason)")
         }
+        let cores = costs.compactMap { $0 }.reduce(0, +)
         if cores > 0 {
             lines.append(
                 "  cpu: about \(EncoderCosts.format(cores)) cores to encode (cores per rung, estimated from "

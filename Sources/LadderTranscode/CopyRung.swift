@@ -59,13 +59,15 @@ struct CopyRung {
 
     mutating func append(_ unit: VideoAccessUnit, sink: any EncodedMediaSink, stats: StatsCollector) {
         var data = unit.data
-        if record.codec == .av1 {
+        switch record.codec {
+        case .av1:
             // AV1-ISOBMFF 2.4: no temporal delimiters in samples; skip a malformed unit.
             guard let sample = try? AV1OBUs.sample(fromTemporalUnit: unit.data) else { return }
             data = sample
-        } else if record.codec == .vp9 {
-            // A VP9 frame is its own sample (VP-ISOBMFF 3).
-        } else if record.lengthSize != 4 {
+        case .vp9:
+            break  // a VP9 frame is its own sample (VP-ISOBMFF 3)
+        case .h264, .hevc:
+            guard record.lengthSize != 4 else { break }
             // EncodedSample carries 4-byte lengths (ISO/IEC 14496-15 5.3.2); skip a malformed unit.
             guard let units = try? NALUnits.splitLengthPrefixed(unit.data, lengthSize: record.lengthSize) else {
                 return

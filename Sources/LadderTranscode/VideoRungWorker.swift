@@ -106,7 +106,7 @@ private final class VideoRungEncoder {
         lastDuration = Int64((Double(MediaTiming.videoTimescale) / max(1, settings.frameRate)).rounded())
         stats.registerRung(
             name: rendition.name, isCopy: false, width: settings.width, height: settings.height,
-            timescale: Int(MediaTiming.videoTimescale), codec: format.codec.rawValue, codecString: format.codecString)
+            timescale: Int(MediaTiming.videoTimescale), codecString: format.codecString)
     }
 
     func run(_ queue: BlockingQueue<StageInput<RungPicture>>) {

@@ -8,7 +8,6 @@ AAC tags of an ordinary clip, and publishes it with the scripted RTMP client in 
 
 import json
 import re
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +16,7 @@ from conftest import FFMPEG, REPO, http_fetch, make_clip, mp4_boxes, wait_for
 from test_publisher_faults import check_playable, media_playlist, wait_ended
 
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
-from rtmp_flv_publisher import Publisher, flv_tags, is_sequence_header  # noqa: E402
+from rtmp_flv_publisher import Publisher, flv_tags, write_flv  # noqa: E402
 
 FPS = 30
 SECONDS = 6
@@ -60,16 +59,6 @@ def enhanced_video_tag(packet_type, frame_type, payload, composition=0):
     return body + payload
 
 
-def flv_file(path: Path, tags):
-    """Writes (tag type, timestamp ms, body) tags as an FLV file (FLV spec E.2, E.3)."""
-    out = bytearray(b"FLV\x01\x05\x00\x00\x00\x09" + b"\x00\x00\x00\x00")
-    for tag_type, timestamp, body in tags:
-        out += bytes([tag_type]) + len(body).to_bytes(3, "big") + (timestamp & 0xFFFFFF).to_bytes(3, "big")
-        out += bytes([(timestamp >> 24) & 0xFF]) + b"\x00\x00\x00" + body
-        out += struct.pack(">I", 11 + len(body))
-    path.write_bytes(bytes(out))
-
-
 def test_hevc_publish_over_enhanced_rtmp_is_transcoded_to_the_h264_ladder(gateway_factory, tmp_path):
     # test-small with a window long enough to keep the whole publish listed.
     profile = tmp_path / "long-window.yaml"
@@ -87,9 +76,8 @@ def test_hevc_publish_over_enhanced_rtmp_is_transcoded_to_the_h264_ladder(gatewa
         tags.append((9, round(index * 1000 / FPS), enhanced_video_tag(packet_type, 1 if keyframe else 2, payload)))
     audio = [tag for tag in flv_tags(make_clip(tmp_path / "aac.flv", seconds=SECONDS)) if tag[0] == 8]
     # Both sequence headers first, as encoders send them, then the media in time order.
-    tags = sorted(tags + audio, key=lambda tag: (not is_sequence_header(tag[0], tag[2]), tag[1], tag[0] != 9))
     clip = tmp_path / "hevc-ertmp.flv"
-    flv_file(clip, tags)
+    write_flv(clip, tags + audio)
 
     offset = gateway.log_offset()
     publisher = Publisher(gateway.rtmp_url("hevc"), clip).start()
@@ -130,7 +118,7 @@ def test_an_unsupported_video_fourcc_is_refused_with_onstatus(gateway_factory, t
     frames = [(9, 0, vp8)] + [(9, 33 * i, bytes([0x80 | (2 << 4) | CODED_FRAMES]) + b"vp08" + bytes(8))
                               for i in range(1, 30)]
     flv = tmp_path / "vp8.flv"
-    flv_file(flv, frames)
+    write_flv(flv, frames)
     offset = gw.log_offset()
     publisher = Publisher(gw.rtmp_url("vp8"), flv).start()
     try:

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FFMPEG, REPO, http_fetch, make_clip, mp4_boxes, wait_for
-from test_hevc_ingest import flv_file
+from conftest import FFMPEG, REPO, http_fetch, make_clip, mp4_boxes
 from test_publisher_faults import check_playable, media_playlist
 
 sys.path.insert(0, str(REPO / "scripts" / "lib"))
-from rtmp_flv_publisher import Publisher, flv_tags, is_sequence_header  # noqa: E402
+from rtmp_flv_publisher import Publisher, flv_tags, write_flv  # noqa: E402
 
 FPS = 30
 SECONDS = 6
@@ -55,6 +54,11 @@ def encode(folder: Path, fourcc: str, size="640x360"):
     return record, [(flag.startswith("K"), frame) for flag, frame in zip(flags, frames)]
 
 
+def aac_tags(tmp_path):
+    """The AAC tags of an ordinary clip as long as the video."""
+    return [tag for tag in flv_tags(make_clip(tmp_path / "aac.flv", seconds=SECONDS)) if tag[0] == 8]
+
+
 def video_tag(fourcc, packet_type, keyframe, payload):
     """[IsExHeader | FrameType | PacketType] FourCC payload: no composition time for VP9/AV1."""
     return bytes([0x80 | ((1 if keyframe else 2) << 4) | packet_type]) + fourcc.encode() + payload
@@ -65,11 +69,8 @@ def publish_file(tmp_path, name, fourcc, record, frames, extra=()):
     for index, (keyframe, frame) in enumerate(frames):
         packet_type = CODED_FRAMES if index % 2 == 0 else CODED_FRAMES_X
         tags.append((9, round(index * 1000 / FPS), video_tag(fourcc, packet_type, keyframe, frame)))
-    audio = [tag for tag in flv_tags(make_clip(tmp_path / "aac.flv", seconds=SECONDS)) if tag[0] == 8]
-    tags = sorted(tags + audio + list(extra),
-                  key=lambda tag: (not is_sequence_header(tag[0], tag[2]), tag[1], tag[0] != 9))
     clip = tmp_path / f"{name}.flv"
-    flv_file(clip, tags)
+    write_flv(clip, tags + aac_tags(tmp_path) + list(extra))
     return clip
 
 
@@ -163,10 +164,8 @@ def test_broken_frames_and_a_codec_switch_do_not_hurt_the_stream(gateway_factory
     tags.append((9, switch, video_tag("vp09", SEQUENCE_START, True, vp9_record)))
     for index, (keyframe, frame) in enumerate(vp9_frames[half:], start=half):
         tags.append((9, round(index * 1000 / FPS), video_tag("vp09", CODED_FRAMES, keyframe, frame)))
-    audio = [tag for tag in flv_tags(make_clip(tmp_path / "aac.flv", seconds=SECONDS)) if tag[0] == 8]
-    tags = sorted(tags + audio, key=lambda tag: (tag[1], tag[0] != 9))
     clip = tmp_path / "switch.flv"
-    flv_file(clip, tags)
+    write_flv(clip, tags + aac_tags(tmp_path), headers_first=False)  # VP9's sequence start stays mid-stream
 
     offset = gateway.log_offset()
     publisher = Publisher(gateway.rtmp_url("switch"), clip).start()

@@ -4,18 +4,6 @@ import Testing
 
 @testable import LadderProfile
 
-private typealias Reported = ReportedIssue
-
-private func issues(_ yaml: String) -> [Reported] {
-    do throws(ProfileError) {
-        let profile = try ProfileLoader.parse(yaml: yaml, file: "profiles/x.yaml")
-        Issue.record("expected issues, parsed \(profile)")
-        return []
-    } catch {
-        return error.issues.map(Reported.init)
-    }
-}
-
 @Suite struct ProfileLoaderCodecsTests {
     @Test func readsEachCodecWithItsKnobs() throws {
         let yaml = """

@@ -4,9 +4,10 @@ import Testing
 
 @testable import LadderProfile
 
-private typealias Reported = ReportedIssue
+typealias Reported = ReportedIssue
 
-private func issues(_ yaml: String) -> [Reported] {
+/// The issues `yaml` (as profiles/x.yaml) is refused with; records a test issue if it parses.
+func issues(_ yaml: String) -> [Reported] {
     do throws(ProfileError) {
         let profile = try ProfileLoader.parse(yaml: yaml, file: "profiles/x.yaml")
         Issue.record("expected issues, parsed \(profile)")

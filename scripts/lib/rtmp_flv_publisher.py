@@ -207,6 +207,22 @@ def is_sequence_header(tag_type, body):
     return False
 
 
+def write_flv(path, tags, headers_first=True):
+    """Writes (tag type, timestamp ms, body) tags as an FLV file (FLV spec E.2, E.3) in publishing
+    order: by time, video before audio at the same time, and (headers_first) every sequence header
+    before the media, as encoders send them; without it a mid-stream sequence start stays in place."""
+    def order(tag):
+        return (headers_first and not is_sequence_header(tag[0], tag[2]), tag[1], tag[0] != 9)
+
+    out = bytearray(b"FLV\x01\x05\x00\x00\x00\x09" + b"\x00\x00\x00\x00")
+    for tag_type, timestamp, body in sorted(tags, key=order):
+        out += bytes([tag_type]) + len(body).to_bytes(3, "big") + (timestamp & 0xFFFFFF).to_bytes(3, "big")
+        out += bytes([(timestamp >> 24) & 0xFF]) + b"\x00\x00\x00" + body
+        out += struct.pack(">I", 11 + len(body))
+    with open(path, "wb") as f:
+        f.write(bytes(out))
+
+
 def avc_nal_length_size(tags):
     """lengthSizeMinusOne + 1 of the first AVC sequence header (ISO/IEC 14496-15 5.3.3.1), or 4."""
     for tag_type, _, body in tags:

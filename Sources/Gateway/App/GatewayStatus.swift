@@ -40,7 +40,7 @@ struct GatewayStatus: StatusSource {
                 keyframeInterval: stats.input.keyframeInterval.map { ($0 * 1000).rounded() / 1000 })
             status.renditions = stats.renditions.map { rung in
                 StreamStatus.Rendition(
-                    name: rung.name, codec: rung.isCopy ? stats.input.videoCodec?.rawValue : rung.codec,
+                    name: rung.name, codec: rung.codec,
                     codecString: rung.codecString,
                     width: rung.width,
                     height: rung.height, targetBitrate: target(of: rung.name, in: ladder?.profile),

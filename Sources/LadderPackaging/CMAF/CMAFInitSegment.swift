@@ -49,25 +49,13 @@ public enum CMAFInitSegment {
             header = MovieBoxes.TrackHeader(
                 trackID: trackID, handler: .video, timescale: timescale,
                 displayWidth: Double(width) * Double(aspectH) / Double(aspectV), displayHeight: Double(height))
-            switch track.codec {
-            case .h264:
-                sampleEntry = {
-                    SampleEntryBoxes.writeAVC(&$0, visual: visual, avcC: track.decoderConfig, bitRate: bitRate)
-                }
-            case .hevc:
-                sampleEntry = {
-                    SampleEntryBoxes.writeHEVC(&$0, visual: visual, hvcC: track.decoderConfig, bitRate: bitRate)
-                }
-            case .vp9:
-                sampleEntry = {
-                    SampleEntryBoxes.writeVP9(&$0, visual: visual, vpcC: track.decoderConfig, bitRate: bitRate)
-                }
-            case .av1:
-                sampleEntry = {
-                    SampleEntryBoxes.writeAV1(&$0, visual: visual, av1C: track.decoderConfig, bitRate: bitRate)
-                }
-            case .aac:
+            guard let boxes = SampleEntryBoxes.videoBoxes(track.codec) else {
                 throw .codecDoesNotMatchMedia(track.codec)
+            }
+            sampleEntry = {
+                SampleEntryBoxes.writeVisual(
+                    &$0, type: boxes.entry, visual: visual, configType: boxes.config, config: track.decoderConfig,
+                    bitRate: bitRate)
             }
         case .audio(let sampleRate, let channels):
             guard track.codec == .aac else { throw .codecDoesNotMatchMedia(track.codec) }

@@ -238,22 +238,25 @@ extension DASHManifest {
     /// not across codecs (ISO/IEC 23009-1 5.3.3.1, DASH-IF IOP 3.2.13). Players take the set they
     /// can decode. The first set keeps id 0 (audio is 1); the others take 2, 3, ...
     public static func videoAdaptationSets(
-        _ representations: [Representation], frameRate: (Representation) -> Double?
+        _ videos: [(representation: Representation, frameRate: Double?)]
     ) -> [AdaptationSet] {
         var families: [String] = []
-        var members: [String: [Representation]] = [:]
-        for representation in representations {
-            let family = String(representation.codecs.prefix { $0 != "." })
+        var members: [String: [(representation: Representation, frameRate: Double?)]] = [:]
+        for video in videos {
+            let family = String(video.representation.codecs.prefix { $0 != "." })
             if members[family] == nil { families.append(family) }
-            members[family, default: []].append(representation)
+            members[family, default: []].append(video)
         }
         return families.enumerated().map { position, family in
             let set = members[family] ?? []
+            let representations = set.map(\.representation)
             return AdaptationSet(
                 id: position == 0 ? 0 : position + 1, contentType: "video",
                 mimeType: StoredFileKind.Media.video.mimeType, segmentAlignment: true, startWithSAP: 1,
-                maxWidth: set.compactMap(\.width).max(), maxHeight: set.compactMap(\.height).max(),
-                maxFrameRate: set.compactMap(frameRate).max().flatMap(frameRateString), representations: set)
+                maxWidth: representations.compactMap(\.width).max(),
+                maxHeight: representations.compactMap(\.height).max(),
+                maxFrameRate: set.compactMap(\.frameRate).max().flatMap(frameRateString),
+                representations: representations)
         }
     }
 }

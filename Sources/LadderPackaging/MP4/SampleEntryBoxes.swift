@@ -30,24 +30,18 @@ public enum SampleEntryBoxes {
         }
     }
 
-    /// `avc1` (ISO/IEC 14496-15 5.4.2.1): parameter sets only in the AVCDecoderConfigurationRecord.
-    public static func writeAVC(_ writer: inout BoxWriter, visual: Visual, avcC: [UInt8], bitRate: BitRate?) {
-        writeVisual(&writer, type: "avc1", visual: visual, configType: "avcC", config: avcC, bitRate: bitRate)
-    }
-
-    /// `hvc1` (ISO/IEC 14496-15 8.4.1.1): parameter sets only in the HEVCDecoderConfigurationRecord.
-    public static func writeHEVC(_ writer: inout BoxWriter, visual: Visual, hvcC: [UInt8], bitRate: BitRate?) {
-        writeVisual(&writer, type: "hvc1", visual: visual, configType: "hvcC", config: hvcC, bitRate: bitRate)
-    }
-
-    /// `vp09` (VP-Codec-ISOBMFF 2.1) with `vpcC`; `config` is the whole payload (version 1 FullBox).
-    public static func writeVP9(_ writer: inout BoxWriter, visual: Visual, vpcC: [UInt8], bitRate: BitRate?) {
-        writeVisual(&writer, type: "vp09", visual: visual, configType: "vpcC", config: vpcC, bitRate: bitRate)
-    }
-
-    /// `av01` (AV1-ISOBMFF 2.2) with `av1C` (2.3): the sequence header in configOBUs.
-    public static func writeAV1(_ writer: inout BoxWriter, visual: Visual, av1C: [UInt8], bitRate: BitRate?) {
-        writeVisual(&writer, type: "av01", visual: visual, configType: "av1C", config: av1C, bitRate: bitRate)
+    /// The sample entry and configuration box of each video codec, parameter sets and sequence
+    /// headers only in the record: `avc1`/`avcC` (ISO/IEC 14496-15 5.4.2.1), `hvc1`/`hvcC`
+    /// (8.4.1.1), `vp09`/`vpcC` (VP-Codec-ISOBMFF 2.1; the record is the whole version 1 FullBox
+    /// payload), `av01`/`av1C` (AV1-ISOBMFF 2.2, 2.3). nil for an audio codec.
+    public static func videoBoxes(_ codec: TrackCodec) -> (entry: FourCC, config: FourCC)? {
+        switch codec {
+        case .h264: ("avc1", "avcC")
+        case .hevc: ("hvc1", "hvcC")
+        case .vp9: ("vp09", "vpcC")
+        case .av1: ("av01", "av1C")
+        case .aac: nil
+        }
     }
 
     /// VisualSampleEntry (ISO/IEC 14496-12 12.1.3) + configuration box + `pasp` (12.1.4) + `btrt`.

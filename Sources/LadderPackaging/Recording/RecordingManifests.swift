@@ -85,8 +85,7 @@ public enum RecordingManifests {
             let videos = names.filter { index.track($0)?.isVideo == true }
             let audios = names.filter { index.track($0)?.isVideo == false }
             sets += DASHManifest.videoAdaptationSets(
-                videos.compactMap { representation(index, rendition: $0, epoch: epoch) }
-            ) { _ in nil }
+                videos.compactMap { representation(index, rendition: $0, epoch: epoch).map { ($0, nil) } })
             if !audios.isEmpty {
                 sets.append(
                     DASHManifest.AdaptationSet(

@@ -187,14 +187,14 @@ extension PackagerCore {
             var sets: [DASHManifest.AdaptationSet] = []
             let videos = names.compactMap { renditions[$0] }.filter(\.isVideo)
             let audios = names.compactMap { renditions[$0] }.filter { !$0.isVideo }
-            let rates = Dictionary(videos.map { ($0.name, Self.frameRate($0.description)) }) { first, _ in first }
             sets += DASHManifest.videoAdaptationSets(
-                videos.map {
-                    representation(
-                        $0, segments: segments, mediaStart: mediaStart,
-                        numberedFrom: numbered ? period.firstNumber : nil)
-                }
-            ) { rates[$0.id] ?? nil }
+                videos.map { video in
+                    let numberedFrom = numbered ? period.firstNumber : nil
+                    return (
+                        representation(video, segments: segments, mediaStart: mediaStart, numberedFrom: numberedFrom),
+                        Self.frameRate(video.description)
+                    )
+                })
             if !audios.isEmpty {
                 sets.append(
                     DASHManifest.AdaptationSet(

@@ -239,14 +239,12 @@ struct DASHVideoAdaptationSetsTests {
     }
 
     @Test func oneSetPerCodecInLadderOrderWithTheirOwnMaxima() {
-        let sets = DASHManifest.videoAdaptationSets(
-            [
-                representation("720p", "avc1.64001f", height: 720),
-                representation("720p-hevc", "hvc1.1.6.L93.90", height: 720),
-                representation("360p", "avc1.4d401e", height: 360),
-                representation("360p-av1", "av01.0.04M.08", height: 360),
-            ]
-        ) { $0.id == "360p-av1" ? 25 : 30 }
+        let sets = DASHManifest.videoAdaptationSets([
+            (representation("720p", "avc1.64001f", height: 720), 30),
+            (representation("720p-hevc", "hvc1.1.6.L93.90", height: 720), 30),
+            (representation("360p", "avc1.4d401e", height: 360), 30),
+            (representation("360p-av1", "av01.0.04M.08", height: 360), 25),
+        ])
         #expect(sets.map(\.id) == [0, 2, 3], "0 stays the first video set; audio keeps 1")
         #expect(sets.map { $0.representations.map(\.id) } == [["720p", "360p"], ["720p-hevc"], ["360p-av1"]])
         #expect(sets.map(\.maxHeight) == [720, 720, 360])

@@ -9,8 +9,9 @@ import Testing
 
     @Test func avc1CarriesSizeConfigAspectAndBitrate() throws {
         var writer = BoxWriter()
-        SampleEntryBoxes.writeAVC(
-            &writer, visual: .init(width: 720, height: 576, pixelAspectH: 16, pixelAspectV: 15), avcC: Self.avcC,
+        SampleEntryBoxes.writeVisual(
+            &writer, type: "avc1", visual: .init(width: 720, height: 576, pixelAspectH: 16, pixelAspectV: 15),
+            configType: "avcC", config: Self.avcC,
             bitRate: .init(bufferSizeDB: 0, maxBitrate: 2_000_000, avgBitrate: 1_500_000))
         let entry = try parseTestBoxes(writer.bytes).first("avc1")
         var cursor = entry.cursor(skip: 6)
@@ -38,9 +39,9 @@ import Testing
 
     @Test func hvc1WithoutBitrate() throws {
         var writer = BoxWriter()
-        SampleEntryBoxes.writeHEVC(
-            &writer, visual: .init(width: 1920, height: 1080, pixelAspectH: 1, pixelAspectV: 1), hvcC: [1, 2, 3],
-            bitRate: nil)
+        SampleEntryBoxes.writeVisual(
+            &writer, type: "hvc1", visual: .init(width: 1920, height: 1080, pixelAspectH: 1, pixelAspectV: 1),
+            configType: "hvcC", config: [1, 2, 3], bitRate: nil)
         let entry = try parseTestBoxes(writer.bytes).first("hvc1")
         #expect(try entry.containerChildren().types == ["hvcC", "pasp"])
         #expect(try Array(entry.find("hvcC").payload) == [1, 2, 3])
